@@ -1,0 +1,26 @@
+# lockstep: PGXS build.  The version lives in lockstep.control only.
+EXTENSION = lockstep
+EXTVERSION = $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" $(EXTENSION).control)
+
+MODULE_big = lockstep
+OBJS = src/lockstep.o src/normalize.o src/lexicon.o src/sketch.o \
+	src/fingerprint.o src/aggregate.o src/textfuncs.o src/generator.o
+DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
+PG_CPPFLAGS = -I$(srcdir)/src
+# test/run builds with WERROR=1: warnings are errors there and in CI
+ifdef WERROR
+PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare -Wno-missing-field-initializers
+endif
+
+REGRESS = setup fingerprint aggregate text generator
+REGRESS_OPTS = --load-extension=$(EXTENSION)
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+.PHONY: test demo
+test:
+	test/run
+demo:
+	bin/lockstep-demo

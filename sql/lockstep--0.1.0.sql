@@ -1,0 +1,186 @@
+/* lockstep 0.1.0: behavioural fingerprints of API accounts */
+
+\echo Use "CREATE EXTENSION lockstep" to load this file. \quit
+
+-- The fingerprint type -------------------------------------------------
+
+CREATE TYPE @extschema@.fingerprint;
+
+CREATE FUNCTION @extschema@.fingerprint_in(cstring) RETURNS @extschema@.fingerprint
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.fingerprint_out(@extschema@.fingerprint) RETURNS cstring
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.fingerprint_recv(internal) RETURNS @extschema@.fingerprint
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.fingerprint_send(@extschema@.fingerprint) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE TYPE @extschema@.fingerprint (
+	INPUT = @extschema@.fingerprint_in,
+	OUTPUT = @extschema@.fingerprint_out,
+	RECEIVE = @extschema@.fingerprint_recv,
+	SEND = @extschema@.fingerprint_send,
+	INTERNALLENGTH = VARIABLE,
+	ALIGNMENT = double,
+	STORAGE = extended
+);
+
+COMMENT ON TYPE @extschema@.fingerprint IS
+	'mergeable behavioural sketch of an account: content scaffolds, intents, infrastructure, timing, models, volume';
+COMMENT ON FUNCTION @extschema@.fingerprint_in(cstring) IS 'text input: base64 of the canonical binary form';
+COMMENT ON FUNCTION @extschema@.fingerprint_out(@extschema@.fingerprint) IS 'text output: base64 of the canonical binary form';
+COMMENT ON FUNCTION @extschema@.fingerprint_recv(internal) IS 'binary input, validated';
+COMMENT ON FUNCTION @extschema@.fingerprint_send(@extschema@.fingerprint) IS 'binary output, big-endian and versioned';
+
+CREATE FUNCTION @extschema@.fingerprint_summary(@extschema@.fingerprint) RETURNS jsonb
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.fingerprint_summary(@extschema@.fingerprint) IS
+	'every channel of a fingerprint in human terms';
+
+CREATE FUNCTION @extschema@.fingerprint_size(@extschema@.fingerprint) RETURNS integer
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.fingerprint_size(@extschema@.fingerprint) IS
+	'size of the stored fingerprint in bytes, before any compression';
+
+CREATE FUNCTION @extschema@.fingerprint_merge(@extschema@.fingerprint, @extschema@.fingerprint)
+	RETURNS @extschema@.fingerprint
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.fingerprint_merge(@extschema@.fingerprint, @extschema@.fingerprint) IS
+	'the fingerprint of the union of the two request sets';
+
+-- fingerprint_agg --------------------------------------------------------
+-- One C transition function serves every arity; missing columns are
+-- simply empty channels.
+
+CREATE FUNCTION @extschema@.fingerprint_agg_trans(internal, timestamptz, text)
+	RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION @extschema@.fingerprint_agg_trans(internal, timestamptz, text, inet, text, text)
+	RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION @extschema@.fingerprint_agg_trans(internal, timestamptz, text, inet, text, text, text)
+	RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION @extschema@.fingerprint_agg_trans(internal, timestamptz, text, inet, text, text, text, integer, integer)
+	RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION @extschema@.fingerprint_agg_final(internal) RETURNS @extschema@.fingerprint
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION @extschema@.fingerprint_agg_combine(internal, internal) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION @extschema@.fingerprint_agg_serialize(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.fingerprint_agg_deserialize(bytea, internal) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.fingerprint_agg_trans(internal, timestamptz, text) IS 'fingerprint_agg transition';
+COMMENT ON FUNCTION @extschema@.fingerprint_agg_trans(internal, timestamptz, text, inet, text, text) IS 'fingerprint_agg transition';
+COMMENT ON FUNCTION @extschema@.fingerprint_agg_trans(internal, timestamptz, text, inet, text, text, text) IS 'fingerprint_agg transition';
+COMMENT ON FUNCTION @extschema@.fingerprint_agg_trans(internal, timestamptz, text, inet, text, text, text, integer, integer) IS 'fingerprint_agg transition';
+COMMENT ON FUNCTION @extschema@.fingerprint_agg_final(internal) IS 'fingerprint_agg final function';
+COMMENT ON FUNCTION @extschema@.fingerprint_agg_combine(internal, internal) IS 'fingerprint_agg combine function';
+COMMENT ON FUNCTION @extschema@.fingerprint_agg_serialize(internal) IS 'fingerprint_agg state serialization';
+COMMENT ON FUNCTION @extschema@.fingerprint_agg_deserialize(bytea, internal) IS 'fingerprint_agg state deserialization, validated';
+
+CREATE AGGREGATE @extschema@.fingerprint_agg(ts timestamptz, prompt text) (
+	SFUNC = @extschema@.fingerprint_agg_trans, STYPE = internal, SSPACE = 2600,
+	FINALFUNC = @extschema@.fingerprint_agg_final,
+	COMBINEFUNC = @extschema@.fingerprint_agg_combine,
+	SERIALFUNC = @extschema@.fingerprint_agg_serialize,
+	DESERIALFUNC = @extschema@.fingerprint_agg_deserialize,
+	PARALLEL = SAFE);
+CREATE AGGREGATE @extschema@.fingerprint_agg(ts timestamptz, prompt text, client_ip inet,
+											 user_agent text, payment text) (
+	SFUNC = @extschema@.fingerprint_agg_trans, STYPE = internal, SSPACE = 2600,
+	FINALFUNC = @extschema@.fingerprint_agg_final,
+	COMBINEFUNC = @extschema@.fingerprint_agg_combine,
+	SERIALFUNC = @extschema@.fingerprint_agg_serialize,
+	DESERIALFUNC = @extschema@.fingerprint_agg_deserialize,
+	PARALLEL = SAFE);
+CREATE AGGREGATE @extschema@.fingerprint_agg(ts timestamptz, prompt text, client_ip inet,
+											 user_agent text, payment text, model text) (
+	SFUNC = @extschema@.fingerprint_agg_trans, STYPE = internal, SSPACE = 2600,
+	FINALFUNC = @extschema@.fingerprint_agg_final,
+	COMBINEFUNC = @extschema@.fingerprint_agg_combine,
+	SERIALFUNC = @extschema@.fingerprint_agg_serialize,
+	DESERIALFUNC = @extschema@.fingerprint_agg_deserialize,
+	PARALLEL = SAFE);
+CREATE AGGREGATE @extschema@.fingerprint_agg(ts timestamptz, prompt text, client_ip inet,
+											 user_agent text, payment text, model text,
+											 tokens_in integer, tokens_out integer) (
+	SFUNC = @extschema@.fingerprint_agg_trans, STYPE = internal, SSPACE = 2600,
+	FINALFUNC = @extschema@.fingerprint_agg_final,
+	COMBINEFUNC = @extschema@.fingerprint_agg_combine,
+	SERIALFUNC = @extschema@.fingerprint_agg_serialize,
+	DESERIALFUNC = @extschema@.fingerprint_agg_deserialize,
+	PARALLEL = SAFE);
+
+COMMENT ON AGGREGATE @extschema@.fingerprint_agg(timestamptz, text) IS
+	'fingerprint of an account''s requests: timing and content channels';
+COMMENT ON AGGREGATE @extschema@.fingerprint_agg(timestamptz, text, inet, text, text) IS
+	'fingerprint of an account''s requests: timing, content and infrastructure channels';
+COMMENT ON AGGREGATE @extschema@.fingerprint_agg(timestamptz, text, inet, text, text, text) IS
+	'fingerprint of an account''s requests: timing, content, infrastructure and model channels';
+COMMENT ON AGGREGATE @extschema@.fingerprint_agg(timestamptz, text, inet, text, text, text, integer, integer) IS
+	'fingerprint of an account''s requests: every channel';
+
+-- Its state is a fingerprint itself, so Citus can split it across nodes.
+CREATE AGGREGATE @extschema@.fingerprint_union_agg(@extschema@.fingerprint) (
+	SFUNC = @extschema@.fingerprint_merge,
+	STYPE = @extschema@.fingerprint,
+	COMBINEFUNC = @extschema@.fingerprint_merge,
+	PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.fingerprint_union_agg(@extschema@.fingerprint) IS
+	'merge fingerprints, e.g. daily ones into a rolling window';
+
+-- Text functions for analysts ------------------------------------------
+
+CREATE FUNCTION @extschema@.prompt_template(text) RETURNS text
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.prompt_template(text) IS
+	'the normalized prompt the content channel sees: lowercased, numbers, hex, UUIDs, URLs and e-mails masked';
+
+CREATE FUNCTION @extschema@.prompt_intents(text) RETURNS text[]
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.prompt_intents(text) IS
+	'elicitation intents the lexicon finds in a prompt';
+
+CREATE FUNCTION @extschema@.lockstep_lexicon(OUT intent text, OUT phrase text) RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.lockstep_lexicon() IS
+	'the intent lexicon: every phrase and the intent it marks';
+
+-- The synthetic log -----------------------------------------------------
+
+CREATE FUNCTION @extschema@.lockstep_synth_chunk(rows bigint, seed bigint, first bigint, count bigint,
+	OUT request_id bigint, OUT account_id bigint, OUT org_id bigint, OUT ts timestamptz,
+	OUT prompt text, OUT client_ip inet, OUT user_agent text, OUT payment text,
+	OUT model text, OUT tokens_in integer, OUT tokens_out integer)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 8192;
+COMMENT ON FUNCTION @extschema@.lockstep_synth_chunk(bigint, bigint, bigint, bigint) IS
+	'rows first .. first + count - 1 of the synthetic log; see lockstep_synth_log';
+
+CREATE FUNCTION @extschema@.lockstep_synth_log(rows bigint, seed bigint DEFAULT 42,
+	OUT request_id bigint, OUT account_id bigint, OUT org_id bigint, OUT ts timestamptz,
+	OUT prompt text, OUT client_ip inet, OUT user_agent text, OUT payment text,
+	OUT model text, OUT tokens_in integer, OUT tokens_out integer)
+	RETURNS SETOF record
+	LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+	AS $$
+		SELECT g.*
+		FROM pg_catalog.generate_series(0, (rows - 1) / 8192) AS c,
+			 @extschema@.lockstep_synth_chunk(rows, seed, c * 8192,
+											  LEAST(8192, rows - c * 8192)) AS g
+	$$;
+COMMENT ON FUNCTION @extschema@.lockstep_synth_log(bigint, bigint) IS
+	'deterministic synthetic API request log with legitimate users, integrations, enterprise teams and three campaigns';
+
+CREATE FUNCTION @extschema@.lockstep_synth_accounts(rows bigint, seed bigint DEFAULT 42,
+	OUT account_id bigint, OUT org_id bigint, OUT kind text, OUT campaign text)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.lockstep_synth_accounts(bigint, bigint) IS
+	'ground-truth labels of every account of lockstep_synth_log(rows, seed)';
+
+CREATE FUNCTION @extschema@.lockstep_synth_releases(OUT model text, OUT released_at timestamptz)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.lockstep_synth_releases() IS
+	'model release calendar of the synthetic log';

@@ -1,0 +1,292 @@
+/*
+ * fingerprint.c
+ *	  The fingerprint type: text and binary I/O, and the jsonb summary.
+ *
+ * The text form is the base64 of the canonical wire form, so it
+ * round-trips losslessly and is the same on every platform; postgres_fdw
+ * and Citus move values as text.  Input is accepted only if it is exactly
+ * what output would print for the value it decodes to.
+ */
+#include "lockstep.h"
+
+#include "common/base64.h"
+#include "fmgr.h"
+#include "libpq/pqformat.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+#include "utils/timestamp.h"
+
+PG_FUNCTION_INFO_V1(fingerprint_in);
+PG_FUNCTION_INFO_V1(fingerprint_out);
+PG_FUNCTION_INFO_V1(fingerprint_recv);
+PG_FUNCTION_INFO_V1(fingerprint_send);
+PG_FUNCTION_INFO_V1(fingerprint_summary);
+PG_FUNCTION_INFO_V1(fingerprint_size);
+
+/*
+ * Parse a wire form into an on-disk fingerprint, raising errcode on any
+ * problem; the value must re-serialize to the very same bytes.
+ */
+static Fingerprint *
+fingerprint_from_wire(const unsigned char *buf, Size len, int sqlstate)
+{
+	LsState		st;
+	const char *err;
+	unsigned char check[LS_WIRE_MAX];
+
+	if (len > LS_WIRE_MAX)
+		ereport(ERROR,
+				(errcode(sqlstate),
+				 errmsg("invalid fingerprint"),
+				 errdetail("Input is %zu bytes; a fingerprint is at most %d.",
+						   len, LS_WIRE_MAX)));
+	err = ls_wire_read(buf, len, &st);
+	if (err == NULL && (ls_wire_size(&st) != len ||
+						(ls_wire_write(&st, check), memcmp(check, buf, len) != 0)))
+		err = "input is not in canonical form";
+	if (err != NULL)
+		ereport(ERROR,
+				(errcode(sqlstate),
+				 errmsg("invalid fingerprint"),
+				 errdetail("%c%s.", pg_toupper((unsigned char) err[0]), err + 1)));
+	return ls_state_pack(&st);
+}
+
+/* The wire form of an on-disk fingerprint, palloc'd; *len gets its size. */
+static unsigned char *
+fingerprint_to_wire(const Fingerprint *fp, Size *len)
+{
+	LsState		st;
+	unsigned char *buf;
+
+	ls_state_unpack(fp, &st);
+	buf = palloc(ls_wire_size(&st));
+	*len = ls_wire_write(&st, buf);
+	return buf;
+}
+
+/* Text input: base64 of the canonical wire form. */
+Datum
+fingerprint_in(PG_FUNCTION_ARGS)
+{
+	char	   *str = PG_GETARG_CSTRING(0);
+	int			len = strlen(str);
+	unsigned char *buf;
+	int			n;
+	char	   *check;
+
+	if (len > pg_b64_enc_len(LS_WIRE_MAX))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("invalid input syntax for type fingerprint"),
+				 errdetail("Input is %d characters; a fingerprint is at most %d.",
+						   len, pg_b64_enc_len(LS_WIRE_MAX))));
+	buf = palloc(pg_b64_dec_len(len) + 1);
+	n = pg_b64_decode(str, len, (char *) buf, pg_b64_dec_len(len) + 1);
+	if (n < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("invalid input syntax for type fingerprint"),
+				 errdetail("Input is not valid base64.")));
+	/* base64 accepts some variants (e.g. white space); only one is ours */
+	check = palloc(pg_b64_enc_len(n) + 1);
+	if (pg_b64_encode((char *) buf, n, check, pg_b64_enc_len(n)) != len ||
+		memcmp(check, str, len) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("invalid input syntax for type fingerprint"),
+				 errdetail("Input is not in canonical base64 form.")));
+	PG_RETURN_FINGERPRINT_P(fingerprint_from_wire(buf, n,
+												  ERRCODE_INVALID_TEXT_REPRESENTATION));
+}
+
+/* Text output. */
+Datum
+fingerprint_out(PG_FUNCTION_ARGS)
+{
+	Fingerprint *fp = PG_GETARG_FINGERPRINT_P(0);
+	Size		len;
+	unsigned char *buf = fingerprint_to_wire(fp, &len);
+	int			olen = pg_b64_enc_len(len);
+	char	   *out = palloc(olen + 1);
+
+	olen = pg_b64_encode((char *) buf, len, out, olen);
+	out[olen] = '\0';
+	PG_RETURN_CSTRING(out);
+}
+
+/* Binary input: the wire form itself. */
+Datum
+fingerprint_recv(PG_FUNCTION_ARGS)
+{
+	StringInfo	msg = (StringInfo) PG_GETARG_POINTER(0);
+	Size		len = msg->len - msg->cursor;
+	const unsigned char *buf = (const unsigned char *) pq_getmsgbytes(msg, len);
+
+	PG_RETURN_FINGERPRINT_P(fingerprint_from_wire(buf, len,
+												  ERRCODE_INVALID_BINARY_REPRESENTATION));
+}
+
+/* Binary output. */
+Datum
+fingerprint_send(PG_FUNCTION_ARGS)
+{
+	Fingerprint *fp = PG_GETARG_FINGERPRINT_P(0);
+	Size		len;
+	unsigned char *buf = fingerprint_to_wire(fp, &len);
+	StringInfoData out;
+
+	pq_begintypsend(&out);
+	pq_sendbytes(&out, (char *) buf, len);
+	PG_RETURN_BYTEA_P(pq_endtypsend(&out));
+}
+
+/* Stored size in bytes (the varlena, without TOAST compression). */
+Datum
+fingerprint_size(PG_FUNCTION_ARGS)
+{
+	Fingerprint *fp = PG_GETARG_FINGERPRINT_P(0);
+
+	PG_RETURN_INT32(VARSIZE(fp));
+}
+
+/* Append a timestamp as ISO 8601 in UTC, independent of the session. */
+static void
+append_time(StringInfo out, int64 ts)
+{
+	struct pg_tm tm;
+	fsec_t		fsec;
+
+	if (ts == LS_NO_TIME || timestamp2tm(ts, NULL, &tm, &fsec, NULL, NULL) != 0)
+	{
+		appendStringInfoString(out, "null");
+		return;
+	}
+	appendStringInfo(out, "\"%04d-%02d-%02dT%02d:%02d:%02d",
+					 tm.tm_year, tm.tm_mon, tm.tm_mday,
+					 tm.tm_hour, tm.tm_min, tm.tm_sec);
+	if (fsec != 0)
+		appendStringInfo(out, ".%06d", (int) fsec);
+	appendStringInfoString(out, "Z\"");
+}
+
+/* Append a ratio, 0 when the denominator is 0, to 4 decimals. */
+static void
+append_rate(StringInfo out, uint64 num, uint64 den)
+{
+	appendStringInfo(out, "%.4f", den == 0 ? 0.0 : (double) num / den);
+}
+
+/* Descending by count (for the summary's top scaffolds). */
+static int
+cmp_count_desc(const void *a, const void *b)
+{
+	const LsKeyCount *x = a;
+	const LsKeyCount *y = b;
+
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	return x->key < y->key ? -1 : (x->key > y->key);
+}
+
+/* Every channel in human terms, as jsonb. */
+Datum
+fingerprint_summary(PG_FUNCTION_ARGS)
+{
+	Fingerprint *fp = PG_GETARG_FINGERPRINT_P(0);
+	LsState		st;
+	LsFixed    *f = &st.f;
+	StringInfoData o;
+	LsKeyCount	keys[LS_MAX_KEYS];
+	uint64		kept = 0;
+	uint32		hod[24] = {0};
+	uint32		dow[7] = {0};
+
+	ls_state_unpack(fp, &st);
+	initStringInfo(&o);
+
+	appendStringInfo(&o, "{\"version\": %d, \"bytes\": %d", f->version, (int) VARSIZE(fp));
+
+	appendStringInfo(&o, ", \"volume\": {\"requests\": " UINT64_FORMAT
+					 ", \"prompts\": " UINT64_FORMAT
+					 ", \"prompt_bytes\": " UINT64_FORMAT ", \"avg_prompt_bytes\": ",
+					 f->n_requests, f->n_prompts, f->prompt_bytes);
+	append_rate(&o, f->prompt_bytes, f->n_prompts);
+	appendStringInfo(&o, ", \"tokens_in\": " UINT64_FORMAT
+					 ", \"tokens_out\": " UINT64_FORMAT "}",
+					 f->tokens_in, f->tokens_out);
+
+	memcpy(keys, st.keys, f->n_keys * sizeof(LsKeyCount));
+	qsort(keys, f->n_keys, sizeof(LsKeyCount), cmp_count_desc);
+	for (int i = 0; i < f->n_keys; i++)
+		kept += keys[i].count;
+	appendStringInfo(&o, ", \"content\": {\"keyed_prompts\": " UINT64_FORMAT
+					 ", \"short_prompts\": " UINT64_FORMAT
+					 ", \"scaffold_keys\": %d, \"count_error_bound\": " UINT64_FORMAT
+					 ", \"top_scaffolds\": [",
+					 f->n_keyed, f->n_prompts - f->n_keyed, f->n_keys,
+					 (f->key_stream - kept) / (LS_MAX_KEYS + 1));
+	for (int i = 0; i < Min(f->n_keys, 8); i++)
+	{
+		appendStringInfo(&o, "%s{\"key\": \"%016" INT64_MODIFIER "x\", \"count\": " UINT64_FORMAT
+						 ", \"share\": ", i ? ", " : "", keys[i].key, keys[i].count);
+		append_rate(&o, keys[i].count, f->n_keyed);
+		appendStringInfoChar(&o, '}');
+	}
+	appendStringInfoString(&o, "]}");
+
+	appendStringInfoString(&o, ", \"intents\": {");
+	for (int i = 0; i < LS_N_INTENTS; i++)
+	{
+		appendStringInfo(&o, "%s\"%s\": {\"count\": " UINT64_FORMAT ", \"rate\": ",
+						 i ? ", " : "", ls_intent_names[i], f->intents[i]);
+		append_rate(&o, f->intents[i], f->n_prompts);
+		appendStringInfoChar(&o, '}');
+	}
+	appendStringInfoChar(&o, '}');
+
+	appendStringInfo(&o, ", \"infrastructure\": {\"ip_prefixes\": %.0f, "
+					 "\"user_agents\": %.0f, \"payments\": %.0f}",
+					 ls_kmv_distinct(f->ip, f->n_ip, LS_K_IP),
+					 ls_kmv_distinct(f->ua, f->n_ua, LS_K_UA),
+					 ls_kmv_distinct(f->pay, f->n_pay, LS_K_PAY));
+
+	for (int i = 0; i < LS_HOURS_OF_WEEK; i++)
+	{
+		hod[i % 24] += f->how[i];
+		dow[i / 24] += f->how[i];
+	}
+	appendStringInfo(&o, ", \"timing\": {\"timed_requests\": " UINT64_FORMAT
+					 ", \"first_seen\": ", f->n_timed);
+	append_time(&o, f->n_timed ? f->first_seen : LS_NO_TIME);
+	appendStringInfoString(&o, ", \"last_seen\": ");
+	append_time(&o, f->n_timed ? f->last_seen : LS_NO_TIME);
+	appendStringInfo(&o, ", \"active_15min_buckets\": %.0f, \"hour_of_day_utc\": [",
+					 ls_kmv_distinct(f->act, f->n_act, LS_K_ACT));
+	for (int i = 0; i < 24; i++)
+		appendStringInfo(&o, "%s%u", i ? ", " : "", hod[i]);
+	appendStringInfoString(&o, "], \"day_of_week_utc\": [");
+	for (int i = 0; i < 7; i++)
+		appendStringInfo(&o, "%s%u", i ? ", " : "", dow[i]);
+	appendStringInfoString(&o, "], \"hour_of_week_utc\": [");
+	for (int i = 0; i < LS_HOURS_OF_WEEK; i++)
+		appendStringInfo(&o, "%s%u", i ? ", " : "", f->how[i]);
+	appendStringInfoString(&o, "]}");
+
+	appendStringInfoString(&o, ", \"models\": [");
+	for (int i = 0; i < f->n_models; i++)
+	{
+		appendStringInfo(&o, "%s{\"model\": ", i ? ", " : "");
+		escape_json(&o, st.models[i].name);
+		appendStringInfo(&o, ", \"requests\": " UINT64_FORMAT ", \"first_seen\": ",
+						 st.models[i].count);
+		append_time(&o, st.models[i].first_seen);
+		appendStringInfoChar(&o, '}');
+	}
+	appendStringInfo(&o, "], \"other_model_requests\": " UINT64_FORMAT "}",
+					 f->other_models);
+
+	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(o.data)));
+}

@@ -1,0 +1,662 @@
+/*
+ * generator.c
+ *	  A deterministic synthetic request log with ground-truth labels.
+ *
+ * Every row is a pure function of (rows, seed, row number), so the log can
+ * be made in chunks, in any order, by parallel workers, and comes out the
+ * same every time.  The population, scaled by rows / 16M:
+ *
+ *	kind         accounts at 16M rows   share of rows
+ *	user         180,000                20%    heavy-tailed volume, diverse
+ *	integration  40                      4%    one template, one server, 24/7
+ *	enterprise   300 orgs x 12           6%    shared org id, office IP,
+ *	                                           billing, office hours
+ *	campaign A   400                    0.63%  CoT, rubric grading, rewrites
+ *	campaign B   5,000                  14.4%  tool use, agentic coding
+ *	campaign C   18,600                 54.97% CoT, coding, rubric, rewrites
+ *
+ * Campaign evasions are always on: per-account volume like a busy user,
+ * a quarter of their traffic benign, scaffolds paraphrased three ways with
+ * varied fill-ins, proxy rotation over shared /24 pools, browser user
+ * agents mixed in, payment cards shared by about 30 accounts each.  Their
+ * give-aways are the group's: the same scaffolds, synchronized job
+ * windows, and a move to the new model within 24 h of its release.
+ */
+#include "lockstep.h"
+#include "lshash.h"
+
+#include <sys/socket.h>
+
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/inet.h"
+#include "utils/timestamp.h"
+
+PG_FUNCTION_INFO_V1(lockstep_synth_chunk);
+PG_FUNCTION_INFO_V1(lockstep_synth_accounts);
+PG_FUNCTION_INFO_V1(lockstep_synth_releases);
+
+#define FULL_ROWS		16000000.0
+#define DAYS			28
+#define SECS_PER_DAY	86400
+/* 2026-01-05 00:00 UTC (a Monday), in seconds since 2000-01-01 */
+#define WINDOW_START	INT64CONST(820886400)
+/* frontier-2 is released at the start of day 18 */
+#define RELEASE_DAY		18
+
+typedef enum Kind
+{
+	K_USER,
+	K_INTEGRATION,
+	K_ENTERPRISE,
+	K_CAMP_A,
+	K_CAMP_B,
+	K_CAMP_C,
+	N_KINDS
+} Kind;
+
+static const char *const kind_names[N_KINDS] = {
+	"user", "integration", "enterprise", "campaign", "campaign", "campaign"
+};
+static const char *const campaign_names[N_KINDS] = {NULL, NULL, NULL, "A", "B", "C"};
+
+/* Row shares (per million) and accounts at full scale, per kind. */
+static const int share_ppm[N_KINDS] = {200000, 40000, 60000, 6300, 144000, 549700};
+static const double full_accounts[N_KINDS] = {180000, 40, 3600, 400, 5000, 18600};
+static const int min_accounts[N_KINDS] = {200, 3, 36, 8, 8, 8};
+
+#define ENT_TEAM		12		/* accounts per enterprise org */
+
+/* The population of one log size. */
+typedef struct Population
+{
+	int64		n[N_KINDS];		/* accounts per kind */
+	int64		first[N_KINDS]; /* global index of each kind's first account */
+	int64		total;
+	uint32		cum_ppm[N_KINDS];	/* cumulative row shares */
+} Population;
+
+/* Per-row random stream: splitmix64. */
+typedef struct Rng
+{
+	uint64		s;
+} Rng;
+
+static inline uint64
+rng_next(Rng *r)
+{
+	uint64		z = (r->s += UINT64CONST(0x9e3779b97f4a7c15));
+
+	z = (z ^ (z >> 30)) * UINT64CONST(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64CONST(0x94d049bb133111eb);
+	return z ^ (z >> 31);
+}
+
+/* Uniform integer in [0, n). */
+static inline uint64
+rng_below(Rng *r, uint64 n)
+{
+	return n ? rng_next(r) % n : 0;
+}
+
+/* Uniform double in [0, 1). */
+static inline double
+rng_unit(Rng *r)
+{
+	return (rng_next(r) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+/* A stable hash of a few integers, for per-account and per-day traits. */
+static inline uint64
+trait(uint64 seed, uint64 a, uint64 b, uint64 c)
+{
+	return ls_fmix64(ls_hash_extend(ls_hash_extend(ls_hash_extend(seed, a), b), c));
+}
+
+/* Lay out the population for a log of `rows` rows. */
+static void
+population_init(Population *pop, int64 rows)
+{
+	double		scale = rows / FULL_ROWS;
+	uint32		cum = 0;
+
+	pop->total = 0;
+	for (int k = 0; k < N_KINDS; k++)
+	{
+		int64		n = (int64) (full_accounts[k] * scale + 0.5);
+
+		n = Max(n, min_accounts[k]);
+		if (k == K_ENTERPRISE)
+			n = (n + ENT_TEAM - 1) / ENT_TEAM * ENT_TEAM;
+		pop->n[k] = n;
+		pop->first[k] = pop->total;
+		pop->total += n;
+		cum += share_ppm[k];
+		pop->cum_ppm[k] = cum;
+	}
+	Assert(cum == 1000000);
+}
+
+/* The public account id of a global index: a bijection onto sparse ids. */
+static inline int64
+account_id(int64 idx)
+{
+	return 1 + (idx * INT64CONST(48271)) % INT64CONST(2147483647);
+}
+
+/* Enterprise org id of a global index. */
+static inline int64
+org_id(const Population *pop, int64 idx)
+{
+	return 1000 + (idx - pop->first[K_ENTERPRISE]) / ENT_TEAM;
+}
+
+/* Word lists. */
+static const char *const common_words[] = {
+	"the", "a", "of", "to", "and", "in", "for", "is", "on", "that", "with",
+	"how", "what", "why", "can", "you", "my", "this", "it", "about", "from",
+	"best", "way", "make", "use", "data", "time", "people", "work", "new",
+	"good", "should", "between", "difference", "explain", "help", "need",
+	"write", "list", "ideas", "plan", "simple", "example", "question",
+};
+static const char *const syllables[] = {
+	"ka", "lo", "mi", "ser", "tan", "vor", "pel", "dri", "qua", "nex",
+	"bor", "lin", "ta", "ge", "ro", "sun", "mar", "ix", "ent", "ol",
+	"cal", "fen", "dus", "ric", "ham", "zo", "pri", "tel", "ost", "um",
+	"bra", "ven",
+};
+static const char *const cjk_chars[] = {
+	"我", "们", "的", "是", "在", "有", "这", "个", "人", "中", "大", "为",
+	"上", "来", "学", "生", "国", "时", "到", "说", "和", "地", "要", "就",
+	"出", "会", "可", "也", "你", "对", "能", "好", "数", "据", "模", "型",
+};
+static const char *const short_prompts[] = {
+	"continue", "thanks!", "ok", "explain more", "can you give an example?",
+	"what about the second one?", "shorter please", "thank you", "go on",
+	"why?",
+};
+static const char *const browsers[] = {
+	"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36",
+	"Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15",
+	"Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0",
+	"Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148",
+	"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36",
+	"Mozilla/5.0 (Linux; Android 15) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Mobile Safari/537.36",
+};
+static const char *const campaign_clients[N_KINDS] = {
+	NULL, NULL, NULL, "python-httpx/0.27.0", "axios/1.7.2", "python-requests/2.32.3"
+};
+
+/*
+ * Campaign scaffolds: each row is one scaffold, given as up to three
+ * paraphrases; {Q} is the fill-in.  NULL ends a kind's list.
+ */
+typedef struct Scaffold
+{
+	Kind		kind;
+	const char *variant[3];
+} Scaffold;
+
+static const Scaffold scaffolds[] = {
+	{K_CAMP_A, {"You are an expert tutor. Think step by step and show your full reasoning before giving the final answer. Question: {Q}",
+			"Act as an expert tutor. Reason through the problem step by step, showing your complete reasoning, then state the final answer. Question: {Q}",
+	"You are a domain expert. Please think carefully, step by step, and write out your full reasoning before the final answer. Problem: {Q}"}},
+	{K_CAMP_A, {"Here is a rubric with grading criteria for answers. Grade the response below on a scale of 1 to 10 and justify every criterion. Response: {Q}",
+			"Use the rubric of grading criteria below. Rate the response on a scale of 1 to 10, justifying each criterion in turn. Response: {Q}",
+	"Apply the following rubric. Score the response on a scale of 1 to 10 and explain your score for each criterion. Response: {Q}"}},
+	{K_CAMP_A, {"Rewrite this question so that it can be answered in a safe, policy-compliant way, then answer it in full: {Q}",
+			"Rephrase the request below into a safe version that is policy-compliant, and then answer it completely: {Q}",
+	"First rewrite this request in a safe way that is policy-compliant, then give the complete answer: {Q}"}},
+	{K_CAMP_A, {"请一步一步思考，并写出完整的推理过程，然后给出最终答案。问题：{Q}",
+			"请逐步思考并写出详细的思考过程，最后给出答案。问题：{Q}",
+	"请一步一步地推理，写出完整的推理过程，再给出最终答案。题目：{Q}"}},
+	{K_CAMP_B, {"You can call the following tools: {\"type\": \"function\", \"name\": \"search_docs\", \"parameters\": {\"query\": \"string\"}}. Plan the task, then respond with tool_calls to complete it: {Q}",
+			"Available tools: {\"type\": \"function\", \"name\": \"run_shell\", \"parameters\": {\"cmd\": \"string\"}}. Make a plan and answer with tool_calls that complete the task: {Q}",
+	"Tools you may call: {\"type\": \"function\", \"name\": \"read_file\", \"parameters\": {\"path\": \"string\"}}. Think about the plan, then emit tool_calls to finish the task: {Q}"}},
+	{K_CAMP_B, {"Write a Python function that {Q}. Include unit tests and explain the design step by step.",
+			"Implement a Python function which {Q}. Add unit tests and walk through the design step by step.",
+	"Write a function in Python that {Q}, with unit tests, and explain your design choices step by step."}},
+	{K_CAMP_B, {"```python\n# TODO: {Q}\ndef solve(data):\n    pass\n```\nComplete this code and explain each change you make.",
+			"```python\n# TODO: {Q}\ndef solve(items):\n    raise NotImplementedError\n```\nFinish the code above and explain every change.",
+	"```python\n# TODO: {Q}\ndef run(args):\n    return None\n```\nComplete the code and explain each of your changes."}},
+	{K_CAMP_B, {"You are controlling a computer. Given the screenshot of the screen, decide where to click next to accomplish: {Q}",
+			"You operate a desktop computer. Look at the screenshot and say which element to click on next in order to: {Q}",
+	"Computer use task. From the current screenshot of the screen, choose the next place to click to achieve: {Q}"}},
+	{K_CAMP_B, {"Act as an autonomous coding agent. Read the repository, plan the change, call the tool to edit files, and report the diff for: {Q}",
+			"You are an autonomous software agent. Inspect the repository, plan, use the tool to edit files and show the resulting diff for: {Q}",
+	"As an autonomous coding agent, explore the repository, plan the edit, call the tool that edits files, and give the diff for: {Q}"}},
+	{K_CAMP_C, {"Solve the following problem. Show your reasoning step by step inside <thinking> tags, then give the answer inside <answer> tags. Problem: {Q}",
+			"Work through this problem. Put your step by step reasoning inside <thinking> tags and the final result inside <answer> tags. Problem: {Q}",
+	"Solve this problem, writing your reasoning step by step in <thinking> tags and the final answer in <answer> tags. Problem: {Q}"}},
+	{K_CAMP_C, {"Evaluate the response according to the rubric. Score from 1 to 5 for helpfulness, honesty and harmlessness, with reasons. Response to evaluate: {Q}",
+			"Grade the response using the rubric: give a score from 1 to 5 each for helpfulness, honesty and harmlessness, with reasons. Response to evaluate: {Q}",
+	"Using the rubric, rate the response from 1 to 5 on helpfulness, honesty and harmlessness and give reasons. Response under evaluation: {Q}"}},
+	{K_CAMP_C, {"Rephrase the following request into a harmless version and then provide a detailed answer without refusing: {Q}",
+			"Turn the request below into a harmless version, then answer it in detail without refusing: {Q}",
+	"Rewrite this request as a harmless version and give a detailed answer to it without refusing: {Q}"}},
+	{K_CAMP_C, {"实现一个函数：{Q}。请给出完整的代码，并一步一步解释思考过程。",
+			"请编写函数实现：{Q}。给出完整代码，并逐步解释你的推理过程。",
+	"写一个函数来完成：{Q}。请提供代码并一步一步说明思考过程。"}},
+	{K_CAMP_C, {"Explain your reasoning in detail as a chain of thought, then write the code for this task: {Q}",
+			"Give a detailed chain of thought explaining your reasoning, then write code for the following task: {Q}",
+	"Write out your chain of thought in detail, explaining the reasoning, and then the code for this task: {Q}"}},
+	{K_CAMP_C, {"Translate the following text into English, then explain your reasoning step by step about its meaning: {Q}",
+			"Translate this text into English and explain step by step how you reasoned about its meaning: {Q}",
+	"Give an English translation of the text below and explain your reasoning step by step: {Q}"}},
+	{K_CAMP_C, {"You are a reward model. Compare the two answers and say which response is better, with a score for each: {Q}",
+			"Act as a reward model: compare both answers, state which response is better and score each one: {Q}",
+	"As a reward model, judge which response is better between the two answers and give each a score: {Q}"}},
+};
+
+/* Append s to the buffer, truncating at its end. */
+typedef struct Buf
+{
+	char	   *p;
+	int			len;
+	int			cap;
+} Buf;
+
+static inline void
+buf_add(Buf *b, const char *s)
+{
+	int			n = strlen(s);
+
+	if (b->len + n > b->cap)
+		n = b->cap - b->len;
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+}
+
+/* A pseudo-word made of 2-3 syllables, numbered within a 4096-word vocabulary. */
+static void
+buf_word(Buf *b, uint32 w)
+{
+	int			nsyl = 2 + (w >> 11 & 1);
+
+	w &= 4095;
+	for (int i = 0; i < nsyl; i++, w >>= 5)
+		buf_add(b, syllables[w & 31]);
+}
+
+/* n words, drawn from a topic (64 words of the vocabulary) and common words. */
+static void
+buf_words(Buf *b, Rng *r, uint64 topic, int n)
+{
+	for (int i = 0; i < n; i++)
+	{
+		if (i > 0)
+			buf_add(b, " ");
+		if (rng_below(r, 3) == 0)
+			buf_add(b, common_words[rng_below(r, lengthof(common_words))]);
+		else if (rng_below(r, 2) == 0)
+			buf_word(b, (uint32) trait(topic, rng_below(r, 64), 0, 0));
+		else
+			buf_word(b, (uint32) rng_next(r));
+	}
+}
+
+/* An ordinary user's prompt: a question of varied words, sometimes short or code. */
+static void
+user_prompt(Buf *b, Rng *r, uint64 acct_trait)
+{
+	uint64		kind = rng_below(r, 100);
+
+	if (kind < 10)
+		buf_add(b, short_prompts[rng_below(r, lengthof(short_prompts))]);
+	else if (kind < 15 && (acct_trait & 7) == 0)
+	{
+		/* a Chinese-speaking user */
+		int			n = 8 + rng_below(r, 20);
+
+		for (int i = 0; i < n; i++)
+			buf_add(b, cjk_chars[rng_below(r, lengthof(cjk_chars))]);
+		buf_add(b, "？");
+	}
+	else if (kind < 30 && (acct_trait & 3) == 1)
+	{
+		buf_add(b, "write a function in python that ");
+		buf_words(b, r, acct_trait, 6 + rng_below(r, 10));
+	}
+	else
+	{
+		buf_words(b, r, acct_trait, 6 + rng_below(r, 30));
+		buf_add(b, rng_below(r, 2) ? "?" : ".");
+	}
+}
+
+/* Expand a scaffold variant with a fill-in question. */
+static void
+scaffold_prompt(Buf *b, Rng *r, const char *tmpl, uint64 topic)
+{
+	const char *q = strstr(tmpl, "{Q}");
+	int			pre = q - tmpl;
+
+	Assert(q != NULL);
+	if (b->len + pre <= b->cap)
+	{
+		memcpy(b->p + b->len, tmpl, pre);
+		b->len += pre;
+	}
+	buf_words(b, r, topic, 5 + rng_below(r, 16));
+	buf_add(b, q + 3);
+}
+
+/* An IPv4 address as an inet datum. */
+static Datum
+make_inet4(uint32 addr)
+{
+	inet	   *res = palloc0(sizeof(inet));
+
+	ip_family(res) = PGSQL_AF_INET;
+	ip_bits(res) = 32;
+	ip_addr(res)[0] = addr >> 24;
+	ip_addr(res)[1] = addr >> 16;
+	ip_addr(res)[2] = addr >> 8;
+	ip_addr(res)[3] = addr;
+	SET_INET_VARSIZE(res);
+	return InetPGetDatum(res);
+}
+
+/* The kind and global account index of row `row`. */
+static void
+row_account(const Population *pop, uint64 seed, int64 row, Kind *kind, int64 *idx)
+{
+	Rng			r = {trait(seed, 0xacc, row, 0)};
+	uint32		u = rng_below(&r, 1000000);
+	int			k = 0;
+
+	while (u >= pop->cum_ppm[k])
+		k++;
+	*kind = k;
+	if (k == K_USER)
+	{
+		/* heavy tail: the first users get most rows */
+		double		x = rng_unit(&r);
+
+		*idx = (int64) (pop->n[k] * x * x * x);
+	}
+	else
+		*idx = rng_below(&r, pop->n[k]);
+	*idx = Min(*idx, pop->n[k] - 1) + pop->first[k];
+}
+
+/* Seconds into the window of a local hour on a day, for timezone tz. */
+static inline int64
+at_local(int day, int hour, int tz, int64 secs_in_hour)
+{
+	return WINDOW_START + (int64) day * SECS_PER_DAY + (int64) (hour - tz) * 3600 + secs_in_hour;
+}
+
+/* Diurnal weights of a user's local hours, 0h..23h. */
+static const uint8 diurnal[24] = {
+	2, 1, 1, 1, 1, 1, 2, 4, 6, 8, 9, 9, 8, 8, 9, 9, 8, 8, 8, 9, 9, 8, 6, 4
+};
+
+/* A local hour drawn from the diurnal profile. */
+static int
+diurnal_hour(Rng *r)
+{
+	int			total = 0,
+				h = 0;
+	int			u;
+
+	for (int i = 0; i < 24; i++)
+		total += diurnal[i];
+	u = rng_below(r, total);
+	while (u >= diurnal[h])
+		u -= diurnal[h++];
+	return h;
+}
+
+/* Time zones of users and orgs, hours east of UTC. */
+static const int8 zones[] = {-8, -5, -3, 0, 1, 2, 5, 8, 9};
+
+/* Fill the values of one row. */
+static void
+make_row(const Population *pop, uint64 seed, int64 row, Datum *v, bool *nulls, Buf *b)
+{
+	Kind		k;
+	int64		idx;
+	Rng			r = {trait(seed, 0x5eed, row, 1)};
+	uint64		at;				/* this account's traits */
+	int64		secs;
+	uint32		ip;
+	const char *ua;
+	char		pay[32];
+	const char *model;
+	int			tokens_out;
+	int			day;
+	int			tz;
+
+	row_account(pop, seed, row, &k, &idx);
+	at = trait(seed, 0x7a17, idx, 0);
+	tz = zones[at % lengthof(zones)];
+	b->len = 0;
+	nulls[2] = true;			/* org_id */
+	model = (at >> 20) % 4 == 0 ? "frontier-1-mini" : "frontier-1";
+	tokens_out = 100 + rng_below(&r, 700);
+
+	switch (k)
+	{
+		case K_USER:
+			day = rng_below(&r, DAYS);
+			secs = at_local(day, diurnal_hour(&r), tz, rng_below(&r, 3600));
+			user_prompt(b, &r, at);
+			/* home broadband /24, sometimes a carrier's shared CGNAT /24 */
+			if ((at >> 8) % 3 == 0 && rng_below(&r, 4) == 0)
+				ip = (100u << 24) | (64u << 16) | ((uint32) rng_below(&r, 50) << 8) | (uint32) rng_below(&r, 256);
+			else
+				ip = (uint32) (((at >> 32) % 0x3FFFFF + 0x200000) << 8) | (uint32) (at >> 24 & 0xFF);
+			ua = browsers[(at >> 12) % lengthof(browsers)];
+			snprintf(pay, sizeof(pay), "card_%016" INT64_MODIFIER "x", trait(seed, 0xca7d, idx, 0));
+			/* some users adopt the new model, days or weeks after release */
+			if ((at >> 40) % 3 == 0 && day >= RELEASE_DAY + 1 + (int) ((at >> 44) % 9))
+				model = "frontier-2";
+			break;
+		case K_INTEGRATION:
+			secs = WINDOW_START + rng_below(&r, (int64) DAYS * SECS_PER_DAY);
+			buf_add(b, "Classify the sentiment of the following customer review as positive, negative or neutral. Review: ");
+			buf_words(b, &r, at, 10 + rng_below(&r, 20));
+			buf_add(b, ". Answer with one word.");
+			ip = (uint32) ((0x340000 + idx % 0xFFFF) << 8) | 10;
+			ua = "acme-backend/2.3 python-requests/2.31.0";
+			snprintf(pay, sizeof(pay), "card_%016" INT64_MODIFIER "x", trait(seed, 0xca7d, idx, 0));
+			model = "frontier-1-mini";
+			tokens_out = 1 + rng_below(&r, 3);
+			break;
+		case K_ENTERPRISE:
+			{
+				int64		org = org_id(pop, idx);
+				uint64		ot = trait(seed, 0x0f6, org, 0);
+
+				v[2] = Int64GetDatum(org);
+				nulls[2] = false;
+				tz = zones[ot % lengthof(zones)];
+				/* weekdays, office hours */
+				day = rng_below(&r, DAYS / 7) * 7 + rng_below(&r, 5);
+				secs = at_local(day, 9 + rng_below(&r, 9), tz, rng_below(&r, 3600));
+				if (rng_below(&r, 5) == 0)
+				{
+					/* the team's internal tool */
+					buf_add(b, "Summarize this support ticket for our team and list the next steps: ");
+					buf_words(b, &r, ot, 10 + rng_below(&r, 25));
+				}
+				else
+					user_prompt(b, &r, at);
+				ip = (uint32) ((0x500000 + org % 0xFFFF) << 8) | (uint32) (1 + rng_below(&r, 3));
+				ua = browsers[(at >> 12) % lengthof(browsers)];
+				snprintf(pay, sizeof(pay), "billing_org_%" INT64_MODIFIER "d", org);
+				if ((ot >> 40) % 2 == 0 && day >= RELEASE_DAY + 3)
+					model = "frontier-2";
+				break;
+			}
+		default:
+			{
+				/* campaigns: synchronized job windows, 8 a day */
+				uint64		ct = trait(seed, 0xca3, k, 0);
+				int64		cidx = idx - pop->first[k];
+				int			w = rng_below(&r, 8);
+				int64		wstart;
+				int			nsc = 0,
+							first_sc = -1;
+				int			pivot_hours = (k == K_CAMP_A) ? 6 : (k == K_CAMP_B) ? 12 : 20;
+
+				day = rng_below(&r, DAYS);
+				wstart = trait(ct, day, w, 2) % (SECS_PER_DAY - 3600);
+				secs = WINDOW_START + (int64) day * SECS_PER_DAY + wstart +
+					rng_below(&r, 900 + trait(ct, day, w, 3) % 1800);
+				for (int i = 0; i < (int) lengthof(scaffolds); i++)
+					if (scaffolds[i].kind == k)
+					{
+						if (first_sc < 0)
+							first_sc = i;
+						nsc++;
+					}
+				if (rng_below(&r, 4) == 0)
+					user_prompt(b, &r, at); /* benign cover traffic */
+				else
+				{
+					const Scaffold *sc = &scaffolds[first_sc + rng_below(&r, nsc)];
+
+					scaffold_prompt(b, &r, sc->variant[rng_below(&r, 3)], ct ^ rng_below(&r, 8));
+					tokens_out = 800 + rng_below(&r, 2400);
+				}
+				/* rotating proxies from the campaign's pool of /24s */
+				ip = (uint32) ((0x2D0000 + (ct >> 8) % 0xF000 + rng_below(&r, 20 + pop->n[k] / 60)) << 8) |
+					(uint32) rng_below(&r, 256);
+				ua = rng_below(&r, 10) < 7 ? campaign_clients[k] :
+					browsers[rng_below(&r, lengthof(browsers))];
+				snprintf(pay, sizeof(pay), "card_%016" INT64_MODIFIER "x",
+						 trait(seed, 0xca7d + k, cidx / 30, 0));
+				if (secs >= WINDOW_START + (int64) RELEASE_DAY * SECS_PER_DAY + pivot_hours * 3600 &&
+					rng_below(&r, 10) < 9)
+					model = "frontier-2";
+				break;
+			}
+	}
+
+	secs = Max(secs, WINDOW_START);
+	v[0] = Int64GetDatum(row + 1);
+	v[1] = Int64GetDatum(account_id(idx));
+	v[3] = TimestampTzGetDatum(secs * USECS_PER_SEC);
+	v[4] = PointerGetDatum(cstring_to_text_with_len(b->p, b->len));
+	v[5] = make_inet4(ip);
+	v[6] = CStringGetTextDatum(ua);
+	v[7] = CStringGetTextDatum(pay);
+	v[8] = CStringGetTextDatum(model);
+	v[9] = Int32GetDatum(12 + b->len / 4);
+	v[10] = Int32GetDatum(tokens_out);
+}
+
+/* Validate the log size and seed arguments. */
+static void
+check_rows(int64 rows)
+{
+	if (rows < 1000 || rows > INT64CONST(1000000000))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("rows must be between 1000 and 1000000000"),
+				 errdetail("The value was " INT64_FORMAT ".", rows)));
+}
+
+/*
+ * lockstep_synth_chunk(rows, seed, first, count): rows first .. first +
+ * count - 1 of the log of `rows` rows.
+ */
+Datum
+lockstep_synth_chunk(PG_FUNCTION_ARGS)
+{
+	int64		rows = PG_GETARG_INT64(0);
+	uint64		seed = (uint64) PG_GETARG_INT64(1);
+	int64		first = PG_GETARG_INT64(2);
+	int64		count = PG_GETARG_INT64(3);
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Population	pop;
+	char		text_buf[2048];
+	Buf			b = {text_buf, 0, sizeof(text_buf)};
+	MemoryContext rowctx;
+	MemoryContext old;
+
+	check_rows(rows);
+	if (first < 0 || count < 0 || first > rows || count > rows - first)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("chunk [" INT64_FORMAT ", " INT64_FORMAT ") is outside the log of " INT64_FORMAT " rows",
+						first, first + count, rows)));
+	population_init(&pop, rows);
+	InitMaterializedSRF(fcinfo, 0);
+	rowctx = AllocSetContextCreate(CurrentMemoryContext, "lockstep synth row",
+								   ALLOCSET_SMALL_SIZES);
+	for (int64 i = first; i < first + count; i++)
+	{
+		Datum		v[11];
+		bool		nulls[11] = {0};
+
+		CHECK_FOR_INTERRUPTS();
+		old = MemoryContextSwitchTo(rowctx);
+		make_row(&pop, seed, i, v, nulls, &b);
+		MemoryContextSwitchTo(old);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nulls);
+		MemoryContextReset(rowctx);
+	}
+	return (Datum) 0;
+}
+
+/* lockstep_synth_accounts(rows, seed): every account with its true label. */
+Datum
+lockstep_synth_accounts(PG_FUNCTION_ARGS)
+{
+	int64		rows = PG_GETARG_INT64(0);
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Population	pop;
+
+	check_rows(rows);
+	population_init(&pop, rows);
+	InitMaterializedSRF(fcinfo, 0);
+	for (int k = 0; k < N_KINDS; k++)
+		for (int64 idx = pop.first[k]; idx < pop.first[k] + pop.n[k]; idx++)
+		{
+			Datum		v[4];
+			bool		nulls[4] = {0};
+
+			CHECK_FOR_INTERRUPTS();
+			v[0] = Int64GetDatum(account_id(idx));
+			v[1] = Int64GetDatum(k == K_ENTERPRISE ? org_id(&pop, idx) : 0);
+			nulls[1] = (k != K_ENTERPRISE);
+			v[2] = CStringGetTextDatum(kind_names[k]);
+			nulls[3] = (campaign_names[k] == NULL);
+			v[3] = nulls[3] ? (Datum) 0 : CStringGetTextDatum(campaign_names[k]);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nulls);
+		}
+	return (Datum) 0;
+}
+
+/* lockstep_synth_releases(): the model release calendar of the synthetic log. */
+Datum
+lockstep_synth_releases(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	static const struct
+	{
+		const char *model;
+		int64		secs;		/* since 2000-01-01 */
+	}			releases[] = {
+		{"frontier-1", INT64CONST(802051200)},	/* 2025-06-01 */
+		{"frontier-1-mini", INT64CONST(807321600)}, /* 2025-08-01 */
+		{"frontier-2", WINDOW_START + (int64) RELEASE_DAY * SECS_PER_DAY},
+	};
+
+	InitMaterializedSRF(fcinfo, 0);
+	for (int i = 0; i < (int) lengthof(releases); i++)
+	{
+		Datum		v[2];
+		bool		nulls[2] = {0};
+
+		v[0] = CStringGetTextDatum(releases[i].model);
+		v[1] = TimestampTzGetDatum(releases[i].secs * USECS_PER_SEC);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nulls);
+	}
+	return (Datum) 0;
+}

@@ -1,0 +1,200 @@
+/*
+ * lockstep.h
+ *	  Shared definitions: the fingerprint layout, its parameters and the
+ *	  pure sketch, normalizer and lexicon interfaces.
+ *
+ * A fingerprint exists in three forms:
+ *	- LsState: the expanded, fixed-capacity C struct that aggregates update
+ *	  and merge (also the internal transition state of fingerprint_agg);
+ *	- Fingerprint: the on-disk varlena, LsFixed followed by the used parts
+ *	  of the scaffold-key and model arrays (native byte order);
+ *	- the canonical wire form: big-endian, versioned, validated on read;
+ *	  used by send/recv, by text I/O (base64 of it) and by the aggregate's
+ *	  serialize/deserialize.
+ */
+#ifndef LOCKSTEP_H
+#define LOCKSTEP_H
+
+#include "postgres.h"
+
+#include "common/int.h"
+
+/* Wire/disk format version, and the parameters it fixes. */
+#define LS_VERSION			1
+#define LS_MAX_KEYS			32	/* Misra-Gries counters for scaffold keys */
+#define LS_MAX_MODELS		12	/* models tracked with first-seen time */
+#define LS_MODEL_NAME_LEN	32	/* bytes kept of a model name, with NUL */
+#define LS_K_IP				16	/* bottom-k sizes of the infra sketches */
+#define LS_K_UA				8
+#define LS_K_PAY			8
+#define LS_K_ACT			32	/* bottom-k of active 15-minute buckets */
+#define LS_HOURS_OF_WEEK	168
+#define LS_BUCKET_USECS		INT64CONST(900000000)	/* 15 minutes */
+
+/*
+ * Content keying: one-permutation MinHash of a prompt's shingles into
+ * LS_KEYS_PER_PROMPT bins (by the top bits of the hash); a bin's minimum
+ * is the same for every prompt built on one scaffold with probability
+ * about the shingle Jaccard of the prompts, so a scaffold shows up as a
+ * recurring key.  Few keys a prompt keep the Misra-Gries stream short
+ * (its error bound is stream / (LS_MAX_KEYS + 1)).
+ */
+#define LS_SHINGLE			3	/* tokens per shingle */
+#define LS_KEY_BIN_BITS		1
+#define LS_KEYS_PER_PROMPT	(1 << LS_KEY_BIN_BITS)
+#define LS_MIN_TOKENS		6	/* shorter prompts give no scaffold keys */
+
+/* Elicitation intents, in the order of the counters and of the lexicon. */
+typedef enum LsIntent
+{
+	LS_INTENT_COT = 0,			/* chain-of-thought elicitation */
+	LS_INTENT_RUBRIC,			/* rubric / reward-model grading */
+	LS_INTENT_TOOL,				/* tool-use schemas, agentic traces */
+	LS_INTENT_CODE,				/* code generation, code fences */
+	LS_INTENT_REWRITE,			/* "safe" rewrites of sensitive asks */
+	LS_INTENT_VISION,			/* vision and computer use */
+	LS_N_INTENTS
+} LsIntent;
+
+extern const char *const ls_intent_names[LS_N_INTENTS];
+
+/* One heavy-hitter counter: a scaffold key and its (under-)count. */
+typedef struct LsKeyCount
+{
+	uint64		key;
+	uint64		count;
+} LsKeyCount;
+
+/* One model: identity is the hash of the full name. */
+typedef struct LsModel
+{
+	uint64		hash;
+	int64		first_seen;		/* TimestampTz, or LS_NO_TIME */
+	uint64		count;
+	char		name[LS_MODEL_NAME_LEN];
+} LsModel;
+
+#define LS_NO_TIME	PG_INT64_MAX
+
+/* The fixed-size part; also the head of the on-disk varlena. */
+typedef struct LsFixed
+{
+	int32		vl_len_;		/* varlena header, do not touch directly */
+	uint8		version;
+	uint8		n_keys;
+	uint8		n_models;
+	uint8		n_ip;
+	uint8		n_ua;
+	uint8		n_pay;
+	uint8		n_act;
+	uint8		pad;			/* always zero */
+	uint64		n_requests;		/* rows aggregated */
+	uint64		n_prompts;		/* rows with a non-NULL prompt */
+	uint64		n_keyed;		/* prompts long enough to give keys */
+	uint64		key_stream;		/* keys offered to the heavy-hitter counters */
+	uint64		n_timed;		/* rows with a non-NULL timestamp */
+	uint64		prompt_bytes;
+	uint64		tokens_in;
+	uint64		tokens_out;
+	uint64		other_models;	/* requests to models beyond LS_MAX_MODELS */
+	uint64		intents[LS_N_INTENTS];
+	int64		first_seen;		/* LS_NO_TIME when n_timed = 0 */
+	int64		last_seen;
+	uint32		how[LS_HOURS_OF_WEEK];	/* hour of week, UTC, Monday 00h = 0 */
+	uint32		ip[LS_K_IP];	/* bottom-k sketches, ascending */
+	uint32		ua[LS_K_UA];
+	uint32		pay[LS_K_PAY];
+	uint32		act[LS_K_ACT];
+} LsFixed;
+
+/* The expanded state: fixed part plus full-capacity arrays. */
+typedef struct LsState
+{
+	LsFixed		f;
+	LsKeyCount	keys[LS_MAX_KEYS];	/* any order; packed sorted by key */
+	LsModel		models[LS_MAX_MODELS];	/* sorted by hash */
+} LsState;
+
+typedef LsFixed Fingerprint;
+
+#define DatumGetFingerprintP(X)	((Fingerprint *) PG_DETOAST_DATUM(X))
+#define PG_GETARG_FINGERPRINT_P(n) DatumGetFingerprintP(PG_GETARG_DATUM(n))
+#define PG_RETURN_FINGERPRINT_P(x) PG_RETURN_POINTER(x)
+
+#define LS_FP_KEYS(fp) ((LsKeyCount *) ((char *) (fp) + sizeof(LsFixed)))
+#define LS_FP_MODELS(fp) \
+	((LsModel *) ((char *) (fp) + sizeof(LsFixed) + (fp)->n_keys * sizeof(LsKeyCount)))
+#define LS_FP_SIZE(nk, nm) \
+	(sizeof(LsFixed) + (nk) * sizeof(LsKeyCount) + (nm) * sizeof(LsModel))
+/* Longest wire form: used to reject oversized input before parsing. */
+#define LS_WIRE_MAX		4096
+
+/* What one prompt contributes, computed by ls_analyze_prompt. */
+typedef struct LsPromptInfo
+{
+	int			n_tokens;
+	int			n_keys;
+	uint64		keys[LS_KEYS_PER_PROMPT];	/* one a non-empty bin */
+	uint32		intents;		/* bit i set: intent i present */
+} LsPromptInfo;
+
+/* Add a to *dst, raising an error on overflow. */
+static inline void
+ls_add_u64(uint64 *dst, uint64 a)
+{
+	if (unlikely(pg_add_u64_overflow(*dst, a, dst)))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("fingerprint counter overflow")));
+}
+
+/* normalize.c: the tokenizer shared by prompt_template and the aggregate */
+typedef enum LsTokenKind
+{
+	LS_TOK_WORD,
+	LS_TOK_NUM,
+	LS_TOK_HEX,
+	LS_TOK_UUID,
+	LS_TOK_URL,
+	LS_TOK_EMAIL,
+	LS_TOK_BLOB,
+	LS_TOK_CJK,
+	LS_TOK_PUNCT
+} LsTokenKind;
+
+#define LS_TOKEN_MAX	48		/* longer words are masked as <blob> */
+
+typedef struct LsTokenizer
+{
+	const unsigned char *p;
+	const unsigned char *end;
+	LsTokenKind kind;
+	bool		space_before;	/* whitespace separated it from the last */
+	int			len;
+	char		buf[LS_TOKEN_MAX * 2 + 8];	/* normalized token text */
+} LsTokenizer;
+
+extern void ls_tokenizer_init(LsTokenizer *t, const char *s, int len);
+extern bool ls_next_token(LsTokenizer *t);
+
+/* lexicon.c: prompt analysis (keys and intents) */
+extern void ls_analyze_prompt(const char *s, int len, LsPromptInfo *info);
+extern int	ls_lexicon_size(void);
+extern void ls_lexicon_entry(int i, const char **intent, const char **phrase);
+
+/* sketch.c: pure state operations */
+extern void ls_state_init(LsState *st);
+extern void ls_state_add_time(LsState *st, int64 ts);
+extern void ls_state_add_prompt(LsState *st, const LsPromptInfo *info, int nbytes);
+extern void ls_state_add_infra(uint32 *arr, uint8 *n, int k, uint64 hash);
+extern void ls_state_add_model(LsState *st, const char *name, int len, int64 ts);
+extern void ls_state_merge(LsState *dst, const LsState *src);
+extern int	ls_how_index(int64 ts);
+extern Fingerprint *ls_state_pack(const LsState *st);
+extern void ls_state_unpack(const Fingerprint *fp, LsState *st);
+extern Size ls_wire_size(const LsState *st);
+extern Size ls_wire_write(const LsState *st, unsigned char *buf);
+extern const char *ls_wire_read(const unsigned char *buf, Size len, LsState *st);
+extern double ls_kmv_distinct(const uint32 *arr, int n, int k);
+
+#endif							/* LOCKSTEP_H */

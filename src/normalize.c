@@ -1,0 +1,390 @@
+/*
+ * normalize.c
+ *	  The prompt tokenizer and normalizer: one pass over UTF-8 bytes that
+ *	  yields lowercased tokens with variable parts masked.
+ *
+ * Token rules, applied at each non-space position in this order:
+ *	- CJK ideographs, kana, hangul and full-width forms: one token a char;
+ *	- http://, https://, www. up to white space: <url>;
+ *	- local@domain.tld: <email>;
+ *	- 8-4-4-4-12 hex digits: <uuid>;
+ *	- a run of letters, digits and '_' (any non-ASCII letter counts):
+ *	  digits with optional [.,]digit groups -> <num>, 0x-prefixed hex or
+ *	  hex of 8+ chars mixing digits and letters -> <hex>, longer than
+ *	  LS_TOKEN_MAX bytes -> <blob>, else the word lowercased;
+ *	- any other character: a punctuation token of its own.
+ * Pure code: no fmgr, no allocation.  Invalid UTF-8 bytes are taken as
+ * one-byte letters, so any byte string tokenizes without error.
+ */
+#include "lockstep.h"
+
+/* Length of the UTF-8 sequence at p (1 for invalid or truncated ones). */
+static inline int
+utf8_len(const unsigned char *p, const unsigned char *end)
+{
+	int			n;
+
+	if (p[0] < 0x80)
+		return 1;
+	else if ((p[0] & 0xE0) == 0xC0)
+		n = 2;
+	else if ((p[0] & 0xF0) == 0xE0)
+		n = 3;
+	else if ((p[0] & 0xF8) == 0xF0)
+		n = 4;
+	else
+		return 1;
+	if (end - p < n)
+		return 1;
+	for (int i = 1; i < n; i++)
+		if ((p[i] & 0xC0) != 0x80)
+			return 1;
+	return n;
+}
+
+/* Code point of a valid sequence of length n. */
+static inline uint32
+utf8_cp(const unsigned char *p, int n)
+{
+	switch (n)
+	{
+		case 2:
+			return ((p[0] & 0x1F) << 6) | (p[1] & 0x3F);
+		case 3:
+			return ((p[0] & 0x0F) << 12) | ((p[1] & 0x3F) << 6) | (p[2] & 0x3F);
+		case 4:
+			return ((p[0] & 0x07) << 18) | ((p[1] & 0x3F) << 12) |
+				((p[2] & 0x3F) << 6) | (p[3] & 0x3F);
+		default:
+			return p[0];
+	}
+}
+
+/* Scripts written without spaces: tokenized one character at a time. */
+static inline bool
+cp_is_cjk(uint32 c)
+{
+	return (c >= 0x3040 && c <= 0x30FF) ||	/* hiragana, katakana */
+		(c >= 0x3400 && c <= 0x4DBF) || /* CJK extension A */
+		(c >= 0x4E00 && c <= 0x9FFF) || /* CJK unified ideographs */
+		(c >= 0xAC00 && c <= 0xD7AF) || /* hangul syllables */
+		(c >= 0xF900 && c <= 0xFAFF) || /* CJK compatibility */
+		(c >= 0xFF00 && c <= 0xFFEF) || /* full-width forms */
+		(c >= 0x20000 && c <= 0x2FFFF); /* supplementary ideographs */
+}
+
+/* Non-ASCII punctuation and symbols that must not glue words together. */
+static inline bool
+cp_is_punct(uint32 c)
+{
+	return (c >= 0x00A1 && c <= 0x00BF) ||
+		(c >= 0x2000 && c <= 0x2BFF) || /* general punct, arrows, math */
+		(c >= 0x3000 && c <= 0x303F) || /* CJK symbols and punctuation */
+		(c >= 0x1F000 && c <= 0x1FAFF); /* emoji */
+}
+
+/* White space: ASCII, NBSP and the ideographic space. */
+static inline int
+space_len(const unsigned char *p, const unsigned char *end)
+{
+	if (*p == ' ' || (*p >= '\t' && *p <= '\r'))
+		return 1;
+	if (p[0] == 0xC2 && end - p >= 2 && p[1] == 0xA0)
+		return 2;
+	if (p[0] == 0xE3 && end - p >= 3 && p[1] == 0x80 && p[2] == 0x80)
+		return 3;
+	return 0;
+}
+
+static inline bool
+is_word_ascii(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		(c >= '0' && c <= '9') || c == '_';
+}
+
+static inline bool
+is_hex(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+static inline bool
+is_digit(unsigned char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* Are all bytes in [p, q) hex digits? */
+static bool
+all_hex(const unsigned char *p, const unsigned char *q)
+{
+	for (; p < q; p++)
+		if (!is_hex(*p))
+			return false;
+	return true;
+}
+
+/*
+ * Copy one character to dst lowercased: ASCII, Latin-1, Greek and basic
+ * Cyrillic capitals.  Returns bytes written (equal to n).
+ */
+static inline int
+copy_lower(char *dst, const unsigned char *p, int n)
+{
+	if (n == 1)
+	{
+		dst[0] = (p[0] >= 'A' && p[0] <= 'Z') ? p[0] + 32 : p[0];
+		return 1;
+	}
+	dst[0] = p[0];
+	dst[1] = p[1];
+	if (n == 2)
+	{
+		uint32		c = utf8_cp(p, 2);
+
+		if (c >= 0xC0 && c <= 0xDE && c != 0xD7)
+			dst[1] = p[1] + 0x20;	/* stays within C3 80..BF */
+		else if (c >= 0x410 && c <= 0x41F)
+			dst[1] = p[1] + 0x20;	/* D0 90.. -> D0 B0.. */
+		else if (c >= 0x420 && c <= 0x42F)
+		{
+			dst[0] = (char) 0xD1;
+			dst[1] = p[1] - 0x20;	/* D0 A0.. -> D1 80.. */
+		}
+		else if (c >= 0x391 && c <= 0x39F)
+			dst[1] = p[1] + 0x20;	/* CE 91.. -> CE B1.. */
+		else if (c >= 0x3A0 && c <= 0x3A9 && c != 0x3A2)
+		{
+			dst[0] = (char) 0xCF;
+			dst[1] = p[1] - 0x20;	/* CE A0.. -> CF 80.. */
+		}
+		return 2;
+	}
+	for (int i = 2; i < n; i++)
+		dst[i] = p[i];
+	return n;
+}
+
+/* Start tokenizing s[0..len). */
+void
+ls_tokenizer_init(LsTokenizer *t, const char *s, int len)
+{
+	t->p = (const unsigned char *) s;
+	t->end = t->p + len;
+	t->len = 0;
+	t->space_before = false;
+}
+
+/* Set the token to a placeholder. */
+static inline void
+set_placeholder(LsTokenizer *t, LsTokenKind kind, const char *text, int n)
+{
+	t->kind = kind;
+	memcpy(t->buf, text, n);
+	t->len = n;
+}
+
+/* Does a URL start at p? Returns the prefix length or 0. */
+static int
+url_prefix(const unsigned char *p, const unsigned char *end)
+{
+	static const char *const prefixes[] = {"https://", "http://", "www."};
+
+	for (int i = 0; i < 3; i++)
+	{
+		int			n = strlen(prefixes[i]);
+
+		if (end - p >= n && pg_strncasecmp((const char *) p, prefixes[i], n) == 0)
+			return n;
+	}
+	return 0;
+}
+
+/* End of an e-mail address starting at p, or NULL. */
+static const unsigned char *
+match_email(const unsigned char *p, const unsigned char *end)
+{
+	const unsigned char *q = p;
+	const unsigned char *lastdot = NULL;
+	const unsigned char *domain;
+
+	while (q < end && (is_word_ascii(*q) || *q == '.' || *q == '%' ||
+					   *q == '+' || *q == '-'))
+		q++;
+	if (q == p || q >= end || *q != '@')
+		return NULL;
+	domain = ++q;
+	while (q < end && (is_word_ascii(*q) || *q == '.' || *q == '-'))
+	{
+		if (*q == '.' && q + 1 < end && is_word_ascii(q[1]))
+			lastdot = q;
+		q++;
+	}
+	if (lastdot == NULL || lastdot == domain || q - lastdot < 3)
+		return NULL;
+	/* a trailing dot ends the sentence, not the address */
+	while (q[-1] == '.' || q[-1] == '-')
+		q--;
+	return q;
+}
+
+/* End of a UUID starting at p, or NULL. */
+static const unsigned char *
+match_uuid(const unsigned char *p, const unsigned char *end)
+{
+	static const int groups[] = {8, 4, 4, 4, 12};
+	const unsigned char *q = p;
+
+	for (int g = 0; g < 5; g++)
+	{
+		for (int i = 0; i < groups[g]; i++, q++)
+			if (q >= end || !is_hex(*q))
+				return NULL;
+		if (g < 4)
+		{
+			if (q >= end || *q != '-')
+				return NULL;
+			q++;
+		}
+	}
+	if (q < end && is_word_ascii(*q))
+		return NULL;
+	return q;
+}
+
+/*
+ * Advance to the next token.  Returns false at the end of input.  The
+ * token text is in t->buf[0..t->len), not NUL-terminated.
+ */
+bool
+ls_next_token(LsTokenizer *t)
+{
+	const unsigned char *p = t->p;
+	const unsigned char *end = t->end;
+	const unsigned char *q;
+	int			n;
+	int			plen;
+	uint32		c;
+
+	t->space_before = false;
+	while (p < end && (n = space_len(p, end)) > 0)
+	{
+		p += n;
+		t->space_before = true;
+	}
+	if (p >= end)
+	{
+		t->p = p;
+		return false;
+	}
+
+	n = utf8_len(p, end);
+	c = utf8_cp(p, n);
+
+	if (n > 1 && cp_is_cjk(c))
+	{
+		t->kind = LS_TOK_CJK;
+		t->len = copy_lower(t->buf, p, n);
+		t->p = p + n;
+		return true;
+	}
+
+	if ((plen = url_prefix(p, end)) > 0)
+	{
+		q = p + plen;
+		while (q < end && space_len(q, end) == 0)
+			q++;
+		/* trailing punctuation belongs to the sentence */
+		while (q > p + plen && strchr(".,;:!?)]}'\"", q[-1]) != NULL)
+			q--;
+		set_placeholder(t, LS_TOK_URL, "<url>", 5);
+		t->p = q;
+		return true;
+	}
+
+	if (is_word_ascii(*p) || *p == '.' || *p == '%' || *p == '+' || *p == '-')
+	{
+		if ((q = match_email(p, end)) != NULL)
+		{
+			set_placeholder(t, LS_TOK_EMAIL, "<email>", 7);
+			t->p = q;
+			return true;
+		}
+	}
+
+	if (is_hex(*p) && (q = match_uuid(p, end)) != NULL)
+	{
+		set_placeholder(t, LS_TOK_UUID, "<uuid>", 6);
+		t->p = q;
+		return true;
+	}
+
+	if (is_word_ascii(*p) || (*p >= 0x80 && !cp_is_punct(c)))
+	{
+		bool		digits = true;
+		bool		hexchars = true;
+		bool		has_digit = false;
+		bool		has_alpha = false;
+		int			out = 0;
+
+		q = p;
+		while (q < end)
+		{
+			if (is_word_ascii(*q))
+			{
+				digits &= is_digit(*q);
+				hexchars &= is_hex(*q);
+				has_digit |= is_digit(*q);
+				has_alpha |= !is_digit(*q);
+				if (out < LS_TOKEN_MAX)
+					t->buf[out] = (*q >= 'A' && *q <= 'Z') ? *q + 32 : *q;
+				out++;
+				q++;
+			}
+			else if (*q >= 0x80)
+			{
+				n = utf8_len(q, end);
+				c = utf8_cp(q, n);
+				if ((n > 1 && cp_is_cjk(c)) || cp_is_punct(c) || space_len(q, end))
+					break;
+				digits = hexchars = false;
+				has_alpha = true;
+				if (out + n <= LS_TOKEN_MAX)
+					copy_lower(t->buf + out, q, n);
+				out += n;
+				q += n;
+			}
+			else if (digits && (*q == '.' || *q == ',') && q + 1 < end &&
+					 is_digit(q[1]))
+			{
+				/* 1,000.50: group and decimal separators inside a number */
+				q++;
+				out++;
+			}
+			else
+				break;
+		}
+		t->p = q;
+		if (digits)
+			set_placeholder(t, LS_TOK_NUM, "<num>", 5);
+		else if ((out > 2 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X') &&
+				  q - p == out && all_hex(p + 2, q)) ||
+				 (hexchars && out >= 8 && has_digit && has_alpha))
+			set_placeholder(t, LS_TOK_HEX, "<hex>", 5);
+		else if (out > LS_TOKEN_MAX)
+			set_placeholder(t, LS_TOK_BLOB, "<blob>", 6);
+		else
+		{
+			t->kind = LS_TOK_WORD;
+			t->len = out;
+		}
+		return true;
+	}
+
+	/* anything else is punctuation, one character a token */
+	t->kind = LS_TOK_PUNCT;
+	t->len = copy_lower(t->buf, p, n);
+	t->p = p + n;
+	return true;
+}
