@@ -48,6 +48,18 @@ CREATE FUNCTION @extschema@.fingerprint_merge(@extschema@.fingerprint, @extschem
 COMMENT ON FUNCTION @extschema@.fingerprint_merge(@extschema@.fingerprint, @extschema@.fingerprint) IS
 	'the fingerprint of the union of the two request sets';
 
+CREATE FUNCTION @extschema@.fingerprint_scaffolds(@extschema@.fingerprint,
+	OUT key bigint, OUT count bigint, OUT error_bound bigint) RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.fingerprint_scaffolds(@extschema@.fingerprint) IS
+	'the recurring scaffold keys of a fingerprint; each count is low by at most error_bound';
+
+CREATE FUNCTION @extschema@.fingerprint_coactivity(@extschema@.fingerprint, @extschema@.fingerprint)
+	RETURNS double precision
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.fingerprint_coactivity(@extschema@.fingerprint, @extschema@.fingerprint) IS
+	'estimated Jaccard similarity of the two accounts'' sets of active 15-minute buckets';
+
 -- fingerprint_agg --------------------------------------------------------
 -- One C transition function serves every arity; missing columns are
 -- simply empty channels.
@@ -140,6 +152,11 @@ CREATE FUNCTION @extschema@.prompt_intents(text) RETURNS text[]
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.prompt_intents(text) IS
 	'elicitation intents the lexicon finds in a prompt';
+
+CREATE FUNCTION @extschema@.prompt_scaffold_keys(text) RETURNS bigint[]
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.prompt_scaffold_keys(text) IS
+	'the scaffold keys one prompt contributes to the content channel (see fingerprint_scaffolds)';
 
 CREATE FUNCTION @extschema@.lockstep_lexicon(OUT intent text, OUT phrase text) RETURNS SETOF record
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;

@@ -10,6 +10,7 @@
 #include "lockstep.h"
 
 #include "common/base64.h"
+#include "funcapi.h"
 #include "fmgr.h"
 #include "libpq/pqformat.h"
 #include "utils/builtins.h"
@@ -24,6 +25,8 @@ PG_FUNCTION_INFO_V1(fingerprint_recv);
 PG_FUNCTION_INFO_V1(fingerprint_send);
 PG_FUNCTION_INFO_V1(fingerprint_summary);
 PG_FUNCTION_INFO_V1(fingerprint_size);
+PG_FUNCTION_INFO_V1(fingerprint_scaffolds);
+PG_FUNCTION_INFO_V1(fingerprint_coactivity);
 
 /*
  * Parse a wire form into an on-disk fingerprint, raising errcode on any
@@ -289,4 +292,49 @@ fingerprint_summary(PG_FUNCTION_ARGS)
 					 f->other_models);
 
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(o.data)));
+}
+
+/* The stored scaffold keys with their (under-)counts and error bound. */
+Datum
+fingerprint_scaffolds(PG_FUNCTION_ARGS)
+{
+	Fingerprint *fp = PG_GETARG_FINGERPRINT_P(0);
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	LsKeyCount *keys = LS_FP_KEYS(fp);
+	uint64		kept = 0;
+	int64		bound;
+
+	InitMaterializedSRF(fcinfo, 0);
+	for (int i = 0; i < fp->n_keys; i++)
+		kept += keys[i].count;
+	bound = (int64) ((fp->key_stream - kept) / (LS_MAX_KEYS + 1));
+	for (int i = 0; i < fp->n_keys; i++)
+	{
+		Datum		v[3];
+		bool		nulls[3] = {0};
+
+		v[0] = Int64GetDatum((int64) keys[i].key);
+		v[1] = Int64GetDatum((int64) keys[i].count);
+		v[2] = Int64GetDatum(bound);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nulls);
+	}
+	return (Datum) 0;
+}
+
+/*
+ * Co-activity: estimated Jaccard similarity of the two accounts' sets of
+ * active 15-minute buckets, from the bottom-k sketches: among the k
+ * smallest hashes of the union, the fraction present in both.
+ */
+Datum
+fingerprint_coactivity(PG_FUNCTION_ARGS)
+{
+	Fingerprint *a = PG_GETARG_FINGERPRINT_P(0);
+	Fingerprint *b = PG_GETARG_FINGERPRINT_P(1);
+
+	if (a->version != LS_VERSION || b->version != LS_VERSION)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("fingerprint version is not supported")));
+	PG_RETURN_FLOAT8(ls_bottomk_jaccard(a->act, a->n_act, b->act, b->n_act, LS_K_ACT));
 }

@@ -501,7 +501,7 @@ make_row(const Population *pop, uint64 seed, int64 row, Datum *v, bool *nulls, B
 				int64		wstart;
 				int			nsc = 0,
 							first_sc = -1;
-				int			pivot_hours = (k == K_CAMP_A) ? 6 : (k == K_CAMP_B) ? 12 : 20;
+				int			pivot_hours = (k == K_CAMP_A) ? 2 : (k == K_CAMP_B) ? 6 : 10;
 
 				day = rng_below(&r, DAYS);
 				wstart = trait(ct, day, w, 2) % (SECS_PER_DAY - 3600);

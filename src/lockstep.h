@@ -196,5 +196,6 @@ extern Size ls_wire_size(const LsState *st);
 extern Size ls_wire_write(const LsState *st, unsigned char *buf);
 extern const char *ls_wire_read(const unsigned char *buf, Size len, LsState *st);
 extern double ls_kmv_distinct(const uint32 *arr, int n, int k);
+extern double ls_bottomk_jaccard(const uint32 *a, int na, const uint32 *b, int nb, int k);
 
 #endif							/* LOCKSTEP_H */

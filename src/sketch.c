@@ -418,6 +418,39 @@ ls_kmv_distinct(const uint32 *arr, int n, int k)
 }
 
 /*
+ * Jaccard estimate of two bottom-k sketches: walk the union's k smallest
+ * hashes and count those in both (Broder; Cohen & Kaplan).  Exact while
+ * both sets are smaller than k.
+ */
+double
+ls_bottomk_jaccard(const uint32 *a, int na, const uint32 *b, int nb, int k)
+{
+	int			i = 0,
+				j = 0,
+				seen = 0,
+				both = 0;
+
+	while (seen < k && (i < na || j < nb))
+	{
+		if (j >= nb || (i < na && a[i] < b[j]))
+			i++;
+		else if (i >= na || b[j] < a[i])
+			j++;
+		else
+		{
+			both++;
+			i++;
+			j++;
+		}
+		seen++;
+	}
+	/* one sketch exhausted below k: the rest of the union is unknown */
+	if (seen == 0)
+		return 0.0;
+	return (double) both / seen;
+}
+
+/*
  * The canonical wire form.  Layout (big-endian):
  *	8 bytes		version, n_keys, n_models, n_ip, n_ua, n_pay, n_act, 0
  *	15 x u64	n_requests, n_prompts, n_keyed, key_stream, n_timed,
@@ -607,7 +640,7 @@ ls_wire_read(const unsigned char *buf, Size len, LsState *st)
 	}
 	if (sum != f->n_timed)
 		return "hour-of-week histogram does not sum to the timed request count";
-	if ((err = read_bottomk(&p, f->ip, f->n_ip, "ip")) ||
+	if ((err = read_bottomk(&p, f->ip, f->n_ip, "IP")) ||
 		(err = read_bottomk(&p, f->ua, f->n_ua, "user agent")) ||
 		(err = read_bottomk(&p, f->pay, f->n_pay, "payment")) ||
 		(err = read_bottomk(&p, f->act, f->n_act, "activity")))

@@ -15,6 +15,7 @@
 PG_FUNCTION_INFO_V1(prompt_template);
 PG_FUNCTION_INFO_V1(prompt_intents);
 PG_FUNCTION_INFO_V1(lockstep_lexicon);
+PG_FUNCTION_INFO_V1(prompt_scaffold_keys);
 
 /* The normalized prompt: lowercased tokens, variable parts masked. */
 Datum
@@ -52,6 +53,20 @@ prompt_intents(PG_FUNCTION_ARGS)
 		if (info.intents & (1u << i))
 			names[n++] = CStringGetTextDatum(ls_intent_names[i]);
 	PG_RETURN_ARRAYTYPE_P(construct_array(names, n, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+/* The scaffold keys a prompt contributes (see fingerprint_scaffolds). */
+Datum
+prompt_scaffold_keys(PG_FUNCTION_ARGS)
+{
+	text	   *in = PG_GETARG_TEXT_PP(0);
+	LsPromptInfo info;
+	Datum		keys[LS_KEYS_PER_PROMPT];
+
+	ls_analyze_prompt(VARDATA_ANY(in), VARSIZE_ANY_EXHDR(in), &info);
+	for (int i = 0; i < info.n_keys; i++)
+		keys[i] = Int64GetDatum((int64) info.keys[i]);
+	PG_RETURN_ARRAYTYPE_P(construct_array(keys, info.n_keys, INT8OID, 8, true, TYPALIGN_DOUBLE));
 }
 
 /* The intent lexicon as a table of (intent, phrase). */

@@ -1,0 +1,133 @@
+-- fingerprint_agg and fingerprint_union_agg: NULLs, errors, overloads,
+-- the merge law and parallel plans.
+SET timezone = 'UTC';
+SELECT fingerprint_agg(ts, prompt) FROM (SELECT now() AS ts, 'x'::text AS prompt WHERE false) s;
+SELECT fingerprint_summary(fingerprint_agg(NULL::timestamptz, NULL::text))->'volume' AS all_null;
+SELECT expect_error($$SELECT fingerprint_agg('infinity'::timestamptz, 'x')$$);
+SELECT expect_error($$SELECT fingerprint_agg(now(), 'x', NULL, NULL, NULL, NULL, -1, 0)$$);
+SELECT expect_error($$SELECT fingerprint_agg(now(), 'x', NULL, NULL, NULL, NULL, 0, -5)$$);
+
+-- the overloads fill the channels they are given
+SELECT fingerprint_summary(fingerprint_agg('2026-01-05 10:00+00', 'hello there'))->'infrastructure' AS two_args;
+SELECT fingerprint_summary(fingerprint_agg('2026-01-05 10:00+00', 'hello there', '1.2.3.4', 'ua', 'card'))->'infrastructure' AS five_args;
+SELECT fingerprint_summary(fingerprint_agg('2026-01-05 10:00+00', 'hello there', '1.2.3.4', 'ua', 'card', 'm1'))->'models' AS six_args;
+
+-- IPv4 addresses in one /24 count once, IPv6 in one /48 count once
+SELECT fingerprint_summary(fingerprint_agg(now(), NULL, ip, NULL, NULL))->'infrastructure'->'ip_prefixes'
+FROM (VALUES ('10.1.2.3'::inet), ('10.1.2.200'), ('10.1.3.1'), ('2001:db8:5::1'), ('2001:db8:5:ffff::1'), ('2001:db8:6::1')) v(ip);
+
+-- a scaffold used 500 times outweighs 500 unique fill-ins
+WITH rows AS (
+  SELECT 'You are an expert tutor. Think step by step and show your full reasoning. Question: ' || md5(i::text) AS p
+  FROM generate_series(1, 500) i
+  UNION ALL
+  SELECT md5(i::text) || ' ' || md5((i * 7)::text) || ' unique words here ' || md5((i * 13)::text)
+  FROM generate_series(1, 500) i)
+SELECT max(count) >= 400 AS scaffold_dominates,
+       (SELECT count(*) FROM fingerprint_scaffolds(fingerprint_agg(now(), p)) s WHERE s.count > 5) AS strong_keys
+FROM rows, fingerprint_scaffolds((SELECT fingerprint_agg(now(), p) FROM rows));
+
+-- a synthetic log for the laws below
+CREATE TABLE log AS SELECT * FROM lockstep_synth_log(20000, 7);
+ANALYZE log;
+
+-- merge law: the union of daily fingerprints equals the whole period's
+-- fingerprint on every exact part (all but the scaffold counters)
+CREATE TABLE daily AS
+SELECT account_id, date_trunc('day', ts, 'UTC') AS day,
+       fingerprint_agg(ts, prompt, client_ip, user_agent, payment, model, tokens_in, tokens_out) AS fp
+FROM log GROUP BY 1, 2;
+CREATE TABLE whole AS
+SELECT account_id, fingerprint_agg(ts, prompt, client_ip, user_agent, payment, model, tokens_in, tokens_out) AS fp
+FROM log GROUP BY 1;
+CREATE TABLE rolled AS
+SELECT account_id, fingerprint_union_agg(fp) AS fp FROM daily GROUP BY 1;
+SELECT count(*) AS accounts,
+       count(*) FILTER (WHERE fingerprint_summary(w.fp) - 'content' - 'bytes' =
+                              fingerprint_summary(r.fp) - 'content' - 'bytes') AS exact_parts_equal,
+       count(*) FILTER (WHERE fingerprint_summary(w.fp)->'content'->'keyed_prompts' =
+                              fingerprint_summary(r.fp)->'content'->'keyed_prompts') AS keyed_equal
+FROM whole w JOIN rolled r USING (account_id);
+
+-- the heavy-hitter bound, checked against exact counts computed the slow way
+CREATE TABLE exact_keys AS
+SELECT account_id, k AS key, count(*) AS n
+FROM log, unnest(prompt_scaffold_keys(prompt)) k GROUP BY 1, 2;
+CREATE FUNCTION bound_violations(fps regclass) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE v bigint;
+BEGIN
+  EXECUTE format($q$
+    SELECT count(*) FROM (
+      -- stored keys: true - bound <= stored <= true
+      SELECT 1 FROM %s f, fingerprint_scaffolds(f.fp) s
+      JOIN exact_keys e ON e.key = s.key
+      WHERE e.account_id = f.account_id AND (s.count > e.n OR s.count < e.n - s.error_bound)
+      UNION ALL
+      -- dropped keys: true <= bound
+      SELECT 1 FROM %s f JOIN exact_keys e USING (account_id)
+      WHERE NOT EXISTS (SELECT 1 FROM fingerprint_scaffolds(f.fp) s WHERE s.key = e.key)
+        AND e.n > (fingerprint_summary(f.fp)->'content'->>'count_error_bound')::bigint
+    ) v $q$, fps, fps) INTO v;
+  RETURN v;
+END $$;
+SELECT bound_violations('whole') AS whole_violations, bound_violations('rolled') AS rolled_violations;
+-- and the bound is not vacuous: most accounts keep their top key exactly
+SELECT count(*) FILTER (WHERE s.count = e.n) > 0.5 * count(*) AS mostly_exact
+FROM whole f, LATERAL (SELECT * FROM fingerprint_scaffolds(f.fp) ORDER BY count DESC, key LIMIT 1) s
+JOIN exact_keys e ON e.key = s.key WHERE e.account_id = f.account_id;
+
+-- counts and histograms are exact against SQL computed the slow way
+SELECT count(*) AS mismatches FROM whole w JOIN (
+  SELECT account_id, count(*) AS n, count(prompt) AS np, sum(tokens_in) AS tin,
+         sum(tokens_out) AS tout, sum(octet_length(prompt)) AS pb,
+         min(ts) AS first_seen, max(ts) AS last_seen,
+         count(DISTINCT network(set_masklen(client_ip, 24))) AS nets
+  FROM log GROUP BY 1) x USING (account_id)
+WHERE (fingerprint_summary(w.fp)->'volume'->>'requests')::bigint <> x.n
+   OR (fingerprint_summary(w.fp)->'volume'->>'prompts')::bigint <> x.np
+   OR (fingerprint_summary(w.fp)->'volume'->>'tokens_in')::bigint <> x.tin
+   OR (fingerprint_summary(w.fp)->'volume'->>'tokens_out')::bigint <> x.tout
+   OR (fingerprint_summary(w.fp)->'volume'->>'prompt_bytes')::bigint <> x.pb
+   OR (fingerprint_summary(w.fp)->'timing'->>'first_seen')::timestamptz <> x.first_seen
+   OR (fingerprint_summary(w.fp)->'timing'->>'last_seen')::timestamptz <> x.last_seen
+   OR (x.nets < 16 AND (fingerprint_summary(w.fp)->'infrastructure'->>'ip_prefixes')::bigint <> x.nets);
+SELECT count(*) AS histogram_mismatches FROM whole w JOIN (
+  SELECT a.account_id, array_agg(coalesce(h.n, 0) ORDER BY how) AS hist
+  FROM (SELECT DISTINCT account_id FROM log) a CROSS JOIN generate_series(0, 167) how
+  LEFT JOIN (SELECT account_id, ((extract(isodow FROM ts AT TIME ZONE 'UTC') - 1) * 24 +
+                                 extract(hour FROM ts AT TIME ZONE 'UTC'))::int AS how, count(*) AS n
+             FROM log GROUP BY 1, 2) h USING (account_id, how)
+  GROUP BY 1) x USING (account_id)
+WHERE ARRAY(SELECT jsonb_array_elements_text(fingerprint_summary(w.fp)->'timing'->'hour_of_week_utc')::bigint) <> x.hist;
+-- first-seen per model is exact
+SELECT count(*) AS model_mismatches FROM whole w
+CROSS JOIN LATERAL jsonb_array_elements(fingerprint_summary(w.fp)->'models') m
+JOIN (SELECT account_id, model, min(ts) AS first_seen, count(*) AS n FROM log GROUP BY 1, 2) x
+  ON x.account_id = w.account_id AND x.model = m->>'model'
+WHERE (m->>'first_seen')::timestamptz <> x.first_seen OR (m->>'requests')::bigint <> x.n;
+
+-- a forced parallel plan: Partial Aggregate, and the same answer as serial
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET max_parallel_workers_per_gather = 2;
+SET enable_hashagg = off;
+EXPLAIN (COSTS OFF)
+SELECT fingerprint_agg(ts, prompt, client_ip, user_agent, payment, model, tokens_in, tokens_out) FROM log;
+CREATE TABLE par AS
+SELECT fingerprint_agg(ts, prompt, client_ip, user_agent, payment, model, tokens_in, tokens_out) AS fp FROM log;
+RESET ALL;
+SET max_parallel_workers_per_gather = 0;
+CREATE TABLE ser AS
+SELECT fingerprint_agg(ts, prompt, client_ip, user_agent, payment, model, tokens_in, tokens_out) AS fp FROM log;
+RESET ALL;
+SELECT fingerprint_summary(p.fp) - 'content' - 'bytes' = fingerprint_summary(s.fp) - 'content' - 'bytes' AS exact_parts_equal,
+       fingerprint_summary(p.fp)->'content'->'keyed_prompts' = fingerprint_summary(s.fp)->'content'->'keyed_prompts' AS keyed_equal
+FROM par p, ser s;
+-- union_agg in parallel too
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+EXPLAIN (COSTS OFF) SELECT fingerprint_union_agg(fp) FROM daily;
+SELECT fingerprint_summary(fingerprint_union_agg(fp))->'volume' FROM daily;
+RESET ALL;

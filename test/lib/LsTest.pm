@@ -1,0 +1,50 @@
+# Helpers for lockstep's TAP tests: they talk to the cluster test/run
+# started (PGHOST, PGPORT, PGUSER in the environment) through psql.
+package LsTest;
+use strict;
+use warnings;
+use Exporter 'import';
+use File::Temp qw(tempdir);
+our @EXPORT = qw(psql psql_ok scratch_dir);
+
+# Run SQL, return (exit code, stdout, stderr); unaligned, tuples only.
+sub psql
+{
+	my ($sql, %opt) = @_;
+	my $db = $opt{db} // 'lockstep_tap';
+	my $dir = tempdir(CLEANUP => 1);
+	open my $fh, '>', "$dir/in.sql" or die;
+	print $fh $sql;
+	close $fh;
+	my $rc = system("psql -X -q -A -t -v ON_ERROR_STOP=1 -d $db -f $dir/in.sql >$dir/out 2>$dir/err");
+	local $/;
+	open my $o, '<', "$dir/out" or die; my $out = <$o>;
+	open my $e, '<', "$dir/err" or die; my $err = <$e>;
+	$out =~ s/\s+\z//;
+	return ($rc >> 8, $out, $err);
+}
+
+# Run SQL that must succeed; return its output.
+sub psql_ok
+{
+	my ($sql) = @_;
+	my ($rc, $out, $err) = psql($sql);
+	die "psql failed ($rc): $err\nSQL: $sql\n" if $rc;
+	return $out;
+}
+
+# A directory the server (another OS user) can read files from.
+sub scratch_dir
+{
+	my $dir = tempdir(DIR => $ENV{LS_TMP} // '/tmp', CLEANUP => 1);
+	chmod 0755, $dir;
+	return $dir;
+}
+
+# Every TAP script starts from a fresh database with the extension.
+system("psql -X -q -d postgres -c 'DROP DATABASE IF EXISTS lockstep_tap' -c 'CREATE DATABASE lockstep_tap' >/dev/null 2>&1") == 0
+	or die "cannot create the test database";
+system("psql -X -q -d lockstep_tap -c 'CREATE EXTENSION lockstep' >/dev/null") == 0
+	or die "cannot create the extension";
+
+1;

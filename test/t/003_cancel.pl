@@ -1,0 +1,48 @@
+# Long aggregations stop promptly when cancelled or timed out.
+use strict;
+use warnings;
+use Test::More;
+use Time::HiRes qw(time sleep);
+use LsTest;
+
+# About a minute of work if nothing stops it: 2,000 prompts of 400,000 tokens.
+my $long = q{SELECT fingerprint_agg(now(), p) FROM (SELECT repeat('alpha beta 42 ', 133333) || g AS p FROM generate_series(1, 2000) g) s};
+
+my $t0 = time;
+my ($rc, $out, $err) = psql("SET statement_timeout = '1s'; $long;");
+my $elapsed = time - $t0;
+like($err, qr/canceling statement due to statement timeout/, 'statement_timeout cancels fingerprint_agg');
+cmp_ok($elapsed, '<', 15, sprintf('stopped %.1f s after start (timeout 1 s)', $elapsed));
+
+# one huge prompt: the tokenizer itself checks for interrupts
+$t0 = time;
+($rc, $out, $err) = psql(q{SET statement_timeout = '500ms'; SELECT prompt_template(repeat('a b ', 30000000)) IS NULL;});
+$elapsed = time - $t0;
+like($err, qr/canceling statement/, 'statement_timeout cancels prompt_template on a huge prompt');
+cmp_ok($elapsed, '<', 15, sprintf('stopped %.1f s after start', $elapsed));
+
+# pg_cancel_backend from another session
+my $pid = fork();
+if ($pid == 0)
+{
+	my @r = psql("SET application_name = 'lockstep_cancel_me'; $long;");
+	exit($r[2] =~ /canceling statement due to user request/ ? 0 : 1);
+}
+my $found = 0;
+for (1 .. 100)
+{
+	sleep 0.1;
+	$found = psql_ok(q{SELECT count(*) FROM pg_stat_activity WHERE application_name = 'lockstep_cancel_me' AND state = 'active'});
+	last if $found;
+}
+is($found, 1, 'long query is running');
+sleep 1;
+$t0 = time;
+psql_ok(q{SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = 'lockstep_cancel_me'});
+waitpid($pid, 0);
+my $status = $? >> 8;
+$elapsed = time - $t0;
+is($status, 0, 'the query ended with "canceling statement due to user request"');
+cmp_ok($elapsed, '<', 15, sprintf('ended %.1f s after pg_cancel_backend', $elapsed));
+
+done_testing();
