@@ -40,8 +40,11 @@ agg_context(FunctionCallInfo fcinfo, const char *fname)
 static LsState *
 new_state(MemoryContext ctx)
 {
-	LsState    *st = MemoryContextAlloc(ctx, sizeof(LsState));
+	LsState    *st;
 
+	/* palloc rounds up to a power of two: stay within 2 kB a group */
+	StaticAssertStmt(sizeof(LsState) <= 2048, "LsState grew past 2 kB");
+	st = MemoryContextAlloc(ctx, sizeof(LsState));
 	ls_state_init(st);
 	return st;
 }

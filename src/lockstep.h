@@ -22,7 +22,7 @@
 /* Wire/disk format version, and the parameters it fixes. */
 #define LS_VERSION			1
 #define LS_MAX_KEYS			32	/* Misra-Gries counters for scaffold keys */
-#define LS_MAX_MODELS		12	/* models tracked with first-seen time */
+#define LS_MAX_MODELS		8	/* models tracked with first-seen time */
 #define LS_MODEL_NAME_LEN	32	/* bytes kept of a model name, with NUL */
 #define LS_K_IP				16	/* bottom-k sizes of the infra sketches */
 #define LS_K_UA				8
@@ -170,6 +170,7 @@ typedef struct LsTokenizer
 	const unsigned char *end;
 	LsTokenKind kind;
 	bool		space_before;	/* whitespace separated it from the last */
+	bool		may_email;		/* the text contains an '@' */
 	int			len;
 	char		buf[LS_TOKEN_MAX * 2 + 8];	/* normalized token text */
 } LsTokenizer;

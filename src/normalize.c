@@ -96,11 +96,49 @@ space_len(const unsigned char *p, const unsigned char *end)
 	return 0;
 }
 
+/* ASCII character classes; C_UPPER is also the bit that lowercases. */
+#define C_WORD	0x01			/* letter, digit or '_' */
+#define C_DIGIT 0x02
+#define C_HEX	0x04
+#define C_ALPHA 0x08			/* letter or '_' */
+#define C_UPPER 0x20
+
+static const uint8 ascii_class[128] = {
+	['0'] = C_WORD | C_DIGIT | C_HEX, ['1'] = C_WORD | C_DIGIT | C_HEX,
+	['2'] = C_WORD | C_DIGIT | C_HEX, ['3'] = C_WORD | C_DIGIT | C_HEX,
+	['4'] = C_WORD | C_DIGIT | C_HEX, ['5'] = C_WORD | C_DIGIT | C_HEX,
+	['6'] = C_WORD | C_DIGIT | C_HEX, ['7'] = C_WORD | C_DIGIT | C_HEX,
+	['8'] = C_WORD | C_DIGIT | C_HEX, ['9'] = C_WORD | C_DIGIT | C_HEX,
+	['a'] = C_WORD | C_HEX | C_ALPHA, ['b'] = C_WORD | C_HEX | C_ALPHA,
+	['c'] = C_WORD | C_HEX | C_ALPHA, ['d'] = C_WORD | C_HEX | C_ALPHA,
+	['e'] = C_WORD | C_HEX | C_ALPHA, ['f'] = C_WORD | C_HEX | C_ALPHA,
+	['A'] = C_WORD | C_HEX | C_ALPHA | C_UPPER, ['B'] = C_WORD | C_HEX | C_ALPHA | C_UPPER,
+	['C'] = C_WORD | C_HEX | C_ALPHA | C_UPPER, ['D'] = C_WORD | C_HEX | C_ALPHA | C_UPPER,
+	['E'] = C_WORD | C_HEX | C_ALPHA | C_UPPER, ['F'] = C_WORD | C_HEX | C_ALPHA | C_UPPER,
+	['g'] = C_WORD | C_ALPHA, ['h'] = C_WORD | C_ALPHA, ['i'] = C_WORD | C_ALPHA,
+	['j'] = C_WORD | C_ALPHA, ['k'] = C_WORD | C_ALPHA, ['l'] = C_WORD | C_ALPHA,
+	['m'] = C_WORD | C_ALPHA, ['n'] = C_WORD | C_ALPHA, ['o'] = C_WORD | C_ALPHA,
+	['p'] = C_WORD | C_ALPHA, ['q'] = C_WORD | C_ALPHA, ['r'] = C_WORD | C_ALPHA,
+	['s'] = C_WORD | C_ALPHA, ['t'] = C_WORD | C_ALPHA, ['u'] = C_WORD | C_ALPHA,
+	['v'] = C_WORD | C_ALPHA, ['w'] = C_WORD | C_ALPHA, ['x'] = C_WORD | C_ALPHA,
+	['y'] = C_WORD | C_ALPHA, ['z'] = C_WORD | C_ALPHA,
+	['G'] = C_WORD | C_ALPHA | C_UPPER, ['H'] = C_WORD | C_ALPHA | C_UPPER,
+	['I'] = C_WORD | C_ALPHA | C_UPPER, ['J'] = C_WORD | C_ALPHA | C_UPPER,
+	['K'] = C_WORD | C_ALPHA | C_UPPER, ['L'] = C_WORD | C_ALPHA | C_UPPER,
+	['M'] = C_WORD | C_ALPHA | C_UPPER, ['N'] = C_WORD | C_ALPHA | C_UPPER,
+	['O'] = C_WORD | C_ALPHA | C_UPPER, ['P'] = C_WORD | C_ALPHA | C_UPPER,
+	['Q'] = C_WORD | C_ALPHA | C_UPPER, ['R'] = C_WORD | C_ALPHA | C_UPPER,
+	['S'] = C_WORD | C_ALPHA | C_UPPER, ['T'] = C_WORD | C_ALPHA | C_UPPER,
+	['U'] = C_WORD | C_ALPHA | C_UPPER, ['V'] = C_WORD | C_ALPHA | C_UPPER,
+	['W'] = C_WORD | C_ALPHA | C_UPPER, ['X'] = C_WORD | C_ALPHA | C_UPPER,
+	['Y'] = C_WORD | C_ALPHA | C_UPPER, ['Z'] = C_WORD | C_ALPHA | C_UPPER,
+	['_'] = C_WORD | C_ALPHA,
+};
+
 static inline bool
 is_word_ascii(unsigned char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		(c >= '0' && c <= '9') || c == '_';
+	return c < 0x80 && (ascii_class[c] & C_WORD);
 }
 
 static inline bool
@@ -174,6 +212,8 @@ ls_tokenizer_init(LsTokenizer *t, const char *s, int len)
 	t->end = t->p + len;
 	t->len = 0;
 	t->space_before = false;
+	/* one fast scan saves an e-mail match attempt at every word */
+	t->may_email = memchr(s, '@', len) != NULL;
 }
 
 /* Set the token to a placeholder. */
@@ -191,6 +231,8 @@ url_prefix(const unsigned char *p, const unsigned char *end)
 {
 	static const char *const prefixes[] = {"https://", "http://", "www."};
 
+	if ((*p | 0x20) != 'h' && (*p | 0x20) != 'w')
+		return 0;
 	for (int i = 0; i < 3; i++)
 	{
 		int			n = strlen(prefixes[i]);
@@ -303,7 +345,8 @@ ls_next_token(LsTokenizer *t)
 		return true;
 	}
 
-	if (is_word_ascii(*p) || *p == '.' || *p == '%' || *p == '+' || *p == '-')
+	if (t->may_email &&
+		(is_word_ascii(*p) || *p == '.' || *p == '%' || *p == '+' || *p == '-'))
 	{
 		if ((q = match_email(p, end)) != NULL)
 		{
@@ -313,7 +356,7 @@ ls_next_token(LsTokenizer *t)
 		}
 	}
 
-	if (is_hex(*p) && (q = match_uuid(p, end)) != NULL)
+	if (end - p >= 36 && p[8] == '-' && is_hex(*p) && (q = match_uuid(p, end)) != NULL)
 	{
 		set_placeholder(t, LS_TOK_UUID, "<uuid>", 6);
 		t->p = q;
@@ -331,16 +374,27 @@ ls_next_token(LsTokenizer *t)
 		q = p;
 		while (q < end)
 		{
-			if (is_word_ascii(*q))
+			if (*q < 0x80 && (ascii_class[*q] & C_WORD))
 			{
-				digits &= is_digit(*q);
-				hexchars &= is_hex(*q);
-				has_digit |= is_digit(*q);
-				has_alpha |= !is_digit(*q);
-				if (out < LS_TOKEN_MAX)
-					t->buf[out] = (*q >= 'A' && *q <= 'Z') ? *q + 32 : *q;
-				out++;
-				q++;
+				/* the hot loop: a run of ASCII word characters */
+				uint8		and_cls = C_DIGIT | C_HEX;
+				uint8		or_cls = 0;
+
+				do
+				{
+					uint8		cls = ascii_class[*q];
+
+					and_cls &= cls;
+					or_cls |= cls;
+					if (out < LS_TOKEN_MAX)
+						t->buf[out] = *q | (cls & C_UPPER);
+					out++;
+					q++;
+				} while (q < end && *q < 0x80 && (ascii_class[*q] & C_WORD));
+				digits &= (and_cls & C_DIGIT) != 0;
+				hexchars &= (and_cls & C_HEX) != 0;
+				has_digit |= (or_cls & C_DIGIT) != 0;
+				has_alpha |= (or_cls & C_ALPHA) != 0;
 			}
 			else if (*q >= 0x80)
 			{

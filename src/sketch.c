@@ -87,8 +87,9 @@ ls_state_add_time(LsState *st, int64 ts)
 		st->f.last_seen = Max(st->f.last_seen, ts);
 	}
 	ls_add_u64(&st->f.n_timed, 1);
+	/* fmix64 is a bijection with full avalanche: enough for a bottom-k */
 	ls_state_add_infra(st->f.act, &st->f.n_act, LS_K_ACT,
-					   ls_hash_bytes(&bucket, sizeof(bucket), SEED_ACT));
+					   ls_fmix64((uint64) bucket ^ SEED_ACT));
 }
 
 /* One Misra-Gries update with weight w. */
