@@ -54,12 +54,6 @@ CREATE FUNCTION @extschema@.fingerprint_scaffolds(@extschema@.fingerprint,
 COMMENT ON FUNCTION @extschema@.fingerprint_scaffolds(@extschema@.fingerprint) IS
 	'the recurring scaffold keys of a fingerprint; each count is low by at most error_bound';
 
-CREATE FUNCTION @extschema@.fingerprint_coactivity(@extschema@.fingerprint, @extschema@.fingerprint)
-	RETURNS double precision
-	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.fingerprint_coactivity(@extschema@.fingerprint, @extschema@.fingerprint) IS
-	'estimated Jaccard similarity of the two accounts'' sets of active 15-minute buckets';
-
 -- fingerprint_agg --------------------------------------------------------
 -- One C transition function serves every arity; missing columns are
 -- simply empty channels.
@@ -201,3 +195,136 @@ CREATE FUNCTION @extschema@.lockstep_synth_releases(OUT model text, OUT released
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.lockstep_synth_releases() IS
 	'model release calendar of the synthetic log';
+
+-- Similarity --------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.fingerprint_similarity(@extschema@.fingerprint, @extschema@.fingerprint)
+	RETURNS double precision
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.fingerprint_similarity(@extschema@.fingerprint, @extschema@.fingerprint) IS
+	'behavioural similarity in [0, 1]: the weighted mean of the channel similarities (content 0.35, intents 0.10, infrastructure 0.20, coactivity 0.20, hours 0.05, models 0.10)';
+
+CREATE FUNCTION @extschema@.fingerprint_similarity(@extschema@.fingerprint, @extschema@.fingerprint,
+	weights double precision[])
+	RETURNS double precision
+	AS 'MODULE_PATHNAME', 'fingerprint_similarity_weighted' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.fingerprint_similarity(@extschema@.fingerprint, @extschema@.fingerprint, double precision[]) IS
+	'behavioural similarity with explicit channel weights {content, intents, infrastructure, coactivity, hours, models}';
+
+CREATE FUNCTION @extschema@.fingerprint_similarity_detail(@extschema@.fingerprint, @extschema@.fingerprint)
+	RETURNS jsonb
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.fingerprint_similarity_detail(@extschema@.fingerprint, @extschema@.fingerprint) IS
+	'the combined similarity and every channel''s (null: neither fingerprint has that channel)';
+
+CREATE FUNCTION @extschema@.fingerprint_content_similarity(@extschema@.fingerprint, @extschema@.fingerprint)
+	RETURNS double precision
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.fingerprint_content_similarity(@extschema@.fingerprint, @extschema@.fingerprint) IS
+	'weighted Jaccard of the recurring prompt scaffolds'' traffic shares; NULL if neither recurs';
+
+CREATE FUNCTION @extschema@.fingerprint_intent_similarity(@extschema@.fingerprint, @extschema@.fingerprint)
+	RETURNS double precision
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.fingerprint_intent_similarity(@extschema@.fingerprint, @extschema@.fingerprint) IS
+	'weighted Jaccard of the elicitation intent rates; NULL if neither shows an intent';
+
+CREATE FUNCTION @extschema@.fingerprint_infra_similarity(@extschema@.fingerprint, @extschema@.fingerprint)
+	RETURNS double precision
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.fingerprint_infra_similarity(@extschema@.fingerprint, @extschema@.fingerprint) IS
+	'shared networks (0.45), payment instruments (0.40) and user agents (0.15), each a Jaccard estimate';
+
+CREATE FUNCTION @extschema@.fingerprint_coactivity(@extschema@.fingerprint, @extschema@.fingerprint)
+	RETURNS double precision
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.fingerprint_coactivity(@extschema@.fingerprint, @extschema@.fingerprint) IS
+	'estimated Jaccard similarity of the two accounts'' sets of active 15-minute buckets';
+
+CREATE FUNCTION @extschema@.fingerprint_hours_similarity(@extschema@.fingerprint, @extschema@.fingerprint)
+	RETURNS double precision
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.fingerprint_hours_similarity(@extschema@.fingerprint, @extschema@.fingerprint) IS
+	'cosine of the two hour-of-week activity profiles';
+
+CREATE FUNCTION @extschema@.fingerprint_model_similarity(@extschema@.fingerprint, @extschema@.fingerprint)
+	RETURNS double precision
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.fingerprint_model_similarity(@extschema@.fingerprint, @extschema@.fingerprint) IS
+	'model adoption: shared models scored by how close their first-seen times are (exp(-days apart))';
+
+CREATE FUNCTION @extschema@.fingerprint_similar(@extschema@.fingerprint, @extschema@.fingerprint)
+	RETURNS boolean
+	AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.fingerprint_similar(@extschema@.fingerprint, @extschema@.fingerprint) IS
+	'similarity at least lockstep.similarity_threshold (support of the % operator)';
+
+CREATE FUNCTION @extschema@.fingerprint_distance(@extschema@.fingerprint, @extschema@.fingerprint)
+	RETURNS double precision
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.fingerprint_distance(@extschema@.fingerprint, @extschema@.fingerprint) IS
+	'1 - fingerprint_similarity (support of the <-> operator)';
+
+CREATE OPERATOR @extschema@.% (
+	LEFTARG = @extschema@.fingerprint, RIGHTARG = @extschema@.fingerprint,
+	FUNCTION = @extschema@.fingerprint_similar,
+	COMMUTATOR = OPERATOR(@extschema@.%),
+	RESTRICT = matchingsel, JOIN = matchingjoinsel);
+COMMENT ON OPERATOR @extschema@.% (@extschema@.fingerprint, @extschema@.fingerprint) IS
+	'similar: fingerprint_similarity at least lockstep.similarity_threshold';
+
+CREATE OPERATOR @extschema@.<-> (
+	LEFTARG = @extschema@.fingerprint, RIGHTARG = @extschema@.fingerprint,
+	FUNCTION = @extschema@.fingerprint_distance,
+	COMMUTATOR = OPERATOR(@extschema@.<->));
+COMMENT ON OPERATOR @extschema@.<-> (@extschema@.fingerprint, @extschema@.fingerprint) IS
+	'distance: 1 - fingerprint_similarity';
+
+-- LSH and the similarity join ------------------------------------------------
+
+CREATE FUNCTION @extschema@.fingerprint_lsh_keys(fp @extschema@.fingerprint, bands integer DEFAULT 16,
+	rows integer DEFAULT 2)
+	RETURNS bigint[]
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.fingerprint_lsh_keys(@extschema@.fingerprint, integer, integer) IS
+	'banded MinHash keys of the content, co-activity, network and payment channels: similar accounts share keys';
+
+CREATE FUNCTION @extschema@.fingerprint_similar_pairs(query text, threshold double precision DEFAULT NULL,
+	bands integer DEFAULT 16, rows integer DEFAULT 2, max_bucket integer DEFAULT 1000,
+	OUT a bigint, OUT b bigint, OUT similarity double precision)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION @extschema@.fingerprint_similar_pairs(text, double precision, integer, integer, integer) IS
+	'all pairs of (id, fingerprint) rows of a query whose similarity reaches threshold, through LSH buckets, never all pairs';
+
+-- GIN ------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.gin_extract_value_fingerprint(@extschema@.fingerprint, internal)
+	RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.gin_extract_query_fingerprint(@extschema@.fingerprint, internal, int2,
+	internal, internal, internal, internal)
+	RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.gin_consistent_fingerprint(internal, int2, @extschema@.fingerprint, int4,
+	internal, internal, internal, internal)
+	RETURNS boolean AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.gin_triconsistent_fingerprint(internal, int2, @extschema@.fingerprint, int4,
+	internal, internal, internal)
+	RETURNS "char" AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.gin_extract_value_fingerprint(@extschema@.fingerprint, internal) IS 'GIN support: LSH keys of an indexed fingerprint';
+COMMENT ON FUNCTION @extschema@.gin_extract_query_fingerprint(@extschema@.fingerprint, internal, int2, internal, internal, internal, internal) IS 'GIN support: LSH keys of a query fingerprint';
+COMMENT ON FUNCTION @extschema@.gin_consistent_fingerprint(internal, int2, @extschema@.fingerprint, int4, internal, internal, internal, internal) IS 'GIN support: any shared key is a candidate, always rechecked';
+COMMENT ON FUNCTION @extschema@.gin_triconsistent_fingerprint(internal, int2, @extschema@.fingerprint, int4, internal, internal, internal) IS 'GIN support: ternary form of the consistent function';
+
+CREATE OPERATOR CLASS @extschema@.fingerprint_lsh_ops
+	DEFAULT FOR TYPE @extschema@.fingerprint USING gin AS
+	OPERATOR 1 @extschema@.% (@extschema@.fingerprint, @extschema@.fingerprint),
+	FUNCTION 1 pg_catalog.btint8cmp(int8, int8),
+	FUNCTION 2 @extschema@.gin_extract_value_fingerprint(@extschema@.fingerprint, internal),
+	FUNCTION 3 @extschema@.gin_extract_query_fingerprint(@extschema@.fingerprint, internal, int2, internal, internal, internal, internal),
+	FUNCTION 4 @extschema@.gin_consistent_fingerprint(internal, int2, @extschema@.fingerprint, int4, internal, internal, internal, internal),
+	FUNCTION 6 @extschema@.gin_triconsistent_fingerprint(internal, int2, @extschema@.fingerprint, int4, internal, internal, internal),
+	STORAGE int8;
+COMMENT ON OPERATOR FAMILY @extschema@.fingerprint_lsh_ops USING gin IS
+	'GIN index over LSH band keys for fingerprint % fingerprint';
+COMMENT ON OPERATOR CLASS @extschema@.fingerprint_lsh_ops USING gin IS
+	'GIN index over LSH band keys (16 bands of 2 rows) for fingerprint % fingerprint';

@@ -26,7 +26,6 @@ PG_FUNCTION_INFO_V1(fingerprint_send);
 PG_FUNCTION_INFO_V1(fingerprint_summary);
 PG_FUNCTION_INFO_V1(fingerprint_size);
 PG_FUNCTION_INFO_V1(fingerprint_scaffolds);
-PG_FUNCTION_INFO_V1(fingerprint_coactivity);
 
 /*
  * Parse a wire form into an on-disk fingerprint, raising errcode on any
@@ -319,22 +318,4 @@ fingerprint_scaffolds(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nulls);
 	}
 	return (Datum) 0;
-}
-
-/*
- * Co-activity: estimated Jaccard similarity of the two accounts' sets of
- * active 15-minute buckets, from the bottom-k sketches: among the k
- * smallest hashes of the union, the fraction present in both.
- */
-Datum
-fingerprint_coactivity(PG_FUNCTION_ARGS)
-{
-	Fingerprint *a = PG_GETARG_FINGERPRINT_P(0);
-	Fingerprint *b = PG_GETARG_FINGERPRINT_P(1);
-
-	if (a->version != LS_VERSION || b->version != LS_VERSION)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("fingerprint version is not supported")));
-	PG_RETURN_FLOAT8(ls_bottomk_jaccard(a->act, a->n_act, b->act, b->n_act, LS_K_ACT));
 }

@@ -18,6 +18,7 @@
 #include "postgres.h"
 
 #include "common/int.h"
+#include "fmgr.h"
 
 /* Wire/disk format version, and the parameters it fixes. */
 #define LS_VERSION			1
@@ -192,11 +193,56 @@ extern void ls_state_add_model(LsState *st, const char *name, int len, int64 ts)
 extern void ls_state_merge(LsState *dst, const LsState *src);
 extern int	ls_how_index(int64 ts);
 extern Fingerprint *ls_state_pack(const LsState *st);
+extern void ls_check_version(const Fingerprint *fp);
 extern void ls_state_unpack(const Fingerprint *fp, LsState *st);
 extern Size ls_wire_size(const LsState *st);
 extern Size ls_wire_write(const LsState *st, unsigned char *buf);
 extern const char *ls_wire_read(const unsigned char *buf, Size len, LsState *st);
 extern double ls_kmv_distinct(const uint32 *arr, int n, int k);
+
+/* similarity.c: channel similarities, each in [0, 1] or LS_UNDEFINED */
+typedef enum LsChannel
+{
+	LS_CH_CONTENT = 0,
+	LS_CH_INTENTS,
+	LS_CH_INFRA,
+	LS_CH_COACTIVITY,
+	LS_CH_HOURS,
+	LS_CH_MODELS,
+	LS_N_CHANNELS
+} LsChannel;
+
+#define LS_UNDEFINED	(-1.0)	/* the channel is empty on both sides */
+
+extern const char *const ls_channel_names[LS_N_CHANNELS];
+extern const double ls_default_weights[LS_N_CHANNELS];
+extern uint64 ls_key_bound(const Fingerprint *fp);
 extern double ls_bottomk_jaccard(const uint32 *a, int na, const uint32 *b, int nb, int k);
+extern double ls_sim_content(const Fingerprint *a, const Fingerprint *b);
+extern double ls_sim_intents(const Fingerprint *a, const Fingerprint *b);
+extern double ls_sim_infra(const Fingerprint *a, const Fingerprint *b);
+extern double ls_sim_coactivity(const Fingerprint *a, const Fingerprint *b);
+extern double ls_sim_hours(const Fingerprint *a, const Fingerprint *b);
+extern double ls_sim_models(const Fingerprint *a, const Fingerprint *b);
+extern void ls_channel_sims(const Fingerprint *a, const Fingerprint *b, double *sims);
+extern double ls_similarity(const Fingerprint *a, const Fingerprint *b, const double *weights);
+
+/* lsh.c: banded MinHash keys of the discriminative channels */
+#define LS_LSH_CHANNELS		4	/* content, co-activity, networks, payment */
+#define LS_LSH_MAX_BANDS	64
+#define LS_LSH_MAX_ROWS		8
+#define LS_LSH_MAX_SIGNATURE 128	/* bands x rows, per channel */
+#define LS_LSH_BANDS		16	/* defaults, also those of the GIN opclass */
+#define LS_LSH_ROWS			2
+#define LS_LSH_MAX_KEYS		(LS_LSH_CHANNELS * LS_LSH_MAX_BANDS)
+
+extern void ls_lsh_check(int bands, int rows);
+extern int	ls_lsh_keys(const Fingerprint *fp, int bands, int rows, uint64 *keys);
+
+/* operators.c: shared by the fmgr files */
+extern double ls_similarity_threshold;
+extern int	ls_pairs_memory_limit;
+extern void ls_define_gucs(void);
+extern Fingerprint *ls_fp_arg(FunctionCallInfo fcinfo, int n);
 
 #endif							/* LOCKSTEP_H */

@@ -392,9 +392,9 @@ ls_state_pack(const LsState *st)
 	return fp;
 }
 
-/* Expand an on-disk fingerprint into a state. */
+/* Raise DATA_EXCEPTION for a stored fingerprint of another format version. */
 void
-ls_state_unpack(const Fingerprint *fp, LsState *st)
+ls_check_version(const Fingerprint *fp)
 {
 	if (fp->version != LS_VERSION)
 		ereport(ERROR,
@@ -402,6 +402,13 @@ ls_state_unpack(const Fingerprint *fp, LsState *st)
 				 errmsg("fingerprint version %d is not supported", fp->version),
 				 errhint("This build of lockstep reads version %d; rebuild the fingerprint with fingerprint_agg.",
 						 LS_VERSION)));
+}
+
+/* Expand an on-disk fingerprint into a state. */
+void
+ls_state_unpack(const Fingerprint *fp, LsState *st)
+{
+	ls_check_version(fp);
 	memset(st, 0, sizeof(LsState));
 	memcpy(&st->f, fp, sizeof(LsFixed));
 	memcpy(st->keys, LS_FP_KEYS(fp), fp->n_keys * sizeof(LsKeyCount));
@@ -416,39 +423,6 @@ ls_kmv_distinct(const uint32 *arr, int n, int k)
 		return n;
 	/* (k - 1) / U(k), U the k-th smallest hash scaled to (0, 1] */
 	return (k - 1) / (((double) arr[k - 1] + 1.0) / 4294967296.0);
-}
-
-/*
- * Jaccard estimate of two bottom-k sketches: walk the union's k smallest
- * hashes and count those in both (Broder; Cohen & Kaplan).  Exact while
- * both sets are smaller than k.
- */
-double
-ls_bottomk_jaccard(const uint32 *a, int na, const uint32 *b, int nb, int k)
-{
-	int			i = 0,
-				j = 0,
-				seen = 0,
-				both = 0;
-
-	while (seen < k && (i < na || j < nb))
-	{
-		if (j >= nb || (i < na && a[i] < b[j]))
-			i++;
-		else if (i >= na || b[j] < a[i])
-			j++;
-		else
-		{
-			both++;
-			i++;
-			j++;
-		}
-		seen++;
-	}
-	/* one sketch exhausted below k: the rest of the union is unknown */
-	if (seen == 0)
-		return 0.0;
-	return (double) both / seen;
 }
 
 /*

@@ -52,7 +52,7 @@ ls_start_cluster() {
 	cat >>"$LS_PGDATA/postgresql.conf" <<CONF
 listen_addresses = ''
 unix_socket_directories = '$LS_TMP'
-port = 54329
+port = ${LS_PORT:-54329}
 max_worker_processes = 8
 max_parallel_workers_per_gather = 2
 shared_buffers = '512MB'
@@ -65,7 +65,7 @@ shared_preload_libraries = '${LS_PRELOAD:-}'
 CONF
 	$LS_AS pg_ctl -D "$LS_PGDATA" -l "$LS_TMP/server.log" -w start >/dev/null ||
 		{ cat "$LS_TMP/server.log" >&2; return 1; }
-	export PGHOST=$LS_TMP PGPORT=54329 PGUSER=postgres PGDATABASE=postgres
+	export PGHOST=$LS_TMP PGPORT=${LS_PORT:-54329} PGUSER=postgres PGDATABASE=postgres
 	log "cluster running as $owner in $LS_PGDATA"
 }
 

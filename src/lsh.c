@@ -1,0 +1,170 @@
+/*
+ * lsh.c
+ *	  Locality-sensitive hashing: banded MinHash keys of a fingerprint, so
+ *	  that similar accounts share a key and a similarity join is a hash join
+ *	  on keys followed by an exact recheck.  Pure code: no fmgr.
+ *
+ * Keys come from the four channels that tell accounts apart: content
+ * (P-MinHash over the recurring scaffold keys weighted by traffic share,
+ * Moulton & Jiang 2018), co-activity, networks and payment instruments
+ * (MinHash over their bottom-k samples).  For each channel, `bands` bands
+ * of `rows` MinHash values each give one key a band: two accounts whose
+ * channel similarity is s share a given band with probability s^rows, and
+ * at least one of the channel's bands with probability
+ *	1 - (1 - s^rows)^bands
+ * (the S-curve).  Intents, hour profile and model adoption are too
+ * coarse to tell accounts apart and give no keys; they still count in the
+ * exact recheck.
+ */
+#include "lockstep.h"
+#include "lshash.h"
+
+#include <math.h>
+
+enum
+{
+	LSH_CONTENT, LSH_COACTIVITY, LSH_IP, LSH_PAY
+};
+
+/* Validate bands and rows, with a clear error. */
+void
+ls_lsh_check(int bands, int rows)
+{
+	if (bands < 1 || bands > LS_LSH_MAX_BANDS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("bands must be between 1 and %d", LS_LSH_MAX_BANDS),
+				 errdetail("The value was %d.", bands)));
+	if (rows < 1 || rows > LS_LSH_MAX_ROWS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("rows must be between 1 and %d", LS_LSH_MAX_ROWS),
+				 errdetail("The value was %d.", rows)));
+	if (bands * rows > LS_LSH_MAX_SIGNATURE)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("bands x rows must be at most %d", LS_LSH_MAX_SIGNATURE),
+				 errdetail("%d bands of %d rows need a signature of %d values.",
+						   bands, rows, bands * rows)));
+}
+
+/* The seed of MinHash function i of a channel. */
+static inline uint64
+seed_of(int channel, int i)
+{
+	return ls_fmix64(((uint64) channel << 32 | (uint64) i) + UINT64CONST(0x2545f4914f6cdd1d));
+}
+
+/* Fold one band's MinHash values into its key. */
+static inline uint64
+band_key(int channel, int band, const uint64 *mins, int rows)
+{
+	uint64		h = ((uint64) channel << 8 | (uint64) band) * UINT64CONST(0x9e3779b97f4a7c15);
+
+	for (int r = 0; r < rows; r++)
+		h = ls_hash_extend(h, mins[r]);
+	return ls_fmix64(h);
+}
+
+/* Keys of a channel given as a plain sample of 32-bit hashes. */
+static int
+sample_keys(int channel, const uint32 *xs, int n, int bands, int rows, uint64 *out)
+{
+	uint64		mins[LS_LSH_MAX_ROWS];
+
+	if (n == 0)
+		return 0;
+	if (n == 1)
+	{
+		/* every MinHash of a one-element set is that element: one key says it all */
+		for (int r = 0; r < rows; r++)
+			mins[r] = xs[0];
+		out[0] = band_key(channel, 0, mins, rows);
+		return 1;
+	}
+	for (int b = 0; b < bands; b++)
+	{
+		for (int r = 0; r < rows; r++)
+		{
+			uint64		seed = seed_of(channel, b * rows + r);
+			uint64		best = PG_UINT64_MAX;
+			uint32		arg = 0;
+
+			for (int i = 0; i < n; i++)
+			{
+				uint64		h = ls_fmix64((uint64) xs[i] ^ seed);
+
+				if (h < best)
+				{
+					best = h;
+					arg = xs[i];
+				}
+			}
+			mins[r] = arg;
+		}
+		out[b] = band_key(channel, b, mins, rows);
+	}
+	return bands;
+}
+
+/* Content keys: P-MinHash over the recurring keys, weighted by share. */
+static int
+content_keys(const Fingerprint *fp, int bands, int rows, uint64 *out)
+{
+	const LsKeyCount *keys = LS_FP_KEYS(fp);
+	uint64		bound = ls_key_bound(fp);
+	uint64		mins[LS_LSH_MAX_ROWS];
+	double		w[LS_MAX_KEYS];
+	uint64		k[LS_MAX_KEYS];
+	int			n = 0;
+
+	for (int i = 0; i < fp->n_keys; i++)
+		if (keys[i].count >= 2 && keys[i].count > bound)
+		{
+			k[n] = keys[i].key;
+			w[n++] = (double) keys[i].count;
+		}
+	if (n == 0)
+		return 0;
+	for (int b = 0; b < bands; b++)
+	{
+		for (int r = 0; r < rows; r++)
+		{
+			uint64		seed = seed_of(LSH_CONTENT, b * rows + r);
+			double		best = HUGE_VAL;
+			uint64		arg = 0;
+
+			for (int i = 0; i < n; i++)
+			{
+				/* u in (0, 1); -ln(u) / w is exponential with rate w */
+				double		u = ((ls_fmix64(k[i] ^ seed) >> 11) + 0.5) / 9007199254740992.0;
+				double		v = -log(u) / w[i];
+
+				if (v < best)
+				{
+					best = v;
+					arg = k[i];
+				}
+			}
+			mins[r] = arg;
+		}
+		out[b] = band_key(LSH_CONTENT, b, mins, rows);
+	}
+	return bands;
+}
+
+/*
+ * All LSH keys of fp into keys[] (room for LS_LSH_CHANNELS x bands);
+ * returns how many.  Empty channels give none.
+ */
+int
+ls_lsh_keys(const Fingerprint *fp, int bands, int rows, uint64 *keys)
+{
+	int			n = 0;
+
+	n += content_keys(fp, bands, rows, keys + n);
+	n += sample_keys(LSH_COACTIVITY, fp->act, fp->n_act, bands, rows, keys + n);
+	n += sample_keys(LSH_IP, fp->ip, fp->n_ip, bands, rows, keys + n);
+	n += sample_keys(LSH_PAY, fp->pay, fp->n_pay, bands, rows, keys + n);
+	return n;
+}

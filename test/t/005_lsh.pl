@@ -1,0 +1,75 @@
+# LSH: the measured band collision rate follows the theory, the all-pairs
+# join finds what brute force finds, and the GIN index survives
+# pg_dump / restore.
+use strict;
+use warnings;
+use Test::More;
+use LsTest;
+
+# Fingerprints with only a network channel, of at most 15 /24s (below the
+# sketch size, so the sample is the whole set): pairs with Jaccard o/(20-o).
+psql_ok(q{
+	CREATE FUNCTION net(e int) RETURNS inet LANGUAGE sql IMMUTABLE
+	AS $$ SELECT ((10 + (e >> 16)) || '.' || ((e >> 8) & 255) || '.' || (e & 255) || '.1')::inet $$;
+	CREATE TABLE pairs AS
+	SELECT p, o,
+	       (SELECT fingerprint_agg(NULL, NULL, net(p * 1000 + e), NULL, NULL) FROM generate_series(1, 10) e) AS fa,
+	       (SELECT fingerprint_agg(NULL, NULL, net(p * 1000 + e), NULL, NULL) FROM generate_series(11 - o, 20 - o) e) AS fb
+	FROM generate_series(1, 300) p, (VALUES (3), (5), (7), (9)) v(o);
+	CREATE TABLE rates AS
+	SELECT o, o / (20.0 - o) AS j,
+	       avg(cardinality(ARRAY(SELECT unnest(fingerprint_lsh_keys(fa, 16, 2)) INTERSECT
+	                             SELECT unnest(fingerprint_lsh_keys(fb, 16, 2)))) / 16.0) AS band_rate,
+	       avg((fingerprint_lsh_keys(fa, 16, 2) && fingerprint_lsh_keys(fb, 16, 2))::int) AS any_rate,
+	       avg(fingerprint_infra_similarity(fa, fb)) AS jaccard_est
+	FROM pairs GROUP BY o;
+});
+for my $row (split /\n/, psql_ok('SELECT o, j, band_rate, any_rate, jaccard_est FROM rates ORDER BY o'))
+{
+	my ($o, $j, $band, $any, $est) = split /\|/, $row;
+	my $p_band = $j**2;
+	my $p_any = 1 - (1 - $j**2)**16;
+	cmp_ok(abs($band - $p_band), '<', 0.04,
+		sprintf('J=%.2f: a band collides at rate %.3f, theory s^r = %.3f', $j, $band, $p_band));
+	cmp_ok(abs($any - $p_any), '<', 0.06,
+		sprintf('J=%.2f: some band collides at rate %.3f, S-curve 1-(1-s^r)^b = %.3f', $j, $any, $p_any));
+	cmp_ok(abs($est - $j), '<', 0.01, sprintf('J=%.2f: exact Jaccard below k (%.3f)', $j, $est));
+}
+
+# all-pairs join vs brute force on a larger generated log
+psql_ok(q{
+	CREATE TABLE fps AS
+	SELECT account_id, fingerprint_agg(ts, prompt, client_ip, user_agent, payment, model, tokens_in, tokens_out) AS fp
+	FROM lockstep_synth_log(300000, 17) GROUP BY account_id;
+	CREATE TABLE joined AS SELECT * FROM fingerprint_similar_pairs('SELECT account_id, fp FROM fps', 0.5);
+	CREATE TABLE brute AS
+	SELECT x.account_id AS a, y.account_id AS b FROM fps x, fps y
+	WHERE x.account_id < y.account_id AND fingerprint_similarity(x.fp, y.fp) >= 0.5;
+});
+my $brute = psql_ok('SELECT count(*) FROM brute');
+my $found = psql_ok(q{SELECT count(*) FROM joined j JOIN brute b ON (b.a, b.b) IN ((j.a, j.b), (j.b, j.a))});
+my $joined = psql_ok('SELECT count(*) FROM joined');
+cmp_ok($brute, '>', 10000, "$brute pairs at or above 0.5 by brute force");
+is($joined, $found, 'every joined pair is a true pair');
+cmp_ok($found / $brute, '>=', 0.99, sprintf('LSH join recall %.4f', $found / $brute));
+
+# a tiny max_bucket forces the skew path and still finds most pairs
+my $capped = psql_ok(q{SELECT count(*) FROM fingerprint_similar_pairs('SELECT account_id, fp FROM fps', 0.5, 16, 2, 50)});
+cmp_ok($capped / $brute, '>=', 0.9, sprintf('recall with max_bucket 50: %.4f', $capped / $brute));
+
+# the GIN index through pg_dump and restore
+psql_ok(q{CREATE INDEX fps_lsh ON fps USING gin (fp)});
+my $dir = scratch_dir();
+system("pg_dump -Fc -d lockstep_tap -t fps -f $dir/dump >/dev/null 2>&1") == 0 or die 'pg_dump failed';
+system("psql -X -q -d postgres -c 'DROP DATABASE IF EXISTS lockstep_restore' -c 'CREATE DATABASE lockstep_restore' >/dev/null 2>&1") == 0 or die;
+system("psql -X -q -d lockstep_restore -c 'CREATE EXTENSION lockstep' >/dev/null 2>&1") == 0 or die;
+my $rc = system("pg_restore -d lockstep_restore $dir/dump >/dev/null 2>&1");
+is($rc, 0, 'pg_restore succeeded');
+my $q = q{SET enable_seqscan = off; SELECT count(*) FROM fps a, fps b WHERE a.account_id IN (SELECT account_id FROM fps ORDER BY account_id LIMIT 50) AND b.fp % a.fp};
+my ($rc1, $orig) = psql($q);
+my ($rc2, $restored) = psql($q, db => 'lockstep_restore');
+is($restored, $orig, "same index answers after restore ($orig)");
+my (undef, $plan) = psql(q{SET enable_seqscan = off; EXPLAIN (COSTS OFF) SELECT * FROM fps WHERE fp % (SELECT fp FROM fps LIMIT 1)}, db => 'lockstep_restore');
+like($plan, qr/Bitmap Index Scan on fps_lsh/, 'restored index is used');
+
+done_testing();
