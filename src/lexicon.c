@@ -144,22 +144,6 @@ ngram_hash(const uint64 *toks, int n)
 	return h | 1;				/* never 0, the empty-slot marker */
 }
 
-/*
- * Hash of a token's normalized text.  Tokens are a few bytes long; for
- * them FNV-1a with a final avalanche measured faster than XXH3 here (XXH3
- * still hashes user agents and payment ids), and faster than a
- * word-at-a-time multiply.
- */
-static inline uint64
-token_hash(const LsTokenizer *t)
-{
-	uint64		h = UINT64CONST(0xcbf29ce484222325);
-
-	for (int i = 0; i < t->len; i++)
-		h = (h ^ (unsigned char) t->buf[i]) * UINT64CONST(0x100000001b3);
-	return ls_fmix64(h);
-}
-
 /* Fill the phrase table from the lexicon. */
 static void
 lex_build(void)
@@ -179,7 +163,7 @@ lex_build(void)
 			if (n == LEX_MAX_NGRAM)
 				elog(ERROR, "lexicon phrase \"%s\" is longer than %d tokens",
 					 lexicon[e].phrase, LEX_MAX_NGRAM);
-			toks[n++] = token_hash(&t);
+			toks[n++] = t.hash;
 		}
 		Assert(n > 0);
 		lex_final[LEX_FINAL_BIT(toks[n - 1]) >> 6] |= UINT64CONST(1) << (LEX_FINAL_BIT(toks[n - 1]) & 63);
@@ -228,7 +212,7 @@ ls_analyze_prompt(const char *s, int len, LsPromptInfo *info)
 	while (ls_next_token(&t))
 	{
 		memmove(win, win + 1, (LEX_MAX_NGRAM - 1) * sizeof(uint64));
-		win[LEX_MAX_NGRAM - 1] = token_hash(&t);
+		win[LEX_MAX_NGRAM - 1] = t.hash;
 		ntok++;
 
 		if (lex_final[LEX_FINAL_BIT(win[LEX_MAX_NGRAM - 1]) >> 6] &

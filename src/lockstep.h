@@ -173,6 +173,7 @@ typedef struct LsTokenizer
 	bool		space_before;	/* whitespace separated it from the last */
 	bool		may_email;		/* the text contains an '@' */
 	int			len;
+	uint64		hash;			/* of the normalized text */
 	char		buf[LS_TOKEN_MAX * 2 + 8];	/* normalized token text */
 } LsTokenizer;
 

@@ -204,6 +204,33 @@ copy_lower(char *dst, const unsigned char *p, int n)
 	return n;
 }
 
+/* Step of the token hash: rotate-xor, one cycle a byte. */
+#define HASH_STEP(h, c) ((h) = ((h) << 7 | (h) >> 57) ^ (unsigned char) (c))
+
+/* Finish a token hash: mix in the length, then avalanche. */
+static inline uint64
+hash_finish(uint64 h, int len)
+{
+	h += (uint64) len;
+	h ^= h >> 33;
+	h *= UINT64CONST(0xff51afd7ed558ccd);
+	h ^= h >> 33;
+	h *= UINT64CONST(0xc4ceb9fe1a85ec53);
+	h ^= h >> 33;
+	return h;
+}
+
+/* Hash of the token text already in t->buf. */
+static inline void
+hash_buf(LsTokenizer *t)
+{
+	uint64		h = 0;
+
+	for (int i = 0; i < t->len; i++)
+		HASH_STEP(h, t->buf[i]);
+	t->hash = hash_finish(h, t->len);
+}
+
 /* Start tokenizing s[0..len). */
 void
 ls_tokenizer_init(LsTokenizer *t, const char *s, int len)
@@ -223,6 +250,7 @@ set_placeholder(LsTokenizer *t, LsTokenKind kind, const char *text, int n)
 	t->kind = kind;
 	memcpy(t->buf, text, n);
 	t->len = n;
+	hash_buf(t);
 }
 
 /* Does a URL start at p? Returns the prefix length or 0. */
@@ -231,7 +259,9 @@ url_prefix(const unsigned char *p, const unsigned char *end)
 {
 	static const char *const prefixes[] = {"https://", "http://", "www."};
 
-	if ((*p | 0x20) != 'h' && (*p | 0x20) != 'w')
+	if (end - p < 4 ||
+		!(((*p | 0x20) == 'h' && (p[1] | 0x20) == 't') ||
+		  ((*p | 0x20) == 'w' && (p[1] | 0x20) == 'w')))
 		return 0;
 	for (int i = 0; i < 3; i++)
 	{
@@ -328,6 +358,7 @@ ls_next_token(LsTokenizer *t)
 	{
 		t->kind = LS_TOK_CJK;
 		t->len = copy_lower(t->buf, p, n);
+		hash_buf(t);
 		t->p = p + n;
 		return true;
 	}
@@ -369,6 +400,7 @@ ls_next_token(LsTokenizer *t)
 		bool		hexchars = true;
 		bool		has_digit = false;
 		bool		has_alpha = false;
+		uint64		h = 0;
 		int			out = 0;
 
 		q = p;
@@ -383,11 +415,13 @@ ls_next_token(LsTokenizer *t)
 				do
 				{
 					uint8		cls = ascii_class[*q];
+					char		lc = *q | (cls & C_UPPER);
 
 					and_cls &= cls;
 					or_cls |= cls;
 					if (out < LS_TOKEN_MAX)
-						t->buf[out] = *q | (cls & C_UPPER);
+						t->buf[out] = lc;
+					HASH_STEP(h, lc);
 					out++;
 					q++;
 				} while (q < end && *q < 0x80 && (ascii_class[*q] & C_WORD));
@@ -405,7 +439,11 @@ ls_next_token(LsTokenizer *t)
 				digits = hexchars = false;
 				has_alpha = true;
 				if (out + n <= LS_TOKEN_MAX)
+				{
 					copy_lower(t->buf + out, q, n);
+					for (int i = 0; i < n; i++)
+						HASH_STEP(h, t->buf[out + i]);
+				}
 				out += n;
 				q += n;
 			}
@@ -432,6 +470,7 @@ ls_next_token(LsTokenizer *t)
 		{
 			t->kind = LS_TOK_WORD;
 			t->len = out;
+			t->hash = hash_finish(h, out);
 		}
 		return true;
 	}
@@ -439,6 +478,7 @@ ls_next_token(LsTokenizer *t)
 	/* anything else is punctuation, one character a token */
 	t->kind = LS_TOK_PUNCT;
 	t->len = copy_lower(t->buf, p, n);
+	hash_buf(t);
 	t->p = p + n;
 	return true;
 }
