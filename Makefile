@@ -19,6 +19,9 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# every object depends on the shared layout
+$(OBJS): src/lockstep.h src/lshash.h
+
 .PHONY: test demo
 test:
 	test/run

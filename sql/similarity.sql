@@ -41,7 +41,7 @@ FROM sim_pairs p JOIN sim_fp x ON x.account_id = p.a JOIN sim_fp y ON y.account_
 SELECT CASE WHEN pa = pb AND pa IN ('A', 'B', 'C') THEN 'same campaign'
             WHEN pa = 'user' AND pb = 'user' THEN 'two users'
             ELSE 'other' END AS kind_of_pair,
-       round(avg(s)::numeric, 1) AS avg_similarity
+       avg(s) > 0.5 AS avg_above_half, avg(s) < 0.2 AS avg_below_fifth
 FROM sim_pairs GROUP BY 1 ORDER BY 1;
 SELECT (SELECT min(s) FROM sim_pairs WHERE pa = pb AND pa IN ('B', 'C')) >
        (SELECT percentile_cont(0.99) WITHIN GROUP (ORDER BY s) FROM sim_pairs WHERE pa = 'user' AND pb = 'user')
