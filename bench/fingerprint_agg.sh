@@ -13,6 +13,7 @@ ls_install_deps postgresql-15-hll || exit 1
 ls_build_install || exit 1
 ls_start_cluster || exit 1
 trap ls_stop_cluster EXIT
+trap "exit 130" INT TERM
 
 q() { psql -X -q -A -t -v ON_ERROR_STOP=1 "$@"; }
 

@@ -24,7 +24,7 @@
 #define LS_VERSION			1
 #define LS_MAX_KEYS			32	/* Misra-Gries counters for scaffold keys */
 #define LS_MAX_MODELS		8	/* models tracked with first-seen time */
-#define LS_MODEL_NAME_LEN	32	/* bytes kept of a model name, with NUL */
+#define LS_MODEL_NAME_LEN	24	/* bytes kept of a model name, with NUL */
 #define LS_K_IP				16	/* bottom-k sizes of the infra sketches */
 #define LS_K_UA				8
 #define LS_K_PAY			8
@@ -114,6 +114,8 @@ typedef struct LsState
 	LsFixed		f;
 	LsKeyCount	keys[LS_MAX_KEYS];	/* any order; packed sorted by key */
 	LsModel		models[LS_MAX_MODELS];	/* sorted by hash */
+	uint16		tags[LS_MAX_KEYS];	/* top 16 bits of each key: one cache line
+									 * to scan instead of eight */
 } LsState;
 
 typedef LsFixed Fingerprint;
@@ -227,6 +229,8 @@ extern double ls_sim_hours(const Fingerprint *a, const Fingerprint *b);
 extern double ls_sim_models(const Fingerprint *a, const Fingerprint *b);
 extern void ls_channel_sims(const Fingerprint *a, const Fingerprint *b, double *sims);
 extern double ls_similarity(const Fingerprint *a, const Fingerprint *b, const double *weights);
+extern bool ls_similarity_at_least(const Fingerprint *a, const Fingerprint *b,
+								   const double *weights, double threshold, double *sim);
 
 /* lsh.c: banded MinHash keys of the discriminative channels */
 #define LS_LSH_CHANNELS		4	/* content, co-activity, networks, payment */

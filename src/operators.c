@@ -164,8 +164,10 @@ CHANNEL_FUNCTION(fingerprint_model_similarity, ls_sim_models)
 Datum
 fingerprint_similar(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_BOOL(ls_similarity(ls_fp_arg(fcinfo, 0), ls_fp_arg(fcinfo, 1),
-								 ls_default_weights) >= ls_similarity_threshold);
+	double		sim;
+
+	PG_RETURN_BOOL(ls_similarity_at_least(ls_fp_arg(fcinfo, 0), ls_fp_arg(fcinfo, 1),
+										  ls_default_weights, ls_similarity_threshold, &sim));
 }
 
 /* a <-> b: 1 - similarity. */

@@ -60,6 +60,16 @@ cmp_entry(const void *a, const void *b)
 	return x->idx < y->idx ? -1 : (x->idx > y->idx);
 }
 
+/* Ascending int32. */
+static int
+cmp_int32(const void *a, const void *b)
+{
+	int32		x = *(const int32 *) a;
+	int32		y = *(const int32 *) b;
+
+	return (x > y) - (x < y);
+}
+
 /* The OID of type fingerprint: it lives in the schema of this function. */
 static Oid
 fingerprint_type_oid(FunctionCallInfo fcinfo)
@@ -112,7 +122,8 @@ fingerprint_similar_pairs(PG_FUNCTION_ARGS)
 	int64	   *pos;
 	int64	   *bstart;			/* bucket of each sorted entry: [bstart, bend) */
 	int64	   *bend;
-	int32	   *mark;
+	int32	   *mark;			/* mark[j] == i: j is already a candidate of i */
+	int32	   *cand;			/* the candidates of the current account */
 	int64		candidates = 0,
 				found = 0,
 				capped = 0,
@@ -230,12 +241,13 @@ fingerprint_similar_pairs(PG_FUNCTION_ARGS)
 	/* 2. buckets */
 	qsort(entries, nentries, sizeof(Entry), cmp_entry);
 	CHECK_FOR_INTERRUPTS();
-	pairs_charge(&used, (n + 1) * sizeof(int64) + n * sizeof(int32));
+	pairs_charge(&used, (n + 1) * sizeof(int64) + 2 * n * sizeof(int32));
 	first = palloc0_array(int64, n + 1);
 	pos = palloc_extended(Max(nentries, 1) * sizeof(int64), MCXT_ALLOC_HUGE);
 	bstart = palloc_extended(Max(nentries, 1) * sizeof(int64), MCXT_ALLOC_HUGE);
 	bend = palloc_extended(Max(nentries, 1) * sizeof(int64), MCXT_ALLOC_HUGE);
 	mark = palloc_array(int32, Max(n, 1));
+	cand = palloc_array(int32, Max(n, 1));
 	for (int64 e = 0; e < nentries; e++)
 	{
 		first[entries[e].idx + 1]++;
@@ -260,6 +272,8 @@ fingerprint_similar_pairs(PG_FUNCTION_ARGS)
 	/* 3. candidates per account, each rechecked once */
 	for (int i = 0; i < n; i++)
 	{
+		int			ncand = 0;
+
 		CHECK_FOR_INTERRUPTS();
 		for (int64 k = first[i]; k < first[i + 1]; k++)
 		{
@@ -288,24 +302,30 @@ fingerprint_similar_pairs(PG_FUNCTION_ARGS)
 				if (j <= i || mark[j] == i)
 					continue;
 				mark[j] = i;
-				candidates++;
-				{
-					double		s = ls_similarity(fps[i], fps[j], ls_default_weights);
+				cand[ncand++] = j;
+			}
+		}
 
-					if (s >= threshold)
-					{
-						Datum		v[3];
-						bool		nulls[3] = {false, false, false};
+		/* recheck in memory order: the prefetcher then helps */
+		qsort(cand, ncand, sizeof(int32), cmp_int32);
+		candidates += ncand;
+		for (int c = 0; c < ncand; c++)
+		{
+			int			j = cand[c];
+			double		s;
 
-						v[0] = Int64GetDatum(ids[i]);
-						v[1] = Int64GetDatum(ids[j]);
-						v[2] = Float8GetDatum(s);
-						MemoryContextSwitchTo(old);
-						tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nulls);
-						MemoryContextSwitchTo(work);
-						found++;
-					}
-				}
+			if (ls_similarity_at_least(fps[i], fps[j], ls_default_weights, threshold, &s))
+			{
+				Datum		v[3];
+				bool		nulls[3] = {false, false, false};
+
+				v[0] = Int64GetDatum(ids[i]);
+				v[1] = Int64GetDatum(ids[j]);
+				v[2] = Float8GetDatum(s);
+				MemoryContextSwitchTo(old);
+				tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nulls);
+				MemoryContextSwitchTo(work);
+				found++;
 			}
 		}
 	}

@@ -179,13 +179,16 @@ ls_sim_coactivity(const Fingerprint *a, const Fingerprint *b)
 	return ls_bottomk_jaccard(a->act, a->n_act, b->act, b->n_act, LS_K_ACT);
 }
 
-/* Hour-of-week profile: cosine of the two histograms. */
+/*
+ * Hour-of-week profile: cosine of the two histograms.  Integer arithmetic
+ * while no bin reaches 2^24 (sums of 168 products then stay below 2^63),
+ * which the compiler vectorizes; doubles otherwise.
+ */
 double
 ls_sim_hours(const Fingerprint *a, const Fingerprint *b)
 {
-	double		dot = 0,
-				na = 0,
-				nb = 0;
+	uint32		amax = 0,
+				bmax = 0;
 
 	if (a->n_timed == 0 && b->n_timed == 0)
 		return LS_UNDEFINED;
@@ -193,11 +196,37 @@ ls_sim_hours(const Fingerprint *a, const Fingerprint *b)
 		return 0;
 	for (int i = 0; i < LS_HOURS_OF_WEEK; i++)
 	{
-		dot += (double) a->how[i] * b->how[i];
-		na += (double) a->how[i] * a->how[i];
-		nb += (double) b->how[i] * b->how[i];
+		amax |= a->how[i];
+		bmax |= b->how[i];
 	}
-	return Min(1.0, dot / sqrt(na * nb));
+	if (amax < (1u << 24) && bmax < (1u << 24))
+	{
+		uint64		dot = 0,
+					na = 0,
+					nb = 0;
+
+		for (int i = 0; i < LS_HOURS_OF_WEEK; i++)
+		{
+			dot += (uint64) a->how[i] * b->how[i];
+			na += (uint64) a->how[i] * a->how[i];
+			nb += (uint64) b->how[i] * b->how[i];
+		}
+		return Min(1.0, (double) dot / sqrt((double) na * (double) nb));
+	}
+	else
+	{
+		double		dot = 0,
+					na = 0,
+					nb = 0;
+
+		for (int i = 0; i < LS_HOURS_OF_WEEK; i++)
+		{
+			dot += (double) a->how[i] * b->how[i];
+			na += (double) a->how[i] * a->how[i];
+			nb += (double) b->how[i] * b->how[i];
+		}
+		return Min(1.0, dot / sqrt(na * nb));
+	}
 }
 
 /*
@@ -235,16 +264,86 @@ ls_sim_models(const Fingerprint *a, const Fingerprint *b)
 	return n ? sum / n : LS_UNDEFINED;
 }
 
+/*
+ * Channels in the order ls_similarity_at_least evaluates them: the
+ * telling ones that sit in few cache lines first (intent counters, then
+ * the adjacent bottom-k sketches), the 672-byte hour histogram last.
+ */
+static const LsChannel eval_order[LS_N_CHANNELS] = {
+	LS_CH_INTENTS, LS_CH_COACTIVITY, LS_CH_INFRA, LS_CH_CONTENT, LS_CH_MODELS, LS_CH_HOURS
+};
+
+/* One channel's similarity. */
+static double
+channel_sim(const Fingerprint *a, const Fingerprint *b, LsChannel c)
+{
+	switch (c)
+	{
+		case LS_CH_CONTENT:
+			return ls_sim_content(a, b);
+		case LS_CH_INTENTS:
+			return ls_sim_intents(a, b);
+		case LS_CH_INFRA:
+			return ls_sim_infra(a, b);
+		case LS_CH_COACTIVITY:
+			return ls_sim_coactivity(a, b);
+		case LS_CH_HOURS:
+			return ls_sim_hours(a, b);
+		case LS_CH_MODELS:
+			return ls_sim_models(a, b);
+		default:
+			elog(ERROR, "unknown channel %d", (int) c);
+	}
+	return 0;					/* keep the compiler quiet */
+}
+
 /* All channel similarities of a pair. */
 void
 ls_channel_sims(const Fingerprint *a, const Fingerprint *b, double *sims)
 {
-	sims[LS_CH_CONTENT] = ls_sim_content(a, b);
-	sims[LS_CH_INTENTS] = ls_sim_intents(a, b);
-	sims[LS_CH_INFRA] = ls_sim_infra(a, b);
-	sims[LS_CH_COACTIVITY] = ls_sim_coactivity(a, b);
-	sims[LS_CH_HOURS] = ls_sim_hours(a, b);
-	sims[LS_CH_MODELS] = ls_sim_models(a, b);
+	for (int c = 0; c < LS_N_CHANNELS; c++)
+		sims[c] = channel_sim(a, b, c);
+}
+
+/*
+ * Is the similarity of a and b at least threshold?  If so, *sim gets it.
+ * Stops as soon as the channels left cannot lift it to the threshold: with
+ * num / den the weighted mean so far and R the weight of the channels
+ * left, no outcome of theirs beats (num + R) / (den + R), since num <= den.
+ * The value, when computed, is exactly ls_similarity's.
+ */
+bool
+ls_similarity_at_least(const Fingerprint *a, const Fingerprint *b,
+					   const double *weights, double threshold, double *sim)
+{
+	double		num = 0,
+				den = 0,
+				left = 0;
+
+	if (VARSIZE(a) == VARSIZE(b) && memcmp(a, b, VARSIZE(a)) == 0)
+	{
+		*sim = 1.0;
+		return true;
+	}
+	for (int c = 0; c < LS_N_CHANNELS; c++)
+		left += weights[c];
+	for (int k = 0; k < LS_N_CHANNELS; k++)
+	{
+		LsChannel	c = eval_order[k];
+		double		s;
+
+		if (den + left > 0 && (num + left) / (den + left) < threshold)
+			return false;
+		left -= weights[c];
+		s = channel_sim(a, b, c);
+		if (s != LS_UNDEFINED)
+		{
+			num += weights[c] * s;
+			den += weights[c];
+		}
+	}
+	*sim = den > 0 ? Min(1.0, num / den) : 0.0;
+	return *sim >= threshold;
 }
 
 /*
@@ -255,18 +354,8 @@ ls_channel_sims(const Fingerprint *a, const Fingerprint *b, double *sims)
 double
 ls_similarity(const Fingerprint *a, const Fingerprint *b, const double *weights)
 {
-	double		sims[LS_N_CHANNELS];
-	double		num = 0,
-				den = 0;
+	double		sim;
 
-	if (VARSIZE(a) == VARSIZE(b) && memcmp(a, b, VARSIZE(a)) == 0)
-		return 1.0;
-	ls_channel_sims(a, b, sims);
-	for (int c = 0; c < LS_N_CHANNELS; c++)
-		if (sims[c] != LS_UNDEFINED)
-		{
-			num += weights[c] * sims[c];
-			den += weights[c];
-		}
-	return den > 0 ? Min(1.0, num / den) : 0.0;
+	ls_similarity_at_least(a, b, weights, 0.0, &sim);
+	return sim;
 }

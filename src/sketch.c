@@ -92,32 +92,53 @@ ls_state_add_time(LsState *st, int64 ts)
 					   ls_fmix64((uint64) bucket ^ SEED_ACT));
 }
 
-/* One Misra-Gries update with weight w. */
+/* The tag of a scaffold key. */
+static inline uint16
+key_tag(uint64 key)
+{
+	return (uint16) (key >> 48);
+}
+
+/* Recompute the tags after the key array was rewritten. */
 static void
-mg_add(LsState *st, uint64 key, uint64 w)
+rebuild_tags(LsState *st)
+{
+	memset(st->tags, 0, sizeof(st->tags));
+	for (int i = 0; i < st->f.n_keys; i++)
+		st->tags[i] = key_tag(st->keys[i].key);
+}
+
+/* One Misra-Gries update with weight 1. */
+static void
+mg_add(LsState *st, uint64 key)
 {
 	int			n = st->f.n_keys;
+	uint16		tag = key_tag(key);
 	int			j = 0;
 
 	for (int i = 0; i < n; i++)
-		if (st->keys[i].key == key)
+		if (st->tags[i] == tag && st->keys[i].key == key)
 		{
-			ls_add_u64(&st->keys[i].count, w);
+			ls_add_u64(&st->keys[i].count, 1);
 			return;
 		}
 	if (n < LS_MAX_KEYS)
 	{
 		st->keys[n].key = key;
-		st->keys[n].count = w;
+		st->keys[n].count = 1;
+		st->tags[n] = tag;
 		st->f.n_keys++;
 		return;
 	}
-	/* full: decrement every counter (w is 1 on this path), drop zeros */
-	Assert(w == 1);
+	/* full: decrement every counter, drop those reaching zero */
 	for (int i = 0; i < n; i++)
 		if (--st->keys[i].count > 0)
-			st->keys[j++] = st->keys[i];
+		{
+			st->keys[j] = st->keys[i];
+			st->tags[j++] = st->tags[i];
+		}
 	memset(&st->keys[j], 0, (n - j) * sizeof(LsKeyCount));
+	memset(&st->tags[j], 0, (n - j) * sizeof(uint16));
 	st->f.n_keys = j;
 }
 
@@ -135,7 +156,7 @@ ls_state_add_prompt(LsState *st, const LsPromptInfo *info, int nbytes)
 	st->f.n_keyed++;
 	st->f.key_stream += info->n_keys;
 	for (int i = 0; i < info->n_keys; i++)
-		mg_add(st, info->keys[i], 1);
+		mg_add(st, info->keys[i]);
 }
 
 /* Copy a model name, cut to fit at a character boundary, zero-padded. */
@@ -254,6 +275,7 @@ mg_merge(LsState *dst, const LsState *src)
 	memset(dst->keys, 0, sizeof(dst->keys));
 	memcpy(dst->keys, all, n * sizeof(LsKeyCount));
 	dst->f.n_keys = n;
+	rebuild_tags(dst);
 }
 
 /* Descending by count, then ascending by hash. */
@@ -413,6 +435,7 @@ ls_state_unpack(const Fingerprint *fp, LsState *st)
 	memcpy(&st->f, fp, sizeof(LsFixed));
 	memcpy(st->keys, LS_FP_KEYS(fp), fp->n_keys * sizeof(LsKeyCount));
 	memcpy(st->models, LS_FP_MODELS(fp), fp->n_models * sizeof(LsModel));
+	rebuild_tags(st);
 }
 
 /* Distinct-count estimate of a bottom-k sketch (exact below k). */
@@ -649,6 +672,7 @@ ls_wire_read(const unsigned char *buf, Size len, LsState *st)
 	}
 	if (sum > f->key_stream)
 		return "scaffold key counts exceed the key stream";
+	rebuild_tags(st);
 
 	sum = f->other_models;
 	for (int i = 0; i < f->n_models; i++)

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Benchmark: all pairs of account fingerprints above a threshold.
+#  - lockstep's LSH join (fingerprint_similar_pairs) on every account;
+#  - brute force (every pair, exact similarity) on a random sample,
+#    extrapolated to all pairs; LSH recall measured on that sample;
+#  - pg_trgm's GIN % self-join on a per-account text (its first
+#    five prompt templates), against the LSH join on the same subset, both scored by
+#    recall of same-campaign pairs (the generator's labels);
+#  - single-account lookups through the GIN index: p50 and p99.
+# Not part of CI.
+# Usage: bench/similarity_join.sh [ROWS] [SAMPLE] [SUBSET] [THRESHOLD]
+#        (default 16000000 2000 20000 0.5)
+set -u
+LS_ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$LS_ROOT/test/lib.sh"
+ROWS=${1:-16000000}
+SAMPLE=${2:-2000}
+SUBSET=${3:-20000}
+T=${4:-0.5}
+
+ls_install_deps || exit 1
+ls_build_install || exit 1
+ls_start_cluster || exit 1
+trap ls_stop_cluster EXIT
+trap "exit 130" INT TERM
+
+q() { psql -X -q -A -t -v ON_ERROR_STOP=1 "$@"; }
+# seconds a statement takes
+timed() {
+	local s e
+	s=$(date +%s.%N)
+	q -c "SET work_mem = '1GB'; $1" >/dev/null || return 1
+	e=$(date +%s.%N)
+	awk "BEGIN{printf \"%.2f\", $e - $s}"
+}
+
+q -c "CREATE EXTENSION lockstep; CREATE EXTENSION pg_trgm;"
+echo "log: $ROWS rows; threshold $T"
+t=$(timed "CREATE UNLOGGED TABLE log AS SELECT * FROM lockstep_synth_log($ROWS, 42)")
+echo "generate: $t s"
+t=$(timed "CREATE UNLOGGED TABLE fps AS SELECT account_id, fingerprint_agg(ts, prompt, client_ip, user_agent, payment, model, tokens_in, tokens_out) AS fp FROM log GROUP BY account_id")
+echo "fingerprint: $t s"
+q -c "CREATE TABLE labels AS SELECT account_id, coalesce(campaign, kind) AS pop FROM lockstep_synth_accounts($ROWS, 42);
+      ALTER TABLE fps ADD PRIMARY KEY (account_id); ANALYZE fps; ANALYZE labels;"
+N=$(q -c "SELECT count(*) FROM fps")
+echo "accounts: $N ($(q -c "SELECT count(*) FROM fps JOIN labels USING (account_id) WHERE pop IN ('A','B','C')") in campaigns)"
+
+echo
+echo "== LSH join on all $N accounts"
+t_lsh=$(timed "CREATE UNLOGGED TABLE lsh_pairs AS SELECT * FROM fingerprint_similar_pairs('SELECT account_id, fp FROM fps', $T)")
+P=$(q -c "SELECT count(*) FROM lsh_pairs")
+echo "time $t_lsh s, $P pairs"
+q -c "CREATE INDEX ON lsh_pairs (least(a, b), greatest(a, b)); ANALYZE lsh_pairs;"
+
+echo
+echo "== brute force on a random sample of $SAMPLE accounts"
+q -c "CREATE TABLE sample AS SELECT account_id, fp FROM fps ORDER BY md5(account_id::text) LIMIT $SAMPLE"
+t_s=$(timed "CREATE TABLE brute AS SELECT x.account_id AS a, y.account_id AS b FROM sample x, sample y WHERE x.account_id < y.account_id AND fingerprint_similarity(x.fp, y.fp) >= $T")
+B=$(q -c "SELECT count(*) FROM brute")
+found=$(q -c "SELECT count(*) FROM brute b WHERE EXISTS (SELECT 1 FROM lsh_pairs l WHERE least(l.a, l.b) = b.a AND greatest(l.a, l.b) = b.b)")
+t_full=$(awk "BEGIN{printf \"%.0f\", $t_s * ($N * ($N - 1)) / ($SAMPLE * ($SAMPLE - 1))}")
+echo "sample: $t_s s for $((SAMPLE * (SAMPLE - 1) / 2)) pairs, $B above $T; LSH found $found of them"
+awk "BEGIN{printf \"LSH recall on the sample: %.4f\n\", ($B ? $found / $B : 1)}"
+echo "brute force on all $N accounts, extrapolated: $t_full s"
+awk "BEGIN{printf \"speed-up of the LSH join over brute force: %.1fx\n\", $t_full / $t_lsh}"
+
+echo
+echo "== pg_trgm GIN %% self-join vs LSH join, on $SUBSET accounts, recall of same-campaign pairs"
+q -c "CREATE TABLE sub AS SELECT f.account_id, f.fp, l.pop FROM fps f JOIN labels l USING (account_id)
+        ORDER BY md5('sub' || f.account_id) LIMIT $SUBSET;
+      CREATE TABLE docs AS
+        SELECT account_id, string_agg(t, ' ') AS doc FROM (
+          SELECT account_id, prompt_template(prompt) AS t,
+                 row_number() OVER (PARTITION BY account_id ORDER BY request_id) AS r
+          FROM log WHERE account_id IN (SELECT account_id FROM sub)) s
+        WHERE r <= 5 GROUP BY account_id;
+      CREATE INDEX ON docs USING gin (doc gin_trgm_ops); ANALYZE docs;"
+truth=$(q -c "SELECT count(*) FROM sub x JOIN sub y ON x.pop = y.pop AND x.account_id < y.account_id WHERE x.pop IN ('A','B','C')")
+t_lsub=$(timed "CREATE TABLE lsh_sub AS SELECT * FROM fingerprint_similar_pairs('SELECT account_id, fp FROM sub', $T)")
+r_lsub=$(q -c "SELECT count(*) FROM lsh_sub p JOIN sub x ON x.account_id = p.a JOIN sub y ON y.account_id = p.b WHERE x.pop = y.pop AND x.pop IN ('A','B','C')")
+awk "BEGIN{printf \"lockstep LSH join: %s s, same-campaign recall %.4f (%d of %d)\n\", $t_lsub, $r_lsub / $truth, $r_lsub, $truth}"
+for th in 0.6 0.5 0.4 0.3; do
+	t_trgm=$(timed "SET statement_timeout = '900s'; SET pg_trgm.similarity_threshold = $th;
+		CREATE TABLE trgm_$(echo $th | tr -d .) AS SELECT a.account_id AS a, b.account_id AS b FROM docs a JOIN docs b ON a.doc % b.doc AND a.account_id < b.account_id") || { echo "pg_trgm threshold $th: over 900 s, stopped"; break; }
+	r_trgm=$(q -c "SELECT count(*) FROM trgm_$(echo $th | tr -d .) p JOIN sub x ON x.account_id = p.a JOIN sub y ON y.account_id = p.b WHERE x.pop = y.pop AND x.pop IN ('A','B','C')")
+	awk "BEGIN{printf \"pg_trgm threshold %s: %s s, same-campaign recall %.4f; lockstep is %.1fx faster\n\", \"$th\", $t_trgm, $r_trgm / $truth, $t_trgm / $t_lsub}"
+	awk "BEGIN{exit !($r_trgm / $truth >= $r_lsub / $truth)}" && break
+done
+
+echo
+echo "== single-account lookups through the GIN index (fp % probe), 200 random probes"
+t=$(timed "CREATE INDEX fps_lsh ON fps USING gin (fp)")
+echo "index build: $t s, $(q -c "SELECT pg_size_pretty(pg_relation_size('fps_lsh'))")"
+q -c "SET lockstep.similarity_threshold = $T;
+      CREATE TABLE lat AS SELECT 0::float8 AS ms, 0::bigint AS hits WHERE false;
+      DO \$\$
+      DECLARE p record; t0 timestamptz; n bigint;
+      BEGIN
+        FOR p IN SELECT fp FROM fps ORDER BY md5('probe' || account_id) LIMIT 200 LOOP
+          t0 := clock_timestamp();
+          SELECT count(*) INTO n FROM fps WHERE fp % p.fp;
+          INSERT INTO lat VALUES (extract(epoch FROM clock_timestamp() - t0) * 1000, n);
+        END LOOP;
+      END \$\$;"
+q -c "SELECT 'p50 ' || round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric, 2) || ' ms, p99 ' ||
+             round(percentile_cont(0.99) WITHIN GROUP (ORDER BY ms)::numeric, 2) || ' ms, median matches ' ||
+             percentile_disc(0.5) WITHIN GROUP (ORDER BY hits) FROM lat"
+q -c "EXPLAIN (COSTS OFF) SELECT count(*) FROM fps WHERE fp % (SELECT fp FROM fps LIMIT 1)" | grep -i "index"
