@@ -290,7 +290,7 @@ COMMENT ON FUNCTION @extschema@.fingerprint_lsh_keys(@extschema@.fingerprint, in
 	'banded MinHash keys of the content, co-activity, network and payment channels: similar accounts share keys';
 
 CREATE FUNCTION @extschema@.fingerprint_similar_pairs(query text, threshold double precision DEFAULT NULL,
-	bands integer DEFAULT 16, rows integer DEFAULT 2, max_bucket integer DEFAULT 1000,
+	bands integer DEFAULT 16, rows integer DEFAULT 2, max_bucket integer DEFAULT 5000,
 	OUT a bigint, OUT b bigint, OUT similarity double precision)
 	RETURNS SETOF record
 	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL RESTRICTED;

@@ -181,18 +181,6 @@ append_rate(StringInfo out, uint64 num, uint64 den)
 	appendStringInfo(out, "%.4f", den == 0 ? 0.0 : (double) num / den);
 }
 
-/* Descending by count (for the summary's top scaffolds). */
-static int
-cmp_count_desc(const void *a, const void *b)
-{
-	const LsKeyCount *x = a;
-	const LsKeyCount *y = b;
-
-	if (x->count != y->count)
-		return x->count > y->count ? -1 : 1;
-	return x->key < y->key ? -1 : (x->key > y->key);
-}
-
 /* Every channel in human terms, as jsonb. */
 Datum
 fingerprint_summary(PG_FUNCTION_ARGS)
@@ -221,7 +209,7 @@ fingerprint_summary(PG_FUNCTION_ARGS)
 					 f->tokens_in, f->tokens_out);
 
 	memcpy(keys, st.keys, f->n_keys * sizeof(LsKeyCount));
-	qsort(keys, f->n_keys, sizeof(LsKeyCount), cmp_count_desc);
+	qsort(keys, f->n_keys, sizeof(LsKeyCount), ls_cmp_key_count_desc);
 	for (int i = 0; i < f->n_keys; i++)
 		kept += keys[i].count;
 	appendStringInfo(&o, ", \"content\": {\"keyed_prompts\": " UINT64_FORMAT

@@ -194,7 +194,7 @@ extern void ls_state_add_prompt(LsState *st, const LsPromptInfo *info, int nbyte
 extern void ls_state_add_infra(uint32 *arr, uint8 *n, int k, uint64 hash);
 extern void ls_state_add_model(LsState *st, const char *name, int len, int64 ts);
 extern void ls_state_merge(LsState *dst, const LsState *src);
-extern int	ls_how_index(int64 ts);
+extern int	ls_cmp_key_count_desc(const void *a, const void *b);
 extern Fingerprint *ls_state_pack(const LsState *st);
 extern void ls_check_version(const Fingerprint *fp);
 extern void ls_state_unpack(const Fingerprint *fp, LsState *st);
@@ -220,7 +220,6 @@ typedef enum LsChannel
 extern const char *const ls_channel_names[LS_N_CHANNELS];
 extern const double ls_default_weights[LS_N_CHANNELS];
 extern uint64 ls_key_bound(const Fingerprint *fp);
-extern double ls_bottomk_jaccard(const uint32 *a, int na, const uint32 *b, int nb, int k);
 extern double ls_sim_content(const Fingerprint *a, const Fingerprint *b);
 extern double ls_sim_intents(const Fingerprint *a, const Fingerprint *b);
 extern double ls_sim_infra(const Fingerprint *a, const Fingerprint *b);

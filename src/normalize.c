@@ -17,6 +17,7 @@
  * one-byte letters, so any byte string tokenizes without error.
  */
 #include "lockstep.h"
+#include "lshash.h"
 
 /* Length of the UTF-8 sequence at p (1 for invalid or truncated ones). */
 static inline int
@@ -211,13 +212,7 @@ copy_lower(char *dst, const unsigned char *p, int n)
 static inline uint64
 hash_finish(uint64 h, int len)
 {
-	h += (uint64) len;
-	h ^= h >> 33;
-	h *= UINT64CONST(0xff51afd7ed558ccd);
-	h ^= h >> 33;
-	h *= UINT64CONST(0xc4ceb9fe1a85ec53);
-	h ^= h >> 33;
-	return h;
+	return ls_fmix64(h + (uint64) len);
 }
 
 /* Hash of the token text already in t->buf. */

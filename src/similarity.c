@@ -125,7 +125,7 @@ ls_sim_intents(const Fingerprint *a, const Fingerprint *b)
  * of the union, the fraction present in both (Broder; Cohen & Kaplan).
  * Exact while both sets are smaller than k.  LS_UNDEFINED if both empty.
  */
-double
+static double
 ls_bottomk_jaccard(const uint32 *a, int na, const uint32 *b, int nb, int k)
 {
 	int			i = 0,

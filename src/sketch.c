@@ -34,7 +34,7 @@ ls_state_init(LsState *st)
 }
 
 /* Hour of the week of a timestamp, UTC, Monday 00:00 = 0. */
-int
+static int
 ls_how_index(int64 ts)
 {
 	int64		hours = ts / USECS_PER_HOUR;
@@ -226,8 +226,8 @@ bottomk_merge(uint32 *dst, uint8 *ndst, const uint32 *src, int nsrc, int k)
 }
 
 /* Descending by count, then ascending by key: a total order. */
-static int
-cmp_count_desc(const void *a, const void *b)
+int
+ls_cmp_key_count_desc(const void *a, const void *b)
 {
 	const LsKeyCount *x = a;
 	const LsKeyCount *y = b;
@@ -262,7 +262,7 @@ mg_merge(LsState *dst, const LsState *src)
 	{
 		uint64		cut;
 
-		qsort(all, n, sizeof(LsKeyCount), cmp_count_desc);
+		qsort(all, n, sizeof(LsKeyCount), ls_cmp_key_count_desc);
 		cut = all[LS_MAX_KEYS].count;
 		for (int i = 0; i < n; i++)
 			if (all[i].count > cut)
