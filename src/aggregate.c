@@ -108,21 +108,20 @@ fingerprint_agg_trans(PG_FUNCTION_ARGS)
 		ls_state_add_prompt(st, &info, VARSIZE_ANY_EXHDR(prompt));
 	}
 	if (nargs > 3 && !PG_ARGISNULL(3))
-		ls_state_add_infra(st->f.ip, &st->f.n_ip, LS_K_IP,
-						   ip_prefix_hash(PG_GETARG_INET_PP(3)));
+		ls_state_add_sketch(st, LS_SK_IP, ip_prefix_hash(PG_GETARG_INET_PP(3)));
 	if (nargs > 4 && !PG_ARGISNULL(4))
 	{
 		text	   *ua = PG_GETARG_TEXT_PP(4);
 
-		ls_state_add_infra(st->f.ua, &st->f.n_ua, LS_K_UA,
-						   ls_hash_bytes(VARDATA_ANY(ua), VARSIZE_ANY_EXHDR(ua), SEED_UA));
+		ls_state_add_sketch(st, LS_SK_UA,
+							ls_hash_bytes(VARDATA_ANY(ua), VARSIZE_ANY_EXHDR(ua), SEED_UA));
 	}
 	if (nargs > 5 && !PG_ARGISNULL(5))
 	{
 		text	   *pay = PG_GETARG_TEXT_PP(5);
 
-		ls_state_add_infra(st->f.pay, &st->f.n_pay, LS_K_PAY,
-						   ls_hash_bytes(VARDATA_ANY(pay), VARSIZE_ANY_EXHDR(pay), SEED_PAY));
+		ls_state_add_sketch(st, LS_SK_PAY,
+							ls_hash_bytes(VARDATA_ANY(pay), VARSIZE_ANY_EXHDR(pay), SEED_PAY));
 	}
 	if (nargs > 6 && !PG_ARGISNULL(6))
 	{

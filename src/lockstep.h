@@ -108,14 +108,33 @@ typedef struct LsFixed
 	uint32		act[LS_K_ACT];
 } LsFixed;
 
-/* The expanded state: fixed part plus full-capacity arrays. */
+/* The four bottom-k sketches, as indexes into LsState's per-row caches. */
+typedef enum LsSketch
+{
+	LS_SK_IP = 0,
+	LS_SK_UA,
+	LS_SK_PAY,
+	LS_SK_ACT,
+	LS_N_SKETCHES
+} LsSketch;
+
+/*
+ * The expanded state: fixed part plus full-capacity arrays.  The head is a
+ * per-row cache, never stored: for each bottom-k sketch the last hash seen
+ * and the admission limit (its largest element once full), so that the
+ * common row, whose network, agent, payment and time bucket are the last
+ * row's or too large to enter, touches no sketch array at all.
+ */
 typedef struct LsState
 {
+	uint32		last[LS_N_SKETCHES];	/* valid where bit i of last_valid */
+	uint32		limit[LS_N_SKETCHES];	/* a hash must be below to enter */
+	uint8		last_valid;
 	LsFixed		f;
 	LsKeyCount	keys[LS_MAX_KEYS];	/* any order; packed sorted by key */
 	LsModel		models[LS_MAX_MODELS];	/* sorted by hash */
-	uint16		tags[LS_MAX_KEYS];	/* top 16 bits of each key: one cache line
-									 * to scan instead of eight */
+	uint8		tags[LS_MAX_KEYS];	/* top 8 bits of each key: half a cache
+									 * line to scan instead of eight lines */
 } LsState;
 
 typedef LsFixed Fingerprint;
@@ -191,7 +210,7 @@ extern void ls_lexicon_entry(int i, const char **intent, const char **phrase);
 extern void ls_state_init(LsState *st);
 extern void ls_state_add_time(LsState *st, int64 ts);
 extern void ls_state_add_prompt(LsState *st, const LsPromptInfo *info, int nbytes);
-extern void ls_state_add_infra(uint32 *arr, uint8 *n, int k, uint64 hash);
+extern void ls_state_add_sketch(LsState *st, LsSketch which, uint64 hash);
 extern void ls_state_add_model(LsState *st, const char *name, int len, int64 ts);
 extern void ls_state_merge(LsState *dst, const LsState *src);
 extern int	ls_cmp_key_count_desc(const void *a, const void *b);

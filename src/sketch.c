@@ -25,12 +25,15 @@
 /* Seeds that keep the hash spaces of the different sketches apart. */
 #define SEED_ACT	UINT64CONST(0x6c6f636b73746570)
 
+static void refresh_hot(LsState *st);
+
 /* An empty state. */
 void
 ls_state_init(LsState *st)
 {
 	memset(st, 0, sizeof(LsState));
 	st->f.version = LS_VERSION;
+	refresh_hot(st);
 }
 
 /* Hour of the week of a timestamp, UTC, Monday 00:00 = 0. */
@@ -47,10 +50,9 @@ ls_how_index(int64 ts)
 }
 
 /* Insert h into the ascending bottom-k array arr[0..*n) of capacity k. */
-void
-ls_state_add_infra(uint32 *arr, uint8 *n, int k, uint64 hash)
+static void
+bottomk_insert(uint32 *arr, uint8 *n, int k, uint32 h)
 {
-	uint32		h = (uint32) (hash >> 32);
 	int			i;
 	int			last;
 
@@ -65,6 +67,77 @@ ls_state_add_infra(uint32 *arr, uint8 *n, int k, uint64 hash)
 	arr[i + 1] = h;
 	if (*n < k)
 		(*n)++;
+}
+
+/* The array, fill count and capacity of one sketch. */
+static inline void
+sketch_of(LsState *st, LsSketch which, uint32 **arr, uint8 **n, int *k)
+{
+	switch (which)
+	{
+		case LS_SK_IP:
+			*arr = st->f.ip, *n = &st->f.n_ip, *k = LS_K_IP;
+			break;
+		case LS_SK_UA:
+			*arr = st->f.ua, *n = &st->f.n_ua, *k = LS_K_UA;
+			break;
+		case LS_SK_PAY:
+			*arr = st->f.pay, *n = &st->f.n_pay, *k = LS_K_PAY;
+			break;
+		default:
+			*arr = st->f.act, *n = &st->f.n_act, *k = LS_K_ACT;
+			break;
+	}
+}
+
+/* Recompute the admission limit of a sketch from its array. */
+static inline void
+refresh_limit(LsState *st, LsSketch which)
+{
+	uint32	   *arr;
+	uint8	   *n;
+	int			k;
+
+	sketch_of(st, which, &arr, &n, &k);
+	st->limit[which] = (*n == k) ? arr[k - 1] : PG_UINT32_MAX;
+}
+
+/*
+ * Forget the per-row cache and recompute the limits; after anything that
+ * rewrites the sketches wholesale.  (The cache would stay valid across a
+ * merge, since limits only fall, but starting clean is simpler to trust.)
+ */
+static void
+refresh_hot(LsState *st)
+{
+	st->last_valid = 0;
+	for (int s = 0; s < LS_N_SKETCHES; s++)
+		refresh_limit(st, s);
+}
+
+/*
+ * Offer a hash to a bottom-k sketch.  A hash equal to the last one offered
+ * needs no work: it was inserted then (and can only have been pushed out
+ * by smaller ones since, so it would be refused now) or refused then (and
+ * the limit has only fallen).
+ */
+void
+ls_state_add_sketch(LsState *st, LsSketch which, uint64 hash)
+{
+	uint32		h = (uint32) (hash >> 32);
+	uint32	   *arr;
+	uint8	   *n;
+	int			k;
+
+	if (((st->last_valid >> which) & 1) && st->last[which] == h)
+		return;
+	st->last[which] = h;
+	st->last_valid |= 1 << which;
+	if (h >= st->limit[which])
+		return;
+	sketch_of(st, which, &arr, &n, &k);
+	bottomk_insert(arr, n, k, h);
+	refresh_limit(st, which);
 }
 
 /* Account for one timestamped request. */
@@ -88,15 +161,14 @@ ls_state_add_time(LsState *st, int64 ts)
 	}
 	ls_add_u64(&st->f.n_timed, 1);
 	/* fmix64 is a bijection with full avalanche: enough for a bottom-k */
-	ls_state_add_infra(st->f.act, &st->f.n_act, LS_K_ACT,
-					   ls_fmix64((uint64) bucket ^ SEED_ACT));
+	ls_state_add_sketch(st, LS_SK_ACT, ls_fmix64((uint64) bucket ^ SEED_ACT));
 }
 
 /* The tag of a scaffold key. */
-static inline uint16
+static inline uint8
 key_tag(uint64 key)
 {
-	return (uint16) (key >> 48);
+	return (uint8) (key >> 56);
 }
 
 /* Recompute the tags after the key array was rewritten. */
@@ -113,7 +185,7 @@ static void
 mg_add(LsState *st, uint64 key)
 {
 	int			n = st->f.n_keys;
-	uint16		tag = key_tag(key);
+	uint8		tag = key_tag(key);
 	int			j = 0;
 
 	for (int i = 0; i < n; i++)
@@ -138,7 +210,7 @@ mg_add(LsState *st, uint64 key)
 			st->tags[j++] = st->tags[i];
 		}
 	memset(&st->keys[j], 0, (n - j) * sizeof(LsKeyCount));
-	memset(&st->tags[j], 0, (n - j) * sizeof(uint16));
+	memset(&st->tags[j], 0, (n - j) * sizeof(uint8));
 	st->f.n_keys = j;
 }
 
@@ -380,6 +452,7 @@ ls_state_merge(LsState *dst, const LsState *src)
 	bottomk_merge(d->act, &d->n_act, s->act, s->n_act, LS_K_ACT);
 	mg_merge(dst, src);
 	models_merge(dst, src);
+	refresh_hot(dst);
 }
 
 /* Ascending by key. */
@@ -436,6 +509,7 @@ ls_state_unpack(const Fingerprint *fp, LsState *st)
 	memcpy(st->keys, LS_FP_KEYS(fp), fp->n_keys * sizeof(LsKeyCount));
 	memcpy(st->models, LS_FP_MODELS(fp), fp->n_models * sizeof(LsModel));
 	rebuild_tags(st);
+	refresh_hot(st);
 }
 
 /* Distinct-count estimate of a bottom-k sketch (exact below k). */
@@ -673,6 +747,7 @@ ls_wire_read(const unsigned char *buf, Size len, LsState *st)
 	if (sum > f->key_stream)
 		return "scaffold key counts exceed the key stream";
 	rebuild_tags(st);
+	refresh_hot(st);
 
 	sum = f->other_models;
 	for (int i = 0; i < f->n_models; i++)
