@@ -85,7 +85,7 @@ COMMENT ON FUNCTION @extschema@.fingerprint_agg_serialize(internal) IS 'fingerpr
 COMMENT ON FUNCTION @extschema@.fingerprint_agg_deserialize(bytea, internal) IS 'fingerprint_agg state deserialization, validated';
 
 CREATE AGGREGATE @extschema@.fingerprint_agg(ts timestamptz, prompt text) (
-	SFUNC = @extschema@.fingerprint_agg_trans, STYPE = internal, SSPACE = 2600,
+	SFUNC = @extschema@.fingerprint_agg_trans, STYPE = internal, SSPACE = 2048,
 	FINALFUNC = @extschema@.fingerprint_agg_final,
 	COMBINEFUNC = @extschema@.fingerprint_agg_combine,
 	SERIALFUNC = @extschema@.fingerprint_agg_serialize,
@@ -93,7 +93,7 @@ CREATE AGGREGATE @extschema@.fingerprint_agg(ts timestamptz, prompt text) (
 	PARALLEL = SAFE);
 CREATE AGGREGATE @extschema@.fingerprint_agg(ts timestamptz, prompt text, client_ip inet,
 											 user_agent text, payment text) (
-	SFUNC = @extschema@.fingerprint_agg_trans, STYPE = internal, SSPACE = 2600,
+	SFUNC = @extschema@.fingerprint_agg_trans, STYPE = internal, SSPACE = 2048,
 	FINALFUNC = @extschema@.fingerprint_agg_final,
 	COMBINEFUNC = @extschema@.fingerprint_agg_combine,
 	SERIALFUNC = @extschema@.fingerprint_agg_serialize,
@@ -101,7 +101,7 @@ CREATE AGGREGATE @extschema@.fingerprint_agg(ts timestamptz, prompt text, client
 	PARALLEL = SAFE);
 CREATE AGGREGATE @extschema@.fingerprint_agg(ts timestamptz, prompt text, client_ip inet,
 											 user_agent text, payment text, model text) (
-	SFUNC = @extschema@.fingerprint_agg_trans, STYPE = internal, SSPACE = 2600,
+	SFUNC = @extschema@.fingerprint_agg_trans, STYPE = internal, SSPACE = 2048,
 	FINALFUNC = @extschema@.fingerprint_agg_final,
 	COMBINEFUNC = @extschema@.fingerprint_agg_combine,
 	SERIALFUNC = @extschema@.fingerprint_agg_serialize,
@@ -110,7 +110,7 @@ CREATE AGGREGATE @extschema@.fingerprint_agg(ts timestamptz, prompt text, client
 CREATE AGGREGATE @extschema@.fingerprint_agg(ts timestamptz, prompt text, client_ip inet,
 											 user_agent text, payment text, model text,
 											 tokens_in integer, tokens_out integer) (
-	SFUNC = @extschema@.fingerprint_agg_trans, STYPE = internal, SSPACE = 2600,
+	SFUNC = @extschema@.fingerprint_agg_trans, STYPE = internal, SSPACE = 2048,
 	FINALFUNC = @extschema@.fingerprint_agg_final,
 	COMBINEFUNC = @extschema@.fingerprint_agg_combine,
 	SERIALFUNC = @extschema@.fingerprint_agg_serialize,
