@@ -189,7 +189,7 @@ lex_lookup(uint64 h)
 }
 
 /*
- * Analyze one prompt: its token count, its intents, and its scaffold keys
+ * Analyze one prompt: its intents, and its scaffold keys
  * (the minimum shingle hash of each bin; none when the prompt has fewer
  * than LS_MIN_TOKENS tokens).
  */
@@ -232,7 +232,6 @@ ls_analyze_prompt(const char *s, int len, LsPromptInfo *info)
 			CHECK_FOR_INTERRUPTS();
 	}
 
-	info->n_tokens = ntok;
 	info->intents = intents;
 	if (ntok >= LS_MIN_TOKENS)
 		for (int b = 0; b < LS_KEYS_PER_PROMPT; b++)

@@ -154,7 +154,6 @@ typedef LsFixed Fingerprint;
 /* What one prompt contributes, computed by ls_analyze_prompt. */
 typedef struct LsPromptInfo
 {
-	int			n_tokens;
 	int			n_keys;
 	uint64		keys[LS_KEYS_PER_PROMPT];	/* one a non-empty bin */
 	uint32		intents;		/* bit i set: intent i present */
@@ -171,26 +170,12 @@ ls_add_u64(uint64 *dst, uint64 a)
 }
 
 /* normalize.c: the tokenizer shared by prompt_template and the aggregate */
-typedef enum LsTokenKind
-{
-	LS_TOK_WORD,
-	LS_TOK_NUM,
-	LS_TOK_HEX,
-	LS_TOK_UUID,
-	LS_TOK_URL,
-	LS_TOK_EMAIL,
-	LS_TOK_BLOB,
-	LS_TOK_CJK,
-	LS_TOK_PUNCT
-} LsTokenKind;
-
 #define LS_TOKEN_MAX	48		/* longer words are masked as <blob> */
 
 typedef struct LsTokenizer
 {
 	const unsigned char *p;
 	const unsigned char *end;
-	LsTokenKind kind;
 	bool		space_before;	/* whitespace separated it from the last */
 	bool		may_email;		/* the text contains an '@' */
 	int			len;

@@ -240,9 +240,8 @@ ls_tokenizer_init(LsTokenizer *t, const char *s, int len)
 
 /* Set the token to a placeholder. */
 static inline void
-set_placeholder(LsTokenizer *t, LsTokenKind kind, const char *text, int n)
+set_placeholder(LsTokenizer *t, const char *text, int n)
 {
-	t->kind = kind;
 	memcpy(t->buf, text, n);
 	t->len = n;
 	hash_buf(t);
@@ -351,7 +350,6 @@ ls_next_token(LsTokenizer *t)
 
 	if (n > 1 && cp_is_cjk(c))
 	{
-		t->kind = LS_TOK_CJK;
 		t->len = copy_lower(t->buf, p, n);
 		hash_buf(t);
 		t->p = p + n;
@@ -366,7 +364,7 @@ ls_next_token(LsTokenizer *t)
 		/* trailing punctuation belongs to the sentence */
 		while (q > p + plen && strchr(".,;:!?)]}'\"", q[-1]) != NULL)
 			q--;
-		set_placeholder(t, LS_TOK_URL, "<url>", 5);
+		set_placeholder(t, "<url>", 5);
 		t->p = q;
 		return true;
 	}
@@ -376,7 +374,7 @@ ls_next_token(LsTokenizer *t)
 	{
 		if ((q = match_email(p, end)) != NULL)
 		{
-			set_placeholder(t, LS_TOK_EMAIL, "<email>", 7);
+			set_placeholder(t, "<email>", 7);
 			t->p = q;
 			return true;
 		}
@@ -384,7 +382,7 @@ ls_next_token(LsTokenizer *t)
 
 	if (end - p >= 36 && p[8] == '-' && is_hex(*p) && (q = match_uuid(p, end)) != NULL)
 	{
-		set_placeholder(t, LS_TOK_UUID, "<uuid>", 6);
+		set_placeholder(t, "<uuid>", 6);
 		t->p = q;
 		return true;
 	}
@@ -454,16 +452,15 @@ ls_next_token(LsTokenizer *t)
 		}
 		t->p = q;
 		if (digits)
-			set_placeholder(t, LS_TOK_NUM, "<num>", 5);
+			set_placeholder(t, "<num>", 5);
 		else if ((out > 2 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X') &&
 				  q - p == out && all_hex(p + 2, q)) ||
 				 (hexchars && out >= 8 && has_digit && has_alpha))
-			set_placeholder(t, LS_TOK_HEX, "<hex>", 5);
+			set_placeholder(t, "<hex>", 5);
 		else if (out > LS_TOKEN_MAX)
-			set_placeholder(t, LS_TOK_BLOB, "<blob>", 6);
+			set_placeholder(t, "<blob>", 6);
 		else
 		{
-			t->kind = LS_TOK_WORD;
 			t->len = out;
 			t->hash = hash_finish(h, out);
 		}
@@ -471,7 +468,6 @@ ls_next_token(LsTokenizer *t)
 	}
 
 	/* anything else is punctuation, one character a token */
-	t->kind = LS_TOK_PUNCT;
 	t->len = copy_lower(t->buf, p, n);
 	hash_buf(t);
 	t->p = p + n;
