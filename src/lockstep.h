@@ -247,6 +247,40 @@ extern bool ls_similarity_at_least(const Fingerprint *a, const Fingerprint *b,
 extern void ls_lsh_check(int bands, int rows);
 extern int	ls_lsh_keys(const Fingerprint *fp, int bands, int rows, uint64 *keys);
 
+/* pairs.c: LSH candidate pairs of a query's fingerprints, in memory */
+typedef struct LsEntry LsEntry;
+
+typedef struct LsPairIndex
+{
+	const char *caller;			/* names the SQL function in errors */
+	Size		used;			/* bytes charged to lockstep.pairs_memory_limit */
+	int			max_bucket;
+	int			n;				/* fingerprints */
+	int64	   *ids;
+	Fingerprint **fps;
+	LsEntry    *entries;		/* (key, account), sorted into buckets */
+	int64		nentries;
+	int64	   *first;			/* CSR: positions of account i's entries */
+	int64	   *pos;
+	int64	   *bstart;			/* bucket of each sorted entry: [bstart, bend) */
+	int64	   *bend;
+	int32	   *mark;			/* mark[j] == i: j is already a candidate of i */
+	uint8	   *hits;			/* keys j shares with the current account */
+	int			min_shared;		/* candidates must share this many keys */
+	int32	   *cand;			/* the candidates of the current account */
+	int64		candidates;		/* statistics for DEBUG1 */
+	int64		capped;
+	int64		largest;
+} LsPairIndex;
+
+extern Oid	ls_fingerprint_type_oid(FunctionCallInfo fcinfo);
+extern void ls_memory_charge(Size *used, Size more, const char *caller);
+extern void ls_check_threshold(const char *name, double value);
+extern void ls_pairs_build(LsPairIndex *ix, FunctionCallInfo fcinfo, const char *query,
+						   int bands, int rows, int max_bucket);
+extern int	ls_pairs_candidates(LsPairIndex *ix, int i, bool later_only);
+extern void ls_pairs_restart(LsPairIndex *ix);
+
 /* operators.c: shared by the fmgr files */
 extern double ls_similarity_threshold;
 extern int	ls_pairs_memory_limit;

@@ -39,19 +39,20 @@ PG_FUNCTION_INFO_V1(fingerprint_similar_pairs);
 
 int			ls_pairs_memory_limit = 2 * 1024 * 1024;	/* kB */
 
-typedef struct Entry
+/* One LSH key of one account. */
+struct LsEntry
 {
 	uint64		key;
 	uint32		order;			/* pseudo-random rank within the bucket */
 	uint32		idx;			/* account number */
-} Entry;
+};
 
 /* By key, then by the pseudo-random order. */
 static int
 cmp_entry(const void *a, const void *b)
 {
-	const Entry *x = a;
-	const Entry *y = b;
+	const LsEntry *x = a;
+	const LsEntry *y = b;
 
 	if (x->key != y->key)
 		return x->key < y->key ? -1 : 1;
@@ -71,8 +72,8 @@ cmp_int32(const void *a, const void *b)
 }
 
 /* The OID of type fingerprint: it lives in the schema of this function. */
-static Oid
-fingerprint_type_oid(FunctionCallInfo fcinfo)
+Oid
+ls_fingerprint_type_oid(FunctionCallInfo fcinfo)
 {
 	Oid			nsp = get_func_namespace(fcinfo->flinfo->fn_oid);
 
@@ -81,87 +82,59 @@ fingerprint_type_oid(FunctionCallInfo fcinfo)
 }
 
 /* Count memory against the limit; raise a clear error past it. */
-static void
-pairs_charge(Size *used, Size more)
+void
+ls_memory_charge(Size *used, Size more, const char *caller)
 {
 	*used += more;
 	if (*used / 1024 > (Size) ls_pairs_memory_limit)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("fingerprint_similar_pairs needs more than lockstep.pairs_memory_limit (%d kB)",
-						ls_pairs_memory_limit),
-				 errhint("Raise lockstep.pairs_memory_limit, or join a smaller set of fingerprints.")));
+				 errmsg("%s needs more than lockstep.pairs_memory_limit (%d kB)",
+						caller, ls_pairs_memory_limit),
+				 errhint("Raise lockstep.pairs_memory_limit, or give it a smaller input.")));
+}
+
+/* A threshold argument: in [0, 1]. */
+void
+ls_check_threshold(const char *name, double value)
+{
+	if (!(value >= 0 && value <= 1))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be between 0 and 1", name),
+				 errdetail("The value was %g.", value)));
 }
 
 /*
- * fingerprint_similar_pairs(query, threshold, bands, rows, max_bucket)
- * returns (a, b, similarity), a listed before b in the query's order.  A
- * NULL threshold means lockstep.similarity_threshold.
+ * Steps 1 and 2: read the query's (id, fingerprint) rows and sort their
+ * keys into buckets.  Everything is allocated in the current memory
+ * context and charged to ix->used.
  */
-Datum
-fingerprint_similar_pairs(PG_FUNCTION_ARGS)
+void
+ls_pairs_build(LsPairIndex *ix, FunctionCallInfo fcinfo, const char *query,
+			   int bands, int rows, int max_bucket)
 {
-	char	   *query;
-	double		threshold;
-	int32		bands;
-	int32		rows;
-	int32		max_bucket;
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	MemoryContext work;
-	MemoryContext old;
-	Oid			fp_type = fingerprint_type_oid(fcinfo);
-	Size		used = 0;
+	MemoryContext work = CurrentMemoryContext;
+	Oid			fp_type = ls_fingerprint_type_oid(fcinfo);
 	int			n = 0,
 				cap = 1024;
-	int64	   *ids;
-	Fingerprint **fps;
-	Entry	   *entries;
 	int64		nentries = 0,
 				entries_cap = 1024 * LS_LSH_CHANNELS;
-	int64	   *first;			/* CSR: positions of account i's entries */
-	int64	   *pos;
-	int64	   *bstart;			/* bucket of each sorted entry: [bstart, bend) */
-	int64	   *bend;
-	int32	   *mark;			/* mark[j] == i: j is already a candidate of i */
-	int32	   *cand;			/* the candidates of the current account */
-	int64		candidates = 0,
-				found = 0,
-				capped = 0,
-				largest = 0;
+	LsEntry    *entries;
 	Portal		portal;
 	SPIPlanPtr	plan;
 
-	for (int a = 0; a < 5; a++)
-		if (PG_ARGISNULL(a) && a != 1)
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("only the threshold of fingerprint_similar_pairs may be NULL")));
-	query = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	threshold = PG_ARGISNULL(1) ? ls_similarity_threshold : PG_GETARG_FLOAT8(1);
-	bands = PG_GETARG_INT32(2);
-	rows = PG_GETARG_INT32(3);
-	max_bucket = PG_GETARG_INT32(4);
-	if (!(threshold >= 0 && threshold <= 1))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("threshold must be between 0 and 1"),
-				 errdetail("The value was %g.", threshold)));
 	ls_lsh_check(bands, rows);
 	if (max_bucket < 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("max_bucket must be positive"),
 				 errdetail("The value was %d.", max_bucket)));
+	ix->max_bucket = max_bucket;
+	ix->ids = palloc(cap * sizeof(int64));
+	ix->fps = palloc(cap * sizeof(Fingerprint *));
+	entries = palloc(entries_cap * sizeof(LsEntry));
 
-	InitMaterializedSRF(fcinfo, 0);
-	work = AllocSetContextCreate(CurrentMemoryContext, "fingerprint_similar_pairs",
-								 ALLOCSET_DEFAULT_SIZES);
-	old = MemoryContextSwitchTo(work);
-	ids = palloc(cap * sizeof(int64));
-	fps = palloc(cap * sizeof(Fingerprint *));
-	entries = palloc(entries_cap * sizeof(Entry));
-
-	/* 1. read (id, fingerprint) rows and compute their keys */
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	plan = SPI_prepare(query, 0, NULL);
@@ -202,27 +175,28 @@ fingerprint_similar_pairs(PG_FUNCTION_ARGS)
 			if (n == INT32_MAX - 1)
 				ereport(ERROR,
 						(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-						 errmsg("fingerprint_similar_pairs takes at most %d fingerprints", INT32_MAX - 1)));
+						 errmsg("at most %d fingerprints can be joined", INT32_MAX - 1)));
 			MemoryContextSwitchTo(work);
 			if (n == cap)
 			{
 				cap *= 2;
-				ids = repalloc_huge(ids, cap * sizeof(int64));
-				fps = repalloc_huge(fps, cap * sizeof(Fingerprint *));
+				ix->ids = repalloc_huge(ix->ids, cap * sizeof(int64));
+				ix->fps = repalloc_huge(ix->fps, cap * sizeof(Fingerprint *));
 			}
 			fp = (Fingerprint *) PG_DETOAST_DATUM_COPY(fpd);
 			ls_check_version(fp);
-			pairs_charge(&used, VARSIZE(fp) + sizeof(int64) + sizeof(Fingerprint *));
-			ids[n] = TupleDescAttr(desc, 0)->atttypid == INT8OID ?
+			ls_memory_charge(&ix->used, VARSIZE(fp) + sizeof(int64) + sizeof(Fingerprint *),
+							 ix->caller);
+			ix->ids[n] = TupleDescAttr(desc, 0)->atttypid == INT8OID ?
 				DatumGetInt64(id) : (int64) DatumGetInt32(id);
-			fps[n] = fp;
+			ix->fps[n] = fp;
 			nk = ls_lsh_keys(fp, bands, rows, keys);
 			if (nentries + nk > entries_cap)
 			{
 				entries_cap *= 2;
-				entries = repalloc_huge(entries, entries_cap * sizeof(Entry));
+				entries = repalloc_huge(entries, entries_cap * sizeof(LsEntry));
 			}
-			pairs_charge(&used, nk * (sizeof(Entry) + 3 * sizeof(int64)));
+			ls_memory_charge(&ix->used, nk * (sizeof(LsEntry) + 3 * sizeof(int64)), ix->caller);
 			for (int k = 0; k < nk; k++)
 			{
 				entries[nentries].key = keys[k];
@@ -238,89 +212,157 @@ fingerprint_similar_pairs(PG_FUNCTION_ARGS)
 	SPI_finish();
 	MemoryContextSwitchTo(work);
 
-	/* 2. buckets */
-	qsort(entries, nentries, sizeof(Entry), cmp_entry);
+	/* buckets: equal keys, sorted, then a CSR index from account to entries */
+	qsort(entries, nentries, sizeof(LsEntry), cmp_entry);
 	CHECK_FOR_INTERRUPTS();
-	pairs_charge(&used, (n + 1) * sizeof(int64) + 2 * n * sizeof(int32));
-	first = palloc0_array(int64, n + 1);
-	pos = palloc_extended(Max(nentries, 1) * sizeof(int64), MCXT_ALLOC_HUGE);
-	bstart = palloc_extended(Max(nentries, 1) * sizeof(int64), MCXT_ALLOC_HUGE);
-	bend = palloc_extended(Max(nentries, 1) * sizeof(int64), MCXT_ALLOC_HUGE);
-	mark = palloc_array(int32, Max(n, 1));
-	cand = palloc_array(int32, Max(n, 1));
+	ls_memory_charge(&ix->used, (n + 1) * sizeof(int64) + n * (2 * sizeof(int32) + 1), ix->caller);
+	ix->n = n;
+	ix->entries = entries;
+	ix->nentries = nentries;
+	ix->first = palloc0_array(int64, n + 1);
+	ix->pos = palloc_extended(Max(nentries, 1) * sizeof(int64), MCXT_ALLOC_HUGE);
+	ix->bstart = palloc_extended(Max(nentries, 1) * sizeof(int64), MCXT_ALLOC_HUGE);
+	ix->bend = palloc_extended(Max(nentries, 1) * sizeof(int64), MCXT_ALLOC_HUGE);
+	ix->mark = palloc_array(int32, Max(n, 1));
+	ix->hits = palloc_array(uint8, Max(n, 1));
+	ix->cand = palloc_array(int32, Max(n, 1));
 	for (int64 e = 0; e < nentries; e++)
 	{
-		first[entries[e].idx + 1]++;
-		bstart[e] = (e > 0 && entries[e - 1].key == entries[e].key) ? bstart[e - 1] : e;
+		ix->first[entries[e].idx + 1]++;
+		ix->bstart[e] = (e > 0 && entries[e - 1].key == entries[e].key) ? ix->bstart[e - 1] : e;
 	}
 	for (int64 e = nentries - 1; e >= 0; e--)
-		bend[e] = (e + 1 < nentries && entries[e + 1].key == entries[e].key) ? bend[e + 1] : e + 1;
+		ix->bend[e] = (e + 1 < nentries && entries[e + 1].key == entries[e].key) ? ix->bend[e + 1] : e + 1;
+	for (int64 e = 0; e < nentries; e = ix->bend[e])
+		if (ix->bend[e] - e > max_bucket)
+		{
+			ix->capped++;
+			ix->largest = Max(ix->largest, ix->bend[e] - e);
+		}
 	for (int i = 0; i < n; i++)
 	{
-		first[i + 1] += first[i];
-		mark[i] = -1;
+		ix->first[i + 1] += ix->first[i];
+		ix->mark[i] = -1;
 	}
 	{
 		int64	   *fill = palloc_array(int64, Max(n, 1));
 
-		memcpy(fill, first, n * sizeof(int64));
+		memcpy(fill, ix->first, n * sizeof(int64));
 		for (int64 e = 0; e < nentries; e++)
-			pos[fill[entries[e].idx]++] = e;
+			ix->pos[fill[entries[e].idx]++] = e;
 		pfree(fill);
 	}
+}
 
-	/* 3. candidates per account, each rechecked once */
-	for (int i = 0; i < n; i++)
+/*
+ * Step 3: the candidates of account i, in ix->cand, in no particular order;
+ * their number is returned.  With later_only, only accounts j > i, so that each pair is
+ * seen once over all i.  Within one pass over the accounts each i is
+ * passed once; ls_pairs_restart begins another pass.
+ */
+int
+ls_pairs_candidates(LsPairIndex *ix, int i, bool later_only)
+{
+	int			ncand = 0;
+
+	for (int64 k = ix->first[i]; k < ix->first[i + 1]; k++)
 	{
-		int			ncand = 0;
+		int64		p = ix->pos[k];
+		int64		lo = ix->bstart[p];
+		int64		hi = ix->bend[p];
+
+		if (hi - lo > ix->max_bucket)
+		{
+			lo = Max(lo, p - ix->max_bucket);
+			hi = Min(hi, p + ix->max_bucket + 1);
+		}
+		for (int64 q = lo; q < hi; q++)
+		{
+			int			j = ix->entries[q].idx;
+
+			if (j == i || (later_only && j < i))
+				continue;
+			if (ix->mark[j] != i)
+			{
+				ix->mark[j] = i;
+				ix->hits[j] = 1;
+				ix->cand[ncand++] = j;
+			}
+			else if (ix->hits[j] < PG_UINT8_MAX)
+				ix->hits[j]++;
+		}
+	}
+	ix->candidates += ncand;
+	if (ix->min_shared > 1)
+	{
+		int			kept = 0;
+
+		for (int c = 0; c < ncand; c++)
+			if (ix->hits[ix->cand[c]] >= ix->min_shared)
+				ix->cand[kept++] = ix->cand[c];
+		ncand = kept;
+	}
+	return ncand;
+}
+
+/* Forget which candidates were seen: a new pass over the accounts. */
+void
+ls_pairs_restart(LsPairIndex *ix)
+{
+	for (int i = 0; i < ix->n; i++)
+		ix->mark[i] = -1;
+}
+
+/*
+ * fingerprint_similar_pairs(query, threshold, bands, rows, max_bucket)
+ * returns (a, b, similarity), a listed before b in the query's order.  A
+ * NULL threshold means lockstep.similarity_threshold.
+ */
+Datum
+fingerprint_similar_pairs(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	LsPairIndex ix = {.caller = "fingerprint_similar_pairs"};
+	MemoryContext work;
+	MemoryContext old;
+	double		threshold;
+	int64		found = 0;
+
+	for (int a = 0; a < 5; a++)
+		if (PG_ARGISNULL(a) && a != 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("only the threshold of fingerprint_similar_pairs may be NULL")));
+	threshold = PG_ARGISNULL(1) ? ls_similarity_threshold : PG_GETARG_FLOAT8(1);
+	ls_check_threshold("threshold", threshold);
+
+	InitMaterializedSRF(fcinfo, 0);
+	work = AllocSetContextCreate(CurrentMemoryContext, "fingerprint_similar_pairs",
+								 ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(work);
+	ls_pairs_build(&ix, fcinfo, text_to_cstring(PG_GETARG_TEXT_PP(0)),
+				   PG_GETARG_INT32(2), PG_GETARG_INT32(3), PG_GETARG_INT32(4));
+
+	for (int i = 0; i < ix.n; i++)
+	{
+		int			ncand;
 
 		CHECK_FOR_INTERRUPTS();
-		for (int64 k = first[i]; k < first[i + 1]; k++)
-		{
-			int64		p = pos[k];
-			int64		bs = bstart[p];
-			int64		be = bend[p];
-			int64		lo,
-						hi;
-
-			lo = bs;
-			hi = be;
-			if (be - bs > max_bucket)
-			{
-				if (p == bs)
-				{
-					capped++;
-					largest = Max(largest, be - bs);
-				}
-				lo = Max(bs, p - max_bucket);
-				hi = Min(be, p + max_bucket + 1);
-			}
-			for (int64 q = lo; q < hi; q++)
-			{
-				int			j = entries[q].idx;
-
-				if (j <= i || mark[j] == i)
-					continue;
-				mark[j] = i;
-				cand[ncand++] = j;
-			}
-		}
-
+		ncand = ls_pairs_candidates(&ix, i, true);
 		/* recheck in memory order: the prefetcher then helps */
-		qsort(cand, ncand, sizeof(int32), cmp_int32);
-		candidates += ncand;
+		qsort(ix.cand, ncand, sizeof(int32), cmp_int32);
 		for (int c = 0; c < ncand; c++)
 		{
-			int			j = cand[c];
+			int			j = ix.cand[c];
 			double		s;
 
-			if (ls_similarity_at_least(fps[i], fps[j], ls_default_weights, threshold, &s))
+			if (ls_similarity_at_least(ix.fps[i], ix.fps[j], ls_default_weights, threshold, &s))
 			{
 				Datum		v[3];
 				bool		nulls[3] = {false, false, false};
 
-				v[0] = Int64GetDatum(ids[i]);
-				v[1] = Int64GetDatum(ids[j]);
+				v[0] = Int64GetDatum(ix.ids[i]);
+				v[1] = Int64GetDatum(ix.ids[j]);
 				v[2] = Float8GetDatum(s);
 				MemoryContextSwitchTo(old);
 				tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nulls);
@@ -334,7 +376,7 @@ fingerprint_similar_pairs(PG_FUNCTION_ARGS)
 			(errmsg("fingerprint_similar_pairs: %d fingerprints, " INT64_FORMAT " keys, "
 					INT64_FORMAT " buckets over max_bucket (largest " INT64_FORMAT "), "
 					INT64_FORMAT " candidate pairs, " INT64_FORMAT " pairs at or above %g",
-					n, nentries, capped, largest, candidates, found, threshold)));
+					ix.n, ix.nentries, ix.capped, ix.largest, ix.candidates, found, threshold)));
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(work);
 	return (Datum) 0;

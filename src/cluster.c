@@ -1,0 +1,536 @@
+/*
+ * cluster.c
+ *	  From pairs to campaigns: connected components with a cohesion step.
+ *
+ * Both functions here build clusters the same way:
+ *
+ * 1. Core: the connected components of the strong edges (similarity or
+ *    weight at least core_threshold), by union-find.  A component of at
+ *    least min_size nodes is a core; its label is its smallest node id.
+ * 2. Attachment: a node outside every core joins the core of its strongest
+ *    remaining edge into one (ties: the smaller label), if it has one.
+ *
+ * Two cores never merge through weak edges or through an attached node, so
+ * two campaigns bridged by a few noisy edges below core_threshold, or a
+ * campaign bridged to legitimate accounts, stay apart: that is the
+ * cohesion step, a higher-threshold core in the spirit of DBSCAN's core
+ * points.  With core_threshold at the edge threshold and min_size 1 it is
+ * plain connected components.
+ *
+ * lockstep_components reads an edge list (pgRouting's convention: a query
+ * yielding source, target and an optional weight).  fingerprint_clusters
+ * reads fingerprints and takes its edges from LSH candidates (pairs.c),
+ * rechecking a candidate only when its two ends are not yet in the same
+ * component: a campaign of n accounts costs about n rechecks instead of
+ * the n^2 / 2 that listing its pairs would.
+ */
+#include "lockstep.h"
+#include "lshash.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+
+PG_FUNCTION_INFO_V1(lockstep_components);
+PG_FUNCTION_INFO_V1(fingerprint_clusters);
+
+/* Union-find over dense node numbers, by size with path halving. */
+typedef struct UnionFind
+{
+	int32	   *parent;
+	int32	   *size;
+} UnionFind;
+
+static inline int32
+uf_find(UnionFind *uf, int32 x)
+{
+	while (uf->parent[x] != x)
+	{
+		uf->parent[x] = uf->parent[uf->parent[x]];
+		x = uf->parent[x];
+	}
+	return x;
+}
+
+/* Join the sets of a and b; return the new root. */
+static inline int32
+uf_union(UnionFind *uf, int32 a, int32 b)
+{
+	a = uf_find(uf, a);
+	b = uf_find(uf, b);
+	if (a == b)
+		return a;
+	if (uf->size[a] < uf->size[b])
+	{
+		int32		t = a;
+
+		a = b;
+		b = t;
+	}
+	uf->parent[b] = a;
+	uf->size[a] += uf->size[b];
+	return a;
+}
+
+static void
+uf_resize(UnionFind *uf, int32 old_cap, int32 cap)
+{
+	uf->parent = old_cap ? repalloc_huge(uf->parent, cap * sizeof(int32)) :
+		palloc_extended(cap * sizeof(int32), MCXT_ALLOC_HUGE);
+	uf->size = old_cap ? repalloc_huge(uf->size, cap * sizeof(int32)) :
+		palloc_extended(cap * sizeof(int32), MCXT_ALLOC_HUGE);
+}
+
+/*
+ * Cores and labels once the strong edges are in: label[x] is the smallest
+ * id of x's core, or -1 when x's component is smaller than min_size.
+ * Returns the label array (indexed by node).
+ */
+static int64 *
+core_labels(UnionFind *uf, const int64 *ids, int32 n, int32 min_size)
+{
+	int64	   *smallest = palloc_extended(Max(n, 1) * sizeof(int64), MCXT_ALLOC_HUGE);
+	int64	   *label = palloc_extended(Max(n, 1) * sizeof(int64), MCXT_ALLOC_HUGE);
+
+	for (int32 x = 0; x < n; x++)
+		smallest[x] = PG_INT64_MAX;
+	for (int32 x = 0; x < n; x++)
+	{
+		int32		r = uf_find(uf, x);
+
+		smallest[r] = Min(smallest[r], ids[x]);
+	}
+	for (int32 x = 0; x < n; x++)
+	{
+		int32		r = uf_find(uf, x);
+
+		label[x] = uf->size[r] >= min_size ? smallest[r] : -1;
+	}
+	pfree(smallest);
+	return label;
+}
+
+/* An attachment is better when stronger, or as strong into a smaller label. */
+static inline bool
+better_link(double w, int64 label, double best_w, int64 best_label)
+{
+	return best_label < 0 || w > best_w || (w == best_w && label < best_label);
+}
+
+static void
+check_min_size(int32 min_size)
+{
+	if (min_size < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("min_size must be positive"),
+				 errdetail("The value was %d.", min_size)));
+}
+
+/* Node ids to dense numbers: open addressing on int64. */
+typedef struct NodeMap
+{
+	uint64		mask;			/* slots - 1 */
+	int64	   *keys;
+	int32	   *slot;			/* dense number, or -1 when empty */
+	int32		n;
+	int32		cap;			/* of ids and the union-find */
+	int64	   *ids;			/* dense number -> id */
+} NodeMap;
+
+static void
+nodemap_init(NodeMap *m, uint64 slots)
+{
+	m->mask = slots - 1;
+	m->keys = palloc_extended(slots * sizeof(int64), MCXT_ALLOC_HUGE);
+	m->slot = palloc_extended(slots * sizeof(int32), MCXT_ALLOC_HUGE);
+	memset(m->slot, -1, slots * sizeof(int32));
+}
+
+static void nodemap_grow(NodeMap *m, UnionFind *uf, Size *used);
+
+/* The dense number of id, adding it (as a singleton set) if new. */
+static int32
+nodemap_get(NodeMap *m, UnionFind *uf, int64 id, Size *used)
+{
+	uint64		h = ls_fmix64((uint64) id) & m->mask;
+
+	for (;;)
+	{
+		int32		s = m->slot[h];
+
+		if (s < 0)
+			break;
+		if (m->keys[h] == id)
+			return s;
+		h = (h + 1) & m->mask;
+	}
+	if ((uint64) (m->n + 1) * 2 > m->mask + 1 || m->n == m->cap)
+	{
+		nodemap_grow(m, uf, used);
+		return nodemap_get(m, uf, id, used);
+	}
+	m->keys[h] = id;
+	m->slot[h] = m->n;
+	m->ids[m->n] = id;
+	uf->parent[m->n] = m->n;
+	uf->size[m->n] = 1;
+	return m->n++;
+}
+
+/* Double the table (rehashing) and the per-node arrays, within the limit. */
+static void
+nodemap_grow(NodeMap *m, UnionFind *uf, Size *used)
+{
+	uint64		slots = (m->mask + 1) * 2;
+	int64	   *old_keys = m->keys;
+	int32	   *old_slot = m->slot;
+	uint64		old_slots = m->mask + 1;
+	int32		old_cap = m->cap;
+
+	if (m->cap >= INT32_MAX / 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("lockstep_components takes at most %d nodes", INT32_MAX / 2)));
+	/* charged as the new sizes: a total at most twice the final one */
+	ls_memory_charge(used, slots * (sizeof(int64) + sizeof(int32)) +
+					 (Size) old_cap * 2 * (sizeof(int64) + 2 * sizeof(int32)),
+					 "lockstep_components");
+	nodemap_init(m, slots);
+	for (uint64 h = 0; h < old_slots; h++)
+		if (old_slot[h] >= 0)
+		{
+			uint64		k = ls_fmix64((uint64) old_keys[h]) & m->mask;
+
+			while (m->slot[k] >= 0)
+				k = (k + 1) & m->mask;
+			m->keys[k] = old_keys[h];
+			m->slot[k] = old_slot[h];
+		}
+	pfree(old_keys);
+	pfree(old_slot);
+	m->cap = old_cap * 2;
+	m->ids = repalloc_huge(m->ids, m->cap * sizeof(int64));
+	uf_resize(uf, old_cap, m->cap);
+}
+
+/* A weak edge kept for the attachment step. */
+typedef struct WeakEdge
+{
+	int32		a;
+	int32		b;
+	float8		w;
+} WeakEdge;
+
+static int64
+int_column(HeapTuple tup, TupleDesc desc, int col, bool *isnull)
+{
+	Datum		d = SPI_getbinval(tup, desc, col, isnull);
+
+	if (*isnull)
+		return 0;
+	return TupleDescAttr(desc, col - 1)->atttypid == INT8OID ?
+		DatumGetInt64(d) : (int64) DatumGetInt32(d);
+}
+
+/*
+ * lockstep_components(edges, core_threshold, min_size) returns
+ * (node, component, core) for every node of the edge list.  component is
+ * the smallest node id of the node's cluster, or NULL when the node is in
+ * no cluster (its component is under min_size and it has no edge into a
+ * core).  A NULL core_threshold makes every edge strong.
+ */
+Datum
+lockstep_components(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	bool		weighted = !PG_ARGISNULL(1);
+	double		core_threshold = weighted ? PG_GETARG_FLOAT8(1) : 0;
+	int32		min_size;
+	MemoryContext work;
+	MemoryContext old;
+	Size		used = 0;
+	NodeMap		map = {0};
+	UnionFind	uf = {0};
+	WeakEdge   *weak = NULL;
+	int64		nweak = 0,
+				weak_cap = 0;
+	int64	   *label;
+	int64	   *attach;
+	double	   *attach_w;
+	Portal		portal;
+	SPIPlanPtr	plan;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("the edges query and min_size of lockstep_components must not be NULL")));
+	min_size = PG_GETARG_INT32(2);
+	check_min_size(min_size);
+
+	InitMaterializedSRF(fcinfo, 0);
+	work = AllocSetContextCreate(CurrentMemoryContext, "lockstep_components",
+								 ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(work);
+	map.cap = 1024;
+	map.ids = palloc(map.cap * sizeof(int64));
+	uf_resize(&uf, 0, map.cap);
+	nodemap_init(&map, 2048);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	plan = SPI_prepare(text_to_cstring(PG_GETARG_TEXT_PP(0)), 0, NULL);
+	if (plan == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("could not prepare the query: %s", SPI_result_code_string(SPI_result))));
+	portal = SPI_cursor_open(NULL, plan, NULL, NULL, true);
+	for (;;)
+	{
+		TupleDesc	desc;
+		Oid			wtype = InvalidOid;
+
+		SPI_cursor_fetch(portal, true, 10000);
+		if (SPI_processed == 0)
+			break;
+		desc = SPI_tuptable->tupdesc;
+		if (desc->natts == 3)
+			wtype = TupleDescAttr(desc, 2)->atttypid;
+		if (desc->natts < 2 || desc->natts > 3 ||
+			(TupleDescAttr(desc, 0)->atttypid != INT8OID && TupleDescAttr(desc, 0)->atttypid != INT4OID) ||
+			(TupleDescAttr(desc, 1)->atttypid != INT8OID && TupleDescAttr(desc, 1)->atttypid != INT4OID) ||
+			(desc->natts == 3 && wtype != FLOAT8OID && wtype != FLOAT4OID))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("the edges query must return source and target (bigint or integer) and optionally a weight (double precision or real)")));
+		if (weighted && desc->natts != 3)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("a core_threshold needs a weight column"),
+					 errhint("Return source, target, weight; or pass core_threshold => NULL.")));
+		for (uint64 r = 0; r < SPI_processed; r++)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[r];
+			bool		nulls,
+						nullt,
+						nullw = true;
+			int64		s = int_column(tup, desc, 1, &nulls);
+			int64		t = int_column(tup, desc, 2, &nullt);
+			double		w = 0;
+			int32		a,
+						b;
+
+			CHECK_FOR_INTERRUPTS();
+			if (nulls || nullt)
+				continue;		/* an edge to nowhere */
+			if (desc->natts == 3)
+			{
+				Datum		d = SPI_getbinval(tup, desc, 3, &nullw);
+
+				if (!nullw)
+					w = wtype == FLOAT8OID ? DatumGetFloat8(d) : DatumGetFloat4(d);
+			}
+			MemoryContextSwitchTo(work);
+			a = nodemap_get(&map, &uf, s, &used);
+			b = nodemap_get(&map, &uf, t, &used);
+			if (!weighted || (!nullw && w >= core_threshold))
+				uf_union(&uf, a, b);
+			else if (!nullw)
+			{
+				if (nweak == weak_cap)
+				{
+					ls_memory_charge(&used, Max(weak_cap, 1024) * sizeof(WeakEdge),
+									 "lockstep_components");
+					weak_cap = Max(weak_cap * 2, 1024);
+					weak = nweak ? repalloc_huge(weak, weak_cap * sizeof(WeakEdge)) :
+						palloc_extended(weak_cap * sizeof(WeakEdge), MCXT_ALLOC_HUGE);
+				}
+				weak[nweak].a = a;
+				weak[nweak].b = b;
+				weak[nweak].w = w;
+				nweak++;
+			}
+		}
+		SPI_freetuptable(SPI_tuptable);
+	}
+	SPI_cursor_close(portal);
+	SPI_finish();
+	MemoryContextSwitchTo(work);
+
+	label = core_labels(&uf, map.ids, map.n, min_size);
+	attach = palloc_extended(Max(map.n, 1) * sizeof(int64), MCXT_ALLOC_HUGE);
+	attach_w = palloc_extended(Max(map.n, 1) * sizeof(double), MCXT_ALLOC_HUGE);
+	for (int32 x = 0; x < map.n; x++)
+		attach[x] = -1;
+	for (int64 e = 0; e < nweak; e++)
+	{
+		int32		a = weak[e].a,
+					b = weak[e].b;
+
+		if ((e & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		for (int side = 0; side < 2; side++)
+		{
+			int32		from = side ? b : a;
+			int32		to = side ? a : b;
+
+			if (label[from] < 0 && label[to] >= 0 &&
+				better_link(weak[e].w, label[to], attach_w[from], attach[from]))
+			{
+				attach[from] = label[to];
+				attach_w[from] = weak[e].w;
+			}
+		}
+	}
+
+	MemoryContextSwitchTo(old);
+	for (int32 x = 0; x < map.n; x++)
+	{
+		Datum		v[3];
+		bool		nulls[3] = {false, false, false};
+		int64		c = label[x] >= 0 ? label[x] : attach[x];
+
+		v[0] = Int64GetDatum(map.ids[x]);
+		v[1] = Int64GetDatum(c);
+		nulls[1] = c < 0;
+		v[2] = BoolGetDatum(label[x] >= 0);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nulls);
+	}
+	MemoryContextDelete(work);
+	return (Datum) 0;
+}
+
+/*
+ * fingerprint_clusters(query, threshold, core_threshold, min_size, bands,
+ * rows, max_bucket) returns (account_id, cluster, core, similarity) for
+ * the accounts in a cluster.  similarity is an attached account's
+ * similarity to the core member it attaches through (NULL for cores).
+ */
+Datum
+fingerprint_clusters(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	LsPairIndex ix = {.caller = "fingerprint_clusters", .min_shared = 4};
+	MemoryContext work;
+	MemoryContext old;
+	double		threshold;
+	double		core_threshold;
+	int32		min_size;
+	UnionFind	uf = {0};
+	int64	   *label;
+	int64		rechecks = 0,
+				joined = 0,
+				attached = 0;
+
+	for (int a = 0; a < 7; a++)
+		if (PG_ARGISNULL(a) && a != 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("only the threshold of fingerprint_clusters may be NULL")));
+	threshold = PG_ARGISNULL(1) ? ls_similarity_threshold : PG_GETARG_FLOAT8(1);
+	core_threshold = PG_GETARG_FLOAT8(2);
+	min_size = PG_GETARG_INT32(3);
+	ls_check_threshold("threshold", threshold);
+	ls_check_threshold("core_threshold", core_threshold);
+	if (core_threshold < threshold)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("core_threshold must not be below threshold"),
+				 errdetail("core_threshold was %g, threshold %g.", core_threshold, threshold)));
+	check_min_size(min_size);
+
+	InitMaterializedSRF(fcinfo, 0);
+	work = AllocSetContextCreate(CurrentMemoryContext, "fingerprint_clusters",
+								 ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(work);
+	ls_pairs_build(&ix, fcinfo, text_to_cstring(PG_GETARG_TEXT_PP(0)),
+				   PG_GETARG_INT32(4), PG_GETARG_INT32(5), PG_GETARG_INT32(6));
+	ls_memory_charge(&ix.used, ix.n * (2 * sizeof(int32) + 3 * sizeof(int64) + sizeof(double)),
+					 ix.caller);
+	uf_resize(&uf, 0, Max(ix.n, 1));
+	for (int32 x = 0; x < ix.n; x++)
+	{
+		uf.parent[x] = x;
+		uf.size[x] = 1;
+	}
+
+	/* 1. cores: recheck a candidate only if it would join two components */
+	for (int32 i = 0; i < ix.n; i++)
+	{
+		int			ncand;
+
+		CHECK_FOR_INTERRUPTS();
+		ncand = ls_pairs_candidates(&ix, i, true);
+		for (int c = 0; c < ncand; c++)
+		{
+			int32		j = ix.cand[c];
+			double		s;
+
+			if (uf_find(&uf, i) == uf_find(&uf, j))
+				continue;
+			rechecks++;
+			if (ls_similarity_at_least(ix.fps[i], ix.fps[j], ls_default_weights,
+									   core_threshold, &s))
+			{
+				uf_union(&uf, i, j);
+				joined++;
+			}
+		}
+	}
+	label = core_labels(&uf, ix.ids, ix.n, min_size);
+
+	/* 2. attach the others to the core of their most similar candidate */
+	ls_pairs_restart(&ix);
+	MemoryContextSwitchTo(old);
+	for (int32 i = 0; i < ix.n; i++)
+	{
+		int64		best = -1;
+		double		best_s = 0;
+		Datum		v[4];
+		bool		nulls[4] = {false, false, false, false};
+
+		CHECK_FOR_INTERRUPTS();
+		if (label[i] < 0)
+		{
+			int			ncand = ls_pairs_candidates(&ix, i, false);
+
+			for (int c = 0; c < ncand; c++)
+			{
+				int32		j = ix.cand[c];
+				double		s;
+
+				if (label[j] < 0)
+					continue;
+				rechecks++;
+				if (ls_similarity_at_least(ix.fps[i], ix.fps[j], ls_default_weights,
+										   threshold, &s) &&
+					better_link(s, label[j], best_s, best))
+				{
+					best = label[j];
+					best_s = s;
+				}
+			}
+			if (best < 0)
+				continue;
+			attached++;
+		}
+		v[0] = Int64GetDatum(ix.ids[i]);
+		v[1] = Int64GetDatum(label[i] >= 0 ? label[i] : best);
+		v[2] = BoolGetDatum(label[i] >= 0);
+		v[3] = Float8GetDatum(best_s);
+		nulls[3] = label[i] >= 0;
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nulls);
+	}
+
+	ereport(DEBUG1,
+			(errmsg("fingerprint_clusters: %d fingerprints, " INT64_FORMAT " candidate pairs, "
+					INT64_FORMAT " rechecked, " INT64_FORMAT " joins at or above %g, "
+					INT64_FORMAT " accounts attached at or above %g",
+					ix.n, ix.candidates, rechecks, joined, core_threshold, attached, threshold)));
+	MemoryContextDelete(work);
+	return (Datum) 0;
+}
