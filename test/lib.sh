@@ -63,6 +63,11 @@ synchronous_commit = off
 full_page_writes = off
 shared_preload_libraries = '${LS_PRELOAD:-}'
 CONF
+	# pg_cron, when preloaded, runs its jobs in background workers: no TCP here
+	case ${LS_PRELOAD:-} in *pg_cron*)
+		printf "cron.database_name = 'postgres'\ncron.use_background_workers = on\nmax_worker_processes = 16\n" \
+			>>"$LS_PGDATA/postgresql.conf" ;;
+	esac
 	$LS_AS pg_ctl -D "$LS_PGDATA" -l "$LS_TMP/server.log" -w start >/dev/null ||
 		{ cat "$LS_TMP/server.log" >&2; return 1; }
 	export PGHOST=$LS_TMP PGPORT=${LS_PORT:-54329} PGUSER=postgres PGDATABASE=postgres

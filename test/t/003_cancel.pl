@@ -45,4 +45,11 @@ $elapsed = time - $t0;
 is($status, 0, 'the query ended with "canceling statement due to user request"');
 cmp_ok($elapsed, '<', 15, sprintf('ended %.1f s after pg_cancel_backend', $elapsed));
 
+# clustering checks for interrupts while it reads its edges
+$t0 = time;
+($rc, $out, $err) = psql(q{SET statement_timeout = '1s'; SELECT count(*) FROM lockstep_components('SELECT g, g + 1 FROM generate_series(1, 500000000) g');});
+$elapsed = time - $t0;
+like($err, qr/canceling statement due to statement timeout/, 'statement_timeout cancels lockstep_components');
+cmp_ok($elapsed, '<', 15, sprintf('stopped %.1f s after start', $elapsed));
+
 done_testing();

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Benchmark: the whole detection pipeline on a generated log, time per
+# stage and end to end, then one more day added incrementally; quality
+# against the generator's labels.  Not part of CI.
+# Usage: bench/pipeline.sh [ROWS]   (default 16000000: ~24,000 campaign accounts)
+set -u
+LS_ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$LS_ROOT/test/lib.sh"
+ROWS=${1:-16000000}
+
+ls_install_deps || exit 1
+ls_build_install || exit 1
+ls_start_cluster || exit 1
+trap ls_stop_cluster EXIT
+trap "exit 130" INT TERM
+
+q() { psql -X -q -A -t -v ON_ERROR_STOP=1 "$@"; }
+SET="SET work_mem = '1GB'; SET max_parallel_workers_per_gather = 2; SET jit = off; SET client_min_messages = debug1;"
+
+q -c "CREATE EXTENSION lockstep"
+t0=$(date +%s.%N)
+# a request log is appended in time order; a BRIN index finds each day
+q -c "CREATE TABLE log AS SELECT * FROM lockstep_synth_log($ROWS, 42) ORDER BY ts" \
+  -c "CREATE INDEX ON log USING brin (ts)" -c "VACUUM ANALYZE log" \
+  -c "CREATE TABLE labels AS SELECT * FROM lockstep_synth_accounts($ROWS, 42)" \
+  -c "CREATE TABLE releases AS SELECT * FROM lockstep_synth_releases()"
+t1=$(date +%s.%N)
+printf 'generated %s rows (%s accounts, %s campaign accounts) in %.1f s\n' "$ROWS" \
+	"$(q -c 'SELECT count(*) FROM labels')" "$(q -c 'SELECT count(*) FROM labels WHERE campaign IS NOT NULL')" \
+	"$(awk "BEGIN{print $t1 - $t0}")"
+q -c "SELECT lockstep_create_pipeline('bench', 'log', 28, 'releases')" >/dev/null
+
+# the last day of the log is left for the incremental run
+last=$(q -c "SELECT max((ts AT TIME ZONE 'UTC')::date) FROM log")
+run() {
+	local label=$1 through=$2 s e
+	s=$(date +%s.%N)
+	q -c "$SET CALL lockstep_refresh('bench', '$through')" 2>&1 |
+		grep -E 'lockstep_refresh\(|fingerprint_clusters:' | sed 's/^DEBUG:  /  /'
+	e=$(date +%s.%N)
+	printf '%s: %.1f s end to end\n\n' "$label" "$(awk "BEGIN{print $e - $s}")"
+}
+echo
+echo "== full pipeline, every day but the last ($(q -c "SELECT min((ts AT TIME ZONE 'UTC')::date) FROM log") to $(q -c "SELECT '$last'::date - 1"))"
+run "full pipeline" "$(q -c "SELECT '$last'::date - 1")"
+echo "== one more day ($last), views refreshed concurrently"
+run "incremental day" "$last"
+
+echo "== quality (accounts)"
+q -F ' | ' -c "
+SELECT 'precision ' || round(count(*) FILTER (WHERE a.flagged AND l.campaign IS NOT NULL)::numeric / nullif(count(*) FILTER (WHERE a.flagged), 0), 4),
+       'recall ' || round(count(*) FILTER (WHERE a.flagged AND l.campaign IS NOT NULL)::numeric / count(*) FILTER (WHERE l.campaign IS NOT NULL), 4),
+       'integrations flagged ' || count(*) FILTER (WHERE a.flagged AND l.kind = 'integration'),
+       'enterprise flagged ' || count(*) FILTER (WHERE a.flagged AND l.kind = 'enterprise')
+FROM labels l LEFT JOIN bench_accounts a USING (account_id)"
+echo "== clusters of each campaign (flagged ones)"
+q -F ' | ' -c "
+SELECT l.campaign, count(*) AS accounts, count(*) FILTER (WHERE a.flagged) AS flagged,
+       count(DISTINCT a.cluster) FILTER (WHERE a.flagged) AS clusters,
+       (SELECT count(*) FROM bench_accounts a2 JOIN labels l2 USING (account_id)
+        WHERE a2.cluster = ANY (array_agg(a.cluster)) AND coalesce(l2.campaign, '') <> l.campaign) AS others_in_its_clusters
+FROM labels l LEFT JOIN bench_accounts a USING (account_id) WHERE l.campaign IS NOT NULL GROUP BY 1 ORDER BY 1"
+echo "== top clusters"
+q -F ' | ' -c "SELECT cluster, accounts, round(score::numeric, 3), flagged, evidence->'fired' FROM bench_campaigns ORDER BY score DESC LIMIT 6"
