@@ -11,13 +11,8 @@ LS_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 NODES=${1:-500000}
 RUNS=${2:-3}
 
-ls_install_deps postgresql-15-pgrouting || exit 1
-ls_build_install || exit 1
-ls_start_cluster || exit 1
-trap ls_stop_cluster EXIT
-trap "exit 130" INT TERM
+ls_setup postgresql-15-pgrouting
 
-q() { psql -X -q -A -t -v ON_ERROR_STOP=1 "$@"; }
 SET="SET work_mem = '1GB'; SET jit = off;"
 
 q -c "CREATE EXTENSION lockstep; CREATE EXTENSION pgrouting CASCADE;" 2>/dev/null

@@ -9,13 +9,8 @@ LS_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 ROWS=${1:-16000000}
 RUNS=${2:-3}
 
-ls_install_deps postgresql-15-hll || exit 1
-ls_build_install || exit 1
-ls_start_cluster || exit 1
-trap ls_stop_cluster EXIT
-trap "exit 130" INT TERM
+ls_setup postgresql-15-hll
 
-q() { psql -X -q -A -t -v ON_ERROR_STOP=1 "$@"; }
 
 q -c "CREATE EXTENSION lockstep; CREATE EXTENSION hll;"
 t0=$(date +%s.%N)

@@ -8,13 +8,8 @@ LS_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$LS_ROOT/test/lib.sh"
 ROWS=${1:-16000000}
 
-ls_install_deps || exit 1
-ls_build_install || exit 1
-ls_start_cluster || exit 1
-trap ls_stop_cluster EXIT
-trap "exit 130" INT TERM
+ls_setup
 
-q() { psql -X -q -A -t -v ON_ERROR_STOP=1 "$@"; }
 SET="SET work_mem = '1GB'; SET max_parallel_workers_per_gather = 2; SET jit = off; SET client_min_messages = debug1;"
 
 q -c "CREATE EXTENSION lockstep"

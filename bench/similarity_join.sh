@@ -18,13 +18,8 @@ SAMPLE=${2:-2000}
 SUBSET=${3:-1000}
 T=${4:-0.5}
 
-ls_install_deps || exit 1
-ls_build_install || exit 1
-ls_start_cluster || exit 1
-trap ls_stop_cluster EXIT
-trap "exit 130" INT TERM
+ls_setup
 
-q() { psql -X -q -A -t -v ON_ERROR_STOP=1 "$@"; }
 # seconds a statement takes
 timed() {
 	local s e

@@ -263,7 +263,6 @@ lockstep_components(PG_FUNCTION_ARGS)
 	int64	   *attach;
 	double	   *attach_w;
 	Portal		portal;
-	SPIPlanPtr	plan;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(2))
 		ereport(ERROR,
@@ -281,14 +280,7 @@ lockstep_components(PG_FUNCTION_ARGS)
 	uf_resize(&uf, 0, map.cap);
 	nodemap_init(&map, 2048);
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	plan = SPI_prepare(text_to_cstring(PG_GETARG_TEXT_PP(0)), 0, NULL);
-	if (plan == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("could not prepare the query: %s", SPI_result_code_string(SPI_result))));
-	portal = SPI_cursor_open(NULL, plan, NULL, NULL, true);
+	portal = ls_query_open(text_to_cstring(PG_GETARG_TEXT_PP(0)));
 	for (;;)
 	{
 		TupleDesc	desc;

@@ -19,6 +19,7 @@
 
 #include "common/int.h"
 #include "fmgr.h"
+#include "utils/portal.h"
 
 /* Wire/disk format version, and the parameters it fixes. */
 #define LS_VERSION			1
@@ -274,6 +275,7 @@ typedef struct LsPairIndex
 } LsPairIndex;
 
 extern Oid	ls_fingerprint_type_oid(FunctionCallInfo fcinfo);
+extern Portal ls_query_open(const char *query);
 extern void ls_memory_charge(Size *used, Size more, const char *caller);
 extern void ls_check_threshold(const char *name, double value);
 extern void ls_pairs_build(LsPairIndex *ix, FunctionCallInfo fcinfo, const char *query,

@@ -106,6 +106,25 @@ ls_check_threshold(const char *name, double value)
 }
 
 /*
+ * Connect to SPI and open a read-only cursor on a caller's query; the
+ * caller fetches, then closes the cursor and calls SPI_finish.
+ */
+Portal
+ls_query_open(const char *query)
+{
+	SPIPlanPtr	plan;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	plan = SPI_prepare(query, 0, NULL);
+	if (plan == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("could not prepare the query: %s", SPI_result_code_string(SPI_result))));
+	return SPI_cursor_open(NULL, plan, NULL, NULL, true);
+}
+
+/*
  * Steps 1 and 2: read the query's (id, fingerprint) rows and sort their
  * keys into buckets.  Everything is allocated in the current memory
  * context and charged to ix->used.
@@ -122,7 +141,6 @@ ls_pairs_build(LsPairIndex *ix, FunctionCallInfo fcinfo, const char *query,
 				entries_cap = 1024 * LS_LSH_CHANNELS;
 	LsEntry    *entries;
 	Portal		portal;
-	SPIPlanPtr	plan;
 
 	ls_lsh_check(bands, rows);
 	if (max_bucket < 1)
@@ -135,14 +153,7 @@ ls_pairs_build(LsPairIndex *ix, FunctionCallInfo fcinfo, const char *query,
 	ix->fps = palloc(cap * sizeof(Fingerprint *));
 	entries = palloc(entries_cap * sizeof(LsEntry));
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	plan = SPI_prepare(query, 0, NULL);
-	if (plan == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("could not prepare the query: %s", SPI_result_code_string(SPI_result))));
-	portal = SPI_cursor_open(NULL, plan, NULL, NULL, true);
+	portal = ls_query_open(query);
 	for (;;)
 	{
 		TupleDesc	desc;

@@ -81,3 +81,17 @@ ls_stop_cluster() {
 	rm -rf "$LS_TMP"
 	LS_PGDATA=
 }
+
+# What every script does before its first query: install the packages it
+# names (beyond the base ones), build, start a throwaway cluster that is
+# removed on exit.  LS_PRELOAD, if set, is passed on to the cluster.
+ls_setup() {
+	ls_install_deps "$@" || exit 1
+	ls_build_install || { log "build failed"; exit 1; }
+	ls_start_cluster || exit 1
+	trap ls_stop_cluster EXIT
+	trap "exit 130" INT TERM
+}
+
+# One query, its answer unaligned and without headers.
+q() { psql -X -q -A -t -v ON_ERROR_STOP=1 "$@"; }
