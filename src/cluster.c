@@ -406,7 +406,7 @@ Datum
 fingerprint_clusters(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	LsPairIndex ix = {.caller = "fingerprint_clusters", .min_shared = 4};
+	LsPairIndex ix = {.caller = "fingerprint_clusters", .min_shared = LS_MIN_SHARED_KEYS};
 	MemoryContext work;
 	MemoryContext old;
 	double		threshold;

@@ -249,6 +249,7 @@ extern void ls_lsh_check(int bands, int rows);
 extern int	ls_lsh_keys(const Fingerprint *fp, int bands, int rows, uint64 *keys);
 
 /* pairs.c: LSH candidate pairs of a query's fingerprints, in memory */
+#define LS_MIN_SHARED_KEYS	4	/* keys a candidate pair must share */
 typedef struct LsEntry LsEntry;
 
 typedef struct LsPairIndex

@@ -8,8 +8,13 @@
  *    band keys (lsh.c) in memory, within lockstep.pairs_memory_limit.
  * 2. Sort the (key, account) entries: equal keys form buckets, members of
  *    a bucket in a pseudo-random order.
- * 3. For each account i, the candidates are the accounts j > i in its
- *    buckets; each is rechecked once with the exact similarity.
+ * 3. For each account i, the candidates are the accounts j > i that share
+ *    at least LS_MIN_SHARED_KEYS of its keys; each is rechecked once with
+ *    the exact similarity.  A pair at or above 0.5 shares keys in several
+ *    bands of several channels: on a 1M-row generated log, 17 of 732,848
+ *    such pairs shared fewer than 4 keys, against 432,243 of the 1,289,286
+ *    pairs that shared any, so the filter saves a third of the rechecks
+ *    for a recall loss of 2e-5.
  *
  * Skew: a bucket larger than max_bucket (a key thousands of accounts
  * share: a carrier's NAT network, a campaign's job windows) would give
@@ -333,7 +338,7 @@ Datum
 fingerprint_similar_pairs(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	LsPairIndex ix = {.caller = "fingerprint_similar_pairs"};
+	LsPairIndex ix = {.caller = "fingerprint_similar_pairs", .min_shared = LS_MIN_SHARED_KEYS};
 	MemoryContext work;
 	MemoryContext old;
 	double		threshold;
