@@ -38,6 +38,10 @@ SELECT expect_error($$SELECT * FROM lockstep_components('SELECT source::text, ta
 SELECT expect_error($$SELECT * FROM lockstep_components('SELECT source, target, weight::numeric FROM edges', 0.5)$$);
 SELECT expect_error($$SELECT * FROM lockstep_components('SELECT source, target FROM edges', NULL, 0)$$);
 SELECT expect_error($$SELECT * FROM lockstep_components(NULL)$$);
+SELECT expect_error($$SELECT * FROM lockstep_components('SELECT source, target, weight FROM edges', 'NaN')$$);
+-- NULL and NaN weights join nothing
+SELECT node, component, core FROM lockstep_components('SELECT 1::bigint, 2::bigint, NULL::float8 UNION ALL SELECT 2, 3, ''NaN''', 0.5, 1)
+ORDER BY node;
 SELECT expect_error($$SELECT * FROM lockstep_components('SELECT nonsense')$$);
 
 -- fingerprint_clusters on a generated log with its labels

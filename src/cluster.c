@@ -27,6 +27,8 @@
 #include "lockstep.h"
 #include "lshash.h"
 
+#include <math.h>
+
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -270,6 +272,10 @@ lockstep_components(PG_FUNCTION_ARGS)
 				 errmsg("the edges query and min_size of lockstep_components must not be NULL")));
 	min_size = PG_GETARG_INT32(2);
 	check_min_size(min_size);
+	if (isnan(core_threshold))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("core_threshold must be a number")));
 
 	InitMaterializedSRF(fcinfo, 0);
 	work = AllocSetContextCreate(CurrentMemoryContext, "lockstep_components",
@@ -325,6 +331,7 @@ lockstep_components(PG_FUNCTION_ARGS)
 
 				if (!nullw)
 					w = wtype == FLOAT8OID ? DatumGetFloat8(d) : DatumGetFloat4(d);
+				nullw = nullw || isnan(w);	/* a NaN weight is no weight */
 			}
 			MemoryContextSwitchTo(work);
 			a = nodemap_get(&map, &uf, s, &used);
