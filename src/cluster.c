@@ -425,15 +425,9 @@ fingerprint_clusters(PG_FUNCTION_ARGS)
 				joined = 0,
 				attached = 0;
 
-	for (int a = 0; a < 7; a++)
-		if (PG_ARGISNULL(a) && a != 1)
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("only the threshold of fingerprint_clusters may be NULL")));
-	threshold = PG_ARGISNULL(1) ? ls_similarity_threshold : PG_GETARG_FLOAT8(1);
+	threshold = ls_query_threshold_args(fcinfo, ix.caller);
 	core_threshold = PG_GETARG_FLOAT8(2);
 	min_size = PG_GETARG_INT32(3);
-	ls_check_threshold("threshold", threshold);
 	ls_check_threshold("core_threshold", core_threshold);
 	if (core_threshold < threshold)
 		ereport(ERROR,

@@ -279,6 +279,7 @@ extern Oid	ls_fingerprint_type_oid(FunctionCallInfo fcinfo);
 extern Portal ls_query_open(const char *query);
 extern void ls_memory_charge(Size *used, Size more, const char *caller);
 extern void ls_check_threshold(const char *name, double value);
+extern double ls_query_threshold_args(FunctionCallInfo fcinfo, const char *caller);
 extern void ls_pairs_build(LsPairIndex *ix, FunctionCallInfo fcinfo, const char *query,
 						   int bands, int rows, int max_bucket);
 extern int	ls_pairs_candidates(LsPairIndex *ix, int i, bool later_only);

@@ -111,6 +111,26 @@ ls_check_threshold(const char *name, double value)
 }
 
 /*
+ * The arguments of a function (query, threshold, ...): none may be NULL but
+ * the threshold, which then means lockstep.similarity_threshold.  Returns
+ * the threshold, checked.
+ */
+double
+ls_query_threshold_args(FunctionCallInfo fcinfo, const char *caller)
+{
+	double		threshold;
+
+	for (int a = 0; a < PG_NARGS(); a++)
+		if (PG_ARGISNULL(a) && a != 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("only the threshold of %s may be NULL", caller)));
+	threshold = PG_ARGISNULL(1) ? ls_similarity_threshold : PG_GETARG_FLOAT8(1);
+	ls_check_threshold("threshold", threshold);
+	return threshold;
+}
+
+/*
  * Connect to SPI and open a read-only cursor on a caller's query; the
  * caller fetches, then closes the cursor and calls SPI_finish.
  */
@@ -344,13 +364,7 @@ fingerprint_similar_pairs(PG_FUNCTION_ARGS)
 	double		threshold;
 	int64		found = 0;
 
-	for (int a = 0; a < 5; a++)
-		if (PG_ARGISNULL(a) && a != 1)
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("only the threshold of fingerprint_similar_pairs may be NULL")));
-	threshold = PG_ARGISNULL(1) ? ls_similarity_threshold : PG_GETARG_FLOAT8(1);
-	ls_check_threshold("threshold", threshold);
+	threshold = ls_query_threshold_args(fcinfo, ix.caller);
 
 	InitMaterializedSRF(fcinfo, 0);
 	work = AllocSetContextCreate(CurrentMemoryContext, "fingerprint_similar_pairs",
