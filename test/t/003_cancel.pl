@@ -52,4 +52,15 @@ $elapsed = time - $t0;
 like($err, qr/canceling statement due to statement timeout/, 'statement_timeout cancels lockstep_components');
 cmp_ok($elapsed, '<', 15, sprintf('stopped %.1f s after start', $elapsed));
 
+# and fingerprint_clusters while it loads and joins fingerprints
+psql_ok(q{CREATE TABLE fps AS SELECT account_id, fingerprint_agg(ts, prompt, client_ip, user_agent, payment, model)
+          AS fp FROM lockstep_synth_log(1000000, 8) GROUP BY account_id});
+($rc, $out, $err) = psql(q{SELECT count(*) FROM fingerprint_clusters('SELECT account_id, fp FROM fps')});
+like($out, qr/^\d+$/, "fingerprint_clusters finishes when nothing stops it ($out accounts)");
+$t0 = time;
+($rc, $out, $err) = psql(q{SET statement_timeout = '150ms'; SELECT count(*) FROM fingerprint_clusters('SELECT account_id, fp FROM fps')});
+$elapsed = time - $t0;
+like($err, qr/canceling statement due to statement timeout/, 'statement_timeout cancels fingerprint_clusters');
+cmp_ok($elapsed, '<', 15, sprintf('stopped %.1f s after start', $elapsed));
+
 done_testing();
