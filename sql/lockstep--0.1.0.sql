@@ -486,17 +486,16 @@ BEGIN
 				'size', least(1, ln(a.n) / ln(%6$s)),
 				'volume', least(1, a.requests / nullif(total.requests, 0) / %7$s)) AS v
 		FROM a JOIN ps USING (cluster), total),
+	-- each signal's weight and contribution, the list and the weighted mean in one pass
 	scored AS (
-		SELECT sig.*, (1 - sig.same_org) AS org_factor,
-			   (SELECT jsonb_agg(jsonb_build_object('signal', k, 'value', round(val::numeric, 4),
-					'weight', (%8$L::jsonb->>k)::float8,
-					'contribution', round(((%8$L::jsonb->>k)::float8 * val / %9$s)::numeric, 4),
-					'fired', val >= %10$s)
-					ORDER BY (%8$L::jsonb->>k)::float8 * val DESC, k)
-				FROM jsonb_each_text(sig.v) e(k, val0), LATERAL (SELECT coalesce(val0::float8, 0) AS val) x) AS signals,
-			   (SELECT sum((%8$L::jsonb->>k)::float8 * coalesce(val::float8, 0)) / %9$s
-				FROM jsonb_each_text(sig.v) e(k, val)) AS base
-		FROM sig)
+		SELECT sig.*, (1 - sig.same_org) AS org_factor, x.signals, x.base
+		FROM sig, LATERAL (
+			SELECT jsonb_agg(jsonb_build_object('signal', k, 'value', round(val::numeric, 4),
+						'weight', wt, 'contribution', round((wt * val / %9$s)::numeric, 4),
+						'fired', val >= %10$s) ORDER BY wt * val DESC, k) AS signals,
+				   sum(wt * val) / %9$s AS base
+			FROM jsonb_each_text(sig.v) e(k, raw),
+				 LATERAL (SELECT coalesce(raw::float8, 0) AS val, (%8$L::jsonb->>k)::float8 AS wt) c) x)
 	SELECT cluster, n, base * org_factor, base * org_factor >= %11$s,
 		   jsonb_build_object(
 			'score', round((base * org_factor)::numeric, 4),
