@@ -11,10 +11,10 @@
  * 3. For each account i, the candidates are the accounts j > i that share
  *    at least LS_MIN_SHARED_KEYS of its keys; each is rechecked once with
  *    the exact similarity.  A pair at or above 0.5 shares keys in several
- *    bands of several channels: on a 1M-row generated log, 17 of 732,848
- *    such pairs shared fewer than 4 keys, against 432,243 of the 1,289,286
+ *    bands of several channels: on a 1M-row generated log, 20 of 731,976
+ *    such pairs shared fewer than 4 keys, against 432,380 of the 1,281,734
  *    pairs that shared any, so the filter saves a third of the rechecks
- *    for a recall loss of 2e-5.
+ *    for a recall loss of 3e-5 (bench/pair_stats.sh).
  *
  * Skew: a bucket larger than max_bucket (a key thousands of accounts
  * share: a carrier's NAT network, a campaign's job windows) would give
