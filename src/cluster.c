@@ -463,11 +463,12 @@ fingerprint_clusters(PG_FUNCTION_ARGS)
 			int32		j = ix.cand[c];
 			double		s;
 
+			ls_pairs_prefetch(&ix, c, ncand);
 			if (uf_find(&uf, i) == uf_find(&uf, j))
 				continue;
 			rechecks++;
-			if (ls_similarity_at_least(ix.fps[i], ix.fps[j], ls_default_weights,
-									   core_threshold, &s))
+			if (ls_prepared_at_least(&ix.fps[i], &ix.fps[j], ls_default_weights,
+									 core_threshold, &s))
 			{
 				uf_union(&uf, i, j);
 				joined++;
@@ -496,11 +497,12 @@ fingerprint_clusters(PG_FUNCTION_ARGS)
 				int32		j = ix.cand[c];
 				double		s;
 
+				ls_pairs_prefetch(&ix, c, ncand);
 				if (label[j] < 0)
 					continue;
 				rechecks++;
-				if (ls_similarity_at_least(ix.fps[i], ix.fps[j], ls_default_weights,
-										   threshold, &s) &&
+				if (ls_prepared_at_least(&ix.fps[i], &ix.fps[j], ls_default_weights,
+										 threshold, &s) &&
 					better_link(s, label[j], best_s, best))
 				{
 					best = label[j];

@@ -224,6 +224,70 @@ typedef enum LsChannel
 
 extern const char *const ls_channel_names[LS_N_CHANNELS];
 extern const double ls_default_weights[LS_N_CHANNELS];
+
+/*
+ * A fingerprint with what every comparison of it needs worked out once
+ * and laid out in few cache lines: its recurring scaffold keys with their
+ * traffic shares, its intent rates, its models, and its hour-of-week
+ * profile in bytes when every bin fits one (the usual account) with the
+ * squared norms.  A join prepares each fingerprint once for all of its
+ * rechecks; a single comparison prepares both sides.
+ */
+typedef struct LsShare
+{
+	uint64		key;
+	double		share;
+} LsShare;
+
+typedef struct LsModelTime
+{
+	uint64		hash;
+	int64		first_seen;
+} LsModelTime;
+
+typedef struct LsPrepared
+{
+	const Fingerprint *fp;
+	uint64		digest;			/* hash of the whole value; 0: not computed */
+	bool		content_ready;	/* n_rec and rec are set */
+	bool		hours_ready;	/* how_bytes, how8 and how_norm2 are set */
+	int			n_rec;			/* recurring scaffold keys */
+	uint8		n_ip,
+				n_ua,
+				n_pay,
+				n_act,
+				n_models;
+	bool		timed;			/* n_timed > 0 */
+	bool		how_bytes;		/* every hour bin below 2^8: how8 holds them */
+	/* the parts a comparison reads, in the order it reads them */
+	double		intent_rate[LS_N_INTENTS];
+	uint32		ip[LS_K_IP];
+	uint32		ua[LS_K_UA];
+	uint32		pay[LS_K_PAY];
+	uint32		act[LS_K_ACT];
+	uint8		how8[LS_HOURS_OF_WEEK];
+	uint64		how_norm2;		/* squared norm of the hours */
+	LsModelTime models[LS_MAX_MODELS];
+	LsShare		rec[LS_MAX_KEYS];	/* ascending by key */
+} LsPrepared;
+
+/*
+ * Ask for the cache lines a comparison with p reads, ahead of it: a join
+ * knows its next candidates, the processor does not.
+ */
+static inline void
+ls_prepared_prefetch(const LsPrepared *p)
+{
+	const char *c = (const char *) p;
+
+	for (Size o = 0; o < offsetof(LsPrepared, rec) + 2 * 64; o += 64)
+		__builtin_prefetch(c + o);
+}
+
+extern void ls_prepare(const Fingerprint *fp, LsPrepared *p);
+extern void ls_prepare_all(const Fingerprint *fp, LsPrepared *p);
+extern bool ls_prepared_at_least(LsPrepared *a, LsPrepared *b,
+								 const double *weights, double threshold, double *sim);
 extern uint64 ls_key_bound(const Fingerprint *fp);
 extern double ls_sim_content(const Fingerprint *a, const Fingerprint *b);
 extern double ls_sim_intents(const Fingerprint *a, const Fingerprint *b);
@@ -250,7 +314,15 @@ extern int	ls_lsh_keys(const Fingerprint *fp, int bands, int rows, uint64 *keys)
 
 /* pairs.c: LSH candidate pairs of a query's fingerprints, in memory */
 #define LS_MIN_SHARED_KEYS	4	/* keys a candidate pair must share */
+#define LS_PREFETCH_AHEAD	4	/* candidates whose data is requested early */
 typedef struct LsEntry LsEntry;
+
+/* Account j as a candidate of the current account i. */
+typedef struct LsSeen
+{
+	int32		mark;			/* == i: j is already a candidate of i */
+	int32		hits;			/* keys j shares with i */
+} LsSeen;
 
 typedef struct LsPairIndex
 {
@@ -259,15 +331,14 @@ typedef struct LsPairIndex
 	int			max_bucket;
 	int			n;				/* fingerprints */
 	int64	   *ids;
-	Fingerprint **fps;
-	LsEntry    *entries;		/* (key, account), sorted into buckets */
+	LsPrepared *fps;			/* the fingerprints, prepared */
+	int32	   *member;			/* account of each key entry, in bucket order */
 	int64		nentries;
 	int64	   *first;			/* CSR: positions of account i's entries */
 	int64	   *pos;
 	int64	   *bstart;			/* bucket of each sorted entry: [bstart, bend) */
 	int64	   *bend;
-	int32	   *mark;			/* mark[j] == i: j is already a candidate of i */
-	uint8	   *hits;			/* keys j shares with the current account */
+	LsSeen	   *seen;			/* per account j, for the current account */
 	int			min_shared;		/* candidates must share this many keys */
 	int32	   *cand;			/* the candidates of the current account */
 	int64		candidates;		/* statistics for DEBUG1 */
@@ -283,6 +354,14 @@ extern double ls_query_threshold_args(FunctionCallInfo fcinfo, const char *calle
 extern void ls_pairs_build(LsPairIndex *ix, FunctionCallInfo fcinfo, const char *query,
 						   int bands, int rows, int max_bucket);
 extern int	ls_pairs_candidates(LsPairIndex *ix, int i, bool later_only);
+
+/* Before rechecking candidate c, ask for the data of a later one. */
+static inline void
+ls_pairs_prefetch(const LsPairIndex *ix, int c, int ncand)
+{
+	if (c + LS_PREFETCH_AHEAD < ncand)
+		ls_prepared_prefetch(&ix->fps[ix->cand[c + LS_PREFETCH_AHEAD]]);
+}
 extern void ls_pairs_restart(LsPairIndex *ix);
 
 /* operators.c: shared by the fmgr files */

@@ -7,10 +7,11 @@
  * 1. Run the query (id, fingerprint), keep the fingerprints and their LSH
  *    band keys (lsh.c) in memory, within lockstep.pairs_memory_limit.
  * 2. Sort the (key, account) entries: equal keys form buckets, members of
- *    a bucket in a pseudo-random order.
+ *    a bucket in account order (a capped bucket, below, in a pseudo-random
+ *    order), so that the accounts j > i of a bucket are those after i.
  * 3. For each account i, the candidates are the accounts j > i that share
  *    at least LS_MIN_SHARED_KEYS of its keys; each is rechecked once with
- *    the exact similarity.  A pair at or above 0.5 shares keys in several
+ *    the exact similarity, on fingerprints prepared once (ls_prepare).  A pair at or above 0.5 shares keys in several
  *    bands of several channels: on a 1M-row generated log, 20 of 731,976
  *    such pairs shared fewer than 4 keys, against 432,380 of the 1,281,734
  *    pairs that shared any, so the filter saves a third of the rechecks
@@ -52,7 +53,7 @@ struct LsEntry
 	uint32		idx;			/* account number */
 };
 
-/* By key, then by the pseudo-random order. */
+/* By key, then by account. */
 static int
 cmp_entry(const void *a, const void *b)
 {
@@ -61,20 +62,28 @@ cmp_entry(const void *a, const void *b)
 
 	if (x->key != y->key)
 		return x->key < y->key ? -1 : 1;
+	return x->idx < y->idx ? -1 : (x->idx > y->idx);
+}
+
+/* By the pseudo-random order, then by account: within a capped bucket. */
+static int
+cmp_entry_order(const void *a, const void *b)
+{
+	const LsEntry *x = a;
+	const LsEntry *y = b;
+
 	if (x->order != y->order)
 		return x->order < y->order ? -1 : 1;
 	return x->idx < y->idx ? -1 : (x->idx > y->idx);
 }
 
-/* Ascending int32. */
-static int
-cmp_int32(const void *a, const void *b)
-{
-	int32		x = *(const int32 *) a;
-	int32		y = *(const int32 *) b;
-
-	return (x > y) - (x < y);
-}
+/* sort_int32: an ascending sort with the comparison inlined */
+#define ST_SORT sort_int32
+#define ST_ELEMENT_TYPE int32
+#define ST_COMPARE(a, b) ((*(a) > *(b)) - (*(a) < *(b)))
+#define ST_SCOPE static
+#define ST_DEFINE
+#include "lib/sort_template.h"
 
 /* The OID of type fingerprint: it lives in the schema of this function. */
 Oid
@@ -175,7 +184,7 @@ ls_pairs_build(LsPairIndex *ix, FunctionCallInfo fcinfo, const char *query,
 				 errdetail("The value was %d.", max_bucket)));
 	ix->max_bucket = max_bucket;
 	ix->ids = palloc(cap * sizeof(int64));
-	ix->fps = palloc(cap * sizeof(Fingerprint *));
+	ix->fps = palloc(cap * sizeof(LsPrepared));
 	entries = palloc(entries_cap * sizeof(LsEntry));
 
 	portal = ls_query_open(query);
@@ -217,22 +226,25 @@ ls_pairs_build(LsPairIndex *ix, FunctionCallInfo fcinfo, const char *query,
 			{
 				cap *= 2;
 				ix->ids = repalloc_huge(ix->ids, cap * sizeof(int64));
-				ix->fps = repalloc_huge(ix->fps, cap * sizeof(Fingerprint *));
+				ix->fps = repalloc_huge(ix->fps, cap * sizeof(LsPrepared));
 			}
 			fp = (Fingerprint *) PG_DETOAST_DATUM_COPY(fpd);
 			ls_check_version(fp);
-			ls_memory_charge(&ix->used, VARSIZE(fp) + sizeof(int64) + sizeof(Fingerprint *),
+			ls_memory_charge(&ix->used, VARSIZE(fp) + sizeof(int64) + sizeof(LsPrepared),
 							 ix->caller);
 			ix->ids[n] = TupleDescAttr(desc, 0)->atttypid == INT8OID ?
 				DatumGetInt64(id) : (int64) DatumGetInt32(id);
-			ix->fps[n] = fp;
+			ls_prepare_all(fp, &ix->fps[n]);
+			/* never 0, which means "not computed" */
+			ix->fps[n].digest = ls_hash_bytes(fp, VARSIZE(fp), 0) | 1;
 			nk = ls_lsh_keys(fp, bands, rows, keys);
 			if (nentries + nk > entries_cap)
 			{
 				entries_cap *= 2;
 				entries = repalloc_huge(entries, entries_cap * sizeof(LsEntry));
 			}
-			ls_memory_charge(&ix->used, nk * (sizeof(LsEntry) + 3 * sizeof(int64)), ix->caller);
+			ls_memory_charge(&ix->used, nk * (sizeof(LsEntry) + 3 * sizeof(int64) + sizeof(int32)),
+							 ix->caller);
 			for (int k = 0; k < nk; k++)
 			{
 				entries[nentries].key = keys[k];
@@ -251,22 +263,19 @@ ls_pairs_build(LsPairIndex *ix, FunctionCallInfo fcinfo, const char *query,
 	/* buckets: equal keys, sorted, then a CSR index from account to entries */
 	qsort(entries, nentries, sizeof(LsEntry), cmp_entry);
 	CHECK_FOR_INTERRUPTS();
-	ls_memory_charge(&ix->used, (n + 1) * sizeof(int64) + n * (2 * sizeof(int32) + 1), ix->caller);
+	ls_memory_charge(&ix->used, (n + 1) * sizeof(int64) + n * (sizeof(LsSeen) + sizeof(int32)),
+					 ix->caller);
 	ix->n = n;
-	ix->entries = entries;
 	ix->nentries = nentries;
+	ix->member = palloc_extended(Max(nentries, 1) * sizeof(int32), MCXT_ALLOC_HUGE);
 	ix->first = palloc0_array(int64, n + 1);
 	ix->pos = palloc_extended(Max(nentries, 1) * sizeof(int64), MCXT_ALLOC_HUGE);
 	ix->bstart = palloc_extended(Max(nentries, 1) * sizeof(int64), MCXT_ALLOC_HUGE);
 	ix->bend = palloc_extended(Max(nentries, 1) * sizeof(int64), MCXT_ALLOC_HUGE);
-	ix->mark = palloc_array(int32, Max(n, 1));
-	ix->hits = palloc_array(uint8, Max(n, 1));
+	ix->seen = palloc_array(LsSeen, Max(n, 1));
 	ix->cand = palloc_array(int32, Max(n, 1));
 	for (int64 e = 0; e < nentries; e++)
-	{
-		ix->first[entries[e].idx + 1]++;
 		ix->bstart[e] = (e > 0 && entries[e - 1].key == entries[e].key) ? ix->bstart[e - 1] : e;
-	}
 	for (int64 e = nentries - 1; e >= 0; e--)
 		ix->bend[e] = (e + 1 < nentries && entries[e + 1].key == entries[e].key) ? ix->bend[e + 1] : e + 1;
 	for (int64 e = 0; e < nentries; e = ix->bend[e])
@@ -274,25 +283,30 @@ ls_pairs_build(LsPairIndex *ix, FunctionCallInfo fcinfo, const char *query,
 		{
 			ix->capped++;
 			ix->largest = Max(ix->largest, ix->bend[e] - e);
+			qsort(entries + e, ix->bend[e] - e, sizeof(LsEntry), cmp_entry_order);
 		}
-	for (int i = 0; i < n; i++)
+	for (int64 e = 0; e < nentries; e++)
 	{
-		ix->first[i + 1] += ix->first[i];
-		ix->mark[i] = -1;
+		ix->member[e] = entries[e].idx;
+		ix->first[entries[e].idx + 1]++;
 	}
+	pfree(entries);
+	for (int i = 0; i < n; i++)
+		ix->first[i + 1] += ix->first[i];
+	ls_pairs_restart(ix);
 	{
 		int64	   *fill = palloc_array(int64, Max(n, 1));
 
 		memcpy(fill, ix->first, n * sizeof(int64));
 		for (int64 e = 0; e < nentries; e++)
-			ix->pos[fill[entries[e].idx]++] = e;
+			ix->pos[fill[ix->member[e]]++] = e;
 		pfree(fill);
 	}
 }
 
 /*
- * Step 3: the candidates of account i, in ix->cand, in no particular order;
- * their number is returned.  With later_only, only accounts j > i, so that each pair is
+ * Step 3: the candidates of account i, in ix->cand, ascending; their
+ * number is returned.  With later_only, only accounts j > i, so that each pair is
  * seen once over all i.  Within one pass over the accounts each i is
  * passed once; ls_pairs_restart begins another pass.
  */
@@ -312,20 +326,23 @@ ls_pairs_candidates(LsPairIndex *ix, int i, bool later_only)
 			lo = Max(lo, p - ix->max_bucket);
 			hi = Min(hi, p + ix->max_bucket + 1);
 		}
+		else if (later_only)
+			lo = p + 1;			/* in account order: the later ones */
 		for (int64 q = lo; q < hi; q++)
 		{
-			int			j = ix->entries[q].idx;
+			int			j = ix->member[q];
+			LsSeen	   *s = &ix->seen[j];
 
 			if (j == i || (later_only && j < i))
 				continue;
-			if (ix->mark[j] != i)
+			if (s->mark != i)
 			{
-				ix->mark[j] = i;
-				ix->hits[j] = 1;
+				s->mark = i;
+				s->hits = 1;
 				ix->cand[ncand++] = j;
 			}
-			else if (ix->hits[j] < PG_UINT8_MAX)
-				ix->hits[j]++;
+			else
+				s->hits++;
 		}
 	}
 	ix->candidates += ncand;
@@ -334,10 +351,12 @@ ls_pairs_candidates(LsPairIndex *ix, int i, bool later_only)
 		int			kept = 0;
 
 		for (int c = 0; c < ncand; c++)
-			if (ix->hits[ix->cand[c]] >= ix->min_shared)
+			if (ix->seen[ix->cand[c]].hits >= ix->min_shared)
 				ix->cand[kept++] = ix->cand[c];
 		ncand = kept;
 	}
+	/* in memory order: the rechecks that follow then stream */
+	sort_int32(ix->cand, ncand);
 	return ncand;
 }
 
@@ -346,7 +365,7 @@ void
 ls_pairs_restart(LsPairIndex *ix)
 {
 	for (int i = 0; i < ix->n; i++)
-		ix->mark[i] = -1;
+		ix->seen[i].mark = -1;
 }
 
 /*
@@ -379,14 +398,13 @@ fingerprint_similar_pairs(PG_FUNCTION_ARGS)
 
 		CHECK_FOR_INTERRUPTS();
 		ncand = ls_pairs_candidates(&ix, i, true);
-		/* recheck in memory order: the prefetcher then helps */
-		qsort(ix.cand, ncand, sizeof(int32), cmp_int32);
 		for (int c = 0; c < ncand; c++)
 		{
 			int			j = ix.cand[c];
 			double		s;
 
-			if (ls_similarity_at_least(ix.fps[i], ix.fps[j], ls_default_weights, threshold, &s))
+			ls_pairs_prefetch(&ix, c, ncand);
+			if (ls_prepared_at_least(&ix.fps[i], &ix.fps[j], ls_default_weights, threshold, &s))
 			{
 				Datum		v[3];
 				bool		nulls[3] = {false, false, false};
