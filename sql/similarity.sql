@@ -137,3 +137,22 @@ SELECT (SELECT count(*) FROM brute) > 1000 AS many_pairs,
        (SELECT count(*) FROM brute b WHERE EXISTS
           (SELECT 1 FROM joined j WHERE (b.a, b.b) IN ((j.a, j.b), (j.b, j.a))))::float8 /
        (SELECT count(*) FROM brute) >= 0.99 AS recall_at_least_099;
+
+-- the join's similarities are exactly fingerprint_similarity's, also for
+-- busy accounts whose hour-of-week bins pass 255 (the join keeps the
+-- hours of the others in bytes)
+CREATE TABLE busy AS
+SELECT id, fingerprint_agg(ts, prompt, ip::inet, 'bot/1.0', 'card-1', 'm1', 10, 20) AS fp
+FROM (SELECT id, g,
+             timestamptz '2026-02-02 10:00Z' + (g % 2) * interval '1 hour' + (g / 2 % 3) * interval '1 week' AS ts,
+             'You are a grader. Think step by step, then score the answer from 1 to 10 for task ' || (g % 40) AS prompt,
+             '10.0.0.' || (g % 5) AS ip
+      FROM (VALUES (1, 1800), (2, 1600), (3, 300)) v(id, n), generate_series(1, n) g) r
+GROUP BY id;
+SELECT id, (SELECT max(h::int) FROM jsonb_array_elements_text(fingerprint_summary(fp)->'timing'->'hour_of_day_utc') h) > 255 AS bins_over_255
+FROM busy ORDER BY id;
+SELECT count(*) AS pairs, count(*) FILTER (WHERE j.similarity <> fingerprint_similarity(x.fp, y.fp)) AS differ
+FROM fingerprint_similar_pairs('SELECT id, fp FROM busy', 0.0) j
+JOIN busy x ON x.id = j.a JOIN busy y ON y.id = j.b;
+SELECT count(*) AS differ FROM joined j JOIN sim_fp x ON x.account_id = j.a JOIN sim_fp y ON y.account_id = j.b
+WHERE j.similarity <> fingerprint_similarity(x.fp, y.fp);

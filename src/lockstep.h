@@ -245,6 +245,8 @@ typedef struct LsModelTime
 	int64		first_seen;
 } LsModelTime;
 
+#define LS_HOW8_LEN		176		/* the hours as bytes, to a multiple of 16 */
+
 typedef struct LsPrepared
 {
 	const Fingerprint *fp;
@@ -265,7 +267,7 @@ typedef struct LsPrepared
 	uint32		ua[LS_K_UA];
 	uint32		pay[LS_K_PAY];
 	uint32		act[LS_K_ACT];
-	uint8		how8[LS_HOURS_OF_WEEK];
+	uint8		how8[LS_HOW8_LEN];	/* zero after the 168 hours */
 	uint64		how_norm2;		/* squared norm of the hours */
 	LsModelTime models[LS_MAX_MODELS];
 	LsShare		rec[LS_MAX_KEYS];	/* ascending by key */

@@ -21,6 +21,9 @@
 #include "lockstep.h"
 
 #include <math.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "datatype/timestamp.h"
 
@@ -124,6 +127,7 @@ prepare_hours(LsPrepared *p)
 		p->how8[i] = (uint8) how[i];
 		p->how_norm2 += (uint64) how[i] * how[i];
 	}
+	memset(p->how8 + LS_HOURS_OF_WEEK, 0, LS_HOW8_LEN - LS_HOURS_OF_WEEK);
 	p->how_bytes = max < (1u << 8);
 	p->hours_ready = true;
 }
@@ -235,6 +239,41 @@ hours_cosine(const uint32 *a, const uint32 *b)
 }
 
 /*
+ * Dot product of two byte profiles (LS_HOW8_LEN bytes, zero after the
+ * 168 hours).  At most 168 * 255^2, so 32 bits hold it.  SSE2 (every
+ * x86-64) multiplies and adds 16 of them in five instructions: widen to
+ * 16 bits, then pmaddwd; the compiler does not find this by itself.
+ */
+static inline uint32
+dot_bytes(const uint8 *a, const uint8 *b)
+{
+#ifdef __SSE2__
+	__m128i		zero = _mm_setzero_si128();
+	__m128i		acc = zero;
+
+	for (int i = 0; i < LS_HOW8_LEN; i += 16)
+	{
+		__m128i		va = _mm_loadu_si128((const __m128i *) (a + i));
+		__m128i		vb = _mm_loadu_si128((const __m128i *) (b + i));
+
+		acc = _mm_add_epi32(acc, _mm_madd_epi16(_mm_unpacklo_epi8(va, zero),
+												_mm_unpacklo_epi8(vb, zero)));
+		acc = _mm_add_epi32(acc, _mm_madd_epi16(_mm_unpackhi_epi8(va, zero),
+												_mm_unpackhi_epi8(vb, zero)));
+	}
+	acc = _mm_add_epi32(acc, _mm_shuffle_epi32(acc, _MM_SHUFFLE(1, 0, 3, 2)));
+	acc = _mm_add_epi32(acc, _mm_shuffle_epi32(acc, _MM_SHUFFLE(2, 3, 0, 1)));
+	return (uint32) _mm_cvtsi128_si32(acc);
+#else
+	uint32		dot = 0;
+
+	for (int i = 0; i < LS_HOURS_OF_WEEK; i++)
+		dot += (uint32) a[i] * b[i];
+	return dot;
+#endif
+}
+
+/*
  * The hour-of-week channel.  Two fully prepared fingerprints whose bins
  * all fit a byte (the usual accounts) take the same integer cosine from
  * the byte copies and the norms worked out once: a quarter of the memory
@@ -249,10 +288,8 @@ sim_hours(LsPrepared *a, LsPrepared *b)
 		return 0;
 	if (a->hours_ready && b->hours_ready && a->how_bytes && b->how_bytes)
 	{
-		uint32		dot = 0;	/* at most 168 * 255^2 */
+		uint32		dot = dot_bytes(a->how8, b->how8);
 
-		for (int i = 0; i < LS_HOURS_OF_WEEK; i++)
-			dot += (uint32) a->how8[i] * b->how8[i];
 		return Min(1.0, (double) dot / sqrt((double) a->how_norm2 * (double) b->how_norm2));
 	}
 	return hours_cosine(a->fp->how, b->fp->how);
