@@ -170,9 +170,9 @@ ls_pairs_build(LsPairIndex *ix, FunctionCallInfo fcinfo, const char *query,
 	MemoryContext work = CurrentMemoryContext;
 	Oid			fp_type = ls_fingerprint_type_oid(fcinfo);
 	int			n = 0,
-				cap = 1024;
+				cap = 64;
 	int64		nentries = 0,
-				entries_cap = 1024 * LS_LSH_CHANNELS;
+				entries_cap = 64 * LS_LSH_CHANNELS;
 	LsEntry    *entries;
 	Portal		portal;
 
@@ -183,6 +183,9 @@ ls_pairs_build(LsPairIndex *ix, FunctionCallInfo fcinfo, const char *query,
 				 errmsg("max_bucket must be positive"),
 				 errdetail("The value was %d.", max_bucket)));
 	ix->max_bucket = max_bucket;
+	/* arrays are charged by capacity, as they grow */
+	ls_memory_charge(&ix->used, cap * (sizeof(int64) + sizeof(LsPrepared)) +
+					 entries_cap * sizeof(LsEntry), ix->caller);
 	ix->ids = palloc(cap * sizeof(int64));
 	ix->fps = palloc(cap * sizeof(LsPrepared));
 	entries = palloc(entries_cap * sizeof(LsEntry));
@@ -224,14 +227,15 @@ ls_pairs_build(LsPairIndex *ix, FunctionCallInfo fcinfo, const char *query,
 			MemoryContextSwitchTo(work);
 			if (n == cap)
 			{
+				ls_memory_charge(&ix->used, cap * (sizeof(int64) + sizeof(LsPrepared)),
+								 ix->caller);
 				cap *= 2;
 				ix->ids = repalloc_huge(ix->ids, cap * sizeof(int64));
 				ix->fps = repalloc_huge(ix->fps, cap * sizeof(LsPrepared));
 			}
 			fp = (Fingerprint *) PG_DETOAST_DATUM_COPY(fpd);
 			ls_check_version(fp);
-			ls_memory_charge(&ix->used, VARSIZE(fp) + sizeof(int64) + sizeof(LsPrepared),
-							 ix->caller);
+			ls_memory_charge(&ix->used, GetMemoryChunkSpace(fp), ix->caller);
 			ix->ids[n] = TupleDescAttr(desc, 0)->atttypid == INT8OID ?
 				DatumGetInt64(id) : (int64) DatumGetInt32(id);
 			ls_prepare_all(fp, &ix->fps[n]);
@@ -240,11 +244,10 @@ ls_pairs_build(LsPairIndex *ix, FunctionCallInfo fcinfo, const char *query,
 			nk = ls_lsh_keys(fp, bands, rows, keys);
 			if (nentries + nk > entries_cap)
 			{
+				ls_memory_charge(&ix->used, entries_cap * sizeof(LsEntry), ix->caller);
 				entries_cap *= 2;
 				entries = repalloc_huge(entries, entries_cap * sizeof(LsEntry));
 			}
-			ls_memory_charge(&ix->used, nk * (sizeof(LsEntry) + 3 * sizeof(int64) + sizeof(int32)),
-							 ix->caller);
 			for (int k = 0; k < nk; k++)
 			{
 				entries[nentries].key = keys[k];
@@ -263,7 +266,8 @@ ls_pairs_build(LsPairIndex *ix, FunctionCallInfo fcinfo, const char *query,
 	/* buckets: equal keys, sorted, then a CSR index from account to entries */
 	qsort(entries, nentries, sizeof(LsEntry), cmp_entry);
 	CHECK_FOR_INTERRUPTS();
-	ls_memory_charge(&ix->used, (n + 1) * sizeof(int64) + n * (sizeof(LsSeen) + sizeof(int32)),
+	ls_memory_charge(&ix->used, nentries * (3 * sizeof(int64) + sizeof(int32)) +
+					 (n + 1) * sizeof(int64) + n * (sizeof(LsSeen) + sizeof(int32)),
 					 ix->caller);
 	ix->n = n;
 	ix->nentries = nentries;
