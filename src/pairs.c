@@ -309,8 +309,8 @@ ls_pairs_build(LsPairIndex *ix, FunctionCallInfo fcinfo, const char *query,
 }
 
 /*
- * Step 3: the candidates of account i, in ix->cand, ascending; their
- * number is returned.  With later_only, only accounts j > i, so that each pair is
+ * Step 3: the candidates of account i, in ix->cand, in no particular
+ * order; their number is returned.  With later_only, only accounts j > i, so that each pair is
  * seen once over all i.  Within one pass over the accounts each i is
  * passed once; ls_pairs_restart begins another pass.
  */
@@ -337,6 +337,9 @@ ls_pairs_candidates(LsPairIndex *ix, int i, bool later_only)
 			int			j = ix->member[q];
 			LsSeen	   *s = &ix->seen[j];
 
+			if (q + 16 < hi)
+				__builtin_prefetch(&ix->seen[ix->member[q + 16]]);
+
 			if (j == i || (later_only && j < i))
 				continue;
 			if (s->mark != i)
@@ -359,8 +362,6 @@ ls_pairs_candidates(LsPairIndex *ix, int i, bool later_only)
 				ix->cand[kept++] = ix->cand[c];
 		ncand = kept;
 	}
-	/* in memory order: the rechecks that follow then stream */
-	sort_int32(ix->cand, ncand);
 	return ncand;
 }
 
@@ -402,6 +403,8 @@ fingerprint_similar_pairs(PG_FUNCTION_ARGS)
 
 		CHECK_FOR_INTERRUPTS();
 		ncand = ls_pairs_candidates(&ix, i, true);
+		/* recheck in memory order: prefetching then runs ahead in one direction */
+		sort_int32(ix.cand, ncand);
 		for (int c = 0; c < ncand; c++)
 		{
 			int			j = ix.cand[c];
