@@ -268,7 +268,7 @@ typedef struct LsPrepared
 	uint32		pay[LS_K_PAY];
 	uint32		act[LS_K_ACT];
 	uint8		how8[LS_HOW8_LEN];	/* zero after the 168 hours */
-	uint64		how_norm2;		/* squared norm of the hours */
+	uint64		how_norm2;		/* squared norm of the hours, if how_bytes */
 	LsModelTime models[LS_MAX_MODELS];
 	LsShare		rec[LS_MAX_KEYS];	/* ascending by key */
 } LsPrepared;

@@ -193,9 +193,9 @@ sim_intents(LsPrepared *a, LsPrepared *b)
 }
 
 /*
- * Hour-of-week profile: cosine of the two histograms.  Integer arithmetic
- * while no bin reaches 2^24 (sums of 168 products then stay below 2^63),
- * which the compiler vectorizes; doubles otherwise.
+ * Hour-of-week profile: cosine of the two histograms.  Exact integer
+ * arithmetic while no bin reaches 2^24 (sums of 168 products then stay
+ * below 2^63); doubles otherwise.
  */
 static double
 hours_cosine(const uint32 *a, const uint32 *b)
