@@ -228,10 +228,11 @@ extern const double ls_default_weights[LS_N_CHANNELS];
 /*
  * A fingerprint with what every comparison of it needs worked out once
  * and laid out in few cache lines: its recurring scaffold keys with their
- * traffic shares, its intent rates, its models, and its hour-of-week
- * profile in bytes when every bin fits one (the usual account) with the
- * squared norms.  A join prepares each fingerprint once for all of its
- * rechecks; a single comparison prepares both sides.
+ * traffic shares, its intent rates, sketches and models, and its
+ * hour-of-week profile in bytes when every bin fits one (the usual
+ * account) with its squared norm.  A join prepares each fingerprint once
+ * for all of its rechecks (ls_prepare_all); a single comparison prepares
+ * both sides lazily (ls_prepare).
  */
 typedef struct LsShare
 {
@@ -261,7 +262,7 @@ typedef struct LsPrepared
 				n_models;
 	bool		timed;			/* n_timed > 0 */
 	bool		how_bytes;		/* every hour bin below 2^8: how8 holds them */
-	/* the parts a comparison reads, in the order it reads them */
+	/* the parts a comparison reads, next to each other */
 	double		intent_rate[LS_N_INTENTS];
 	uint32		ip[LS_K_IP];
 	uint32		ua[LS_K_UA];
