@@ -463,7 +463,6 @@ fingerprint_clusters(PG_FUNCTION_ARGS)
 			int32		j = ix.cand[c];
 			double		s;
 
-			ls_pairs_prefetch(&ix, c, ncand);
 			if (uf_find(&uf, i) == uf_find(&uf, j))
 				continue;
 			rechecks++;
@@ -497,7 +496,6 @@ fingerprint_clusters(PG_FUNCTION_ARGS)
 				int32		j = ix.cand[c];
 				double		s;
 
-				ls_pairs_prefetch(&ix, c, ncand);
 				if (label[j] < 0)
 					continue;
 				rechecks++;

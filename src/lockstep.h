@@ -317,7 +317,6 @@ extern int	ls_lsh_keys(const Fingerprint *fp, int bands, int rows, uint64 *keys)
 
 /* pairs.c: LSH candidate pairs of a query's fingerprints, in memory */
 #define LS_MIN_SHARED_KEYS	4	/* keys a candidate pair must share */
-#define LS_PREFETCH_AHEAD	4	/* candidates whose data is requested early */
 typedef struct LsEntry LsEntry;
 
 /* Account j as a candidate of the current account i. */
@@ -357,14 +356,6 @@ extern double ls_query_threshold_args(FunctionCallInfo fcinfo, const char *calle
 extern void ls_pairs_build(LsPairIndex *ix, FunctionCallInfo fcinfo, const char *query,
 						   int bands, int rows, int max_bucket);
 extern int	ls_pairs_candidates(LsPairIndex *ix, int i, bool later_only);
-
-/* Before rechecking candidate c, ask for the data of a later one. */
-static inline void
-ls_pairs_prefetch(const LsPairIndex *ix, int c, int ncand)
-{
-	if (c + LS_PREFETCH_AHEAD < ncand)
-		ls_prepared_prefetch(&ix->fps[ix->cand[c + LS_PREFETCH_AHEAD]]);
-}
 extern void ls_pairs_restart(LsPairIndex *ix);
 
 /* operators.c: shared by the fmgr files */

@@ -43,6 +43,8 @@
 
 PG_FUNCTION_INFO_V1(fingerprint_similar_pairs);
 
+#define LS_PREFETCH_AHEAD	4	/* candidates whose data is requested early */
+
 int			ls_pairs_memory_limit = 2 * 1024 * 1024;	/* kB */
 
 /* One LSH key of one account. */
@@ -410,7 +412,8 @@ fingerprint_similar_pairs(PG_FUNCTION_ARGS)
 			int			j = ix.cand[c];
 			double		s;
 
-			ls_pairs_prefetch(&ix, c, ncand);
+			if (c + LS_PREFETCH_AHEAD < ncand)
+				ls_prepared_prefetch(&ix.fps[ix.cand[c + LS_PREFETCH_AHEAD]]);
 			if (ls_prepared_at_least(&ix.fps[i], &ix.fps[j], ls_default_weights, threshold, &s))
 			{
 				Datum		v[3];
