@@ -290,7 +290,7 @@ COMMENT ON FUNCTION @extschema@.fingerprint_lsh_keys(@extschema@.fingerprint, in
 	'banded MinHash keys of the content, co-activity, network and payment channels: similar accounts share keys';
 
 CREATE FUNCTION @extschema@.fingerprint_similar_pairs(query text, threshold double precision DEFAULT NULL,
-	bands integer DEFAULT 16, rows integer DEFAULT 2, max_bucket integer DEFAULT 5000,
+	bands integer DEFAULT 16, rows integer DEFAULT 2, max_bucket integer DEFAULT 10000,
 	OUT a bigint, OUT b bigint, OUT similarity double precision)
 	RETURNS SETOF record
 	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL RESTRICTED;
@@ -309,7 +309,7 @@ COMMENT ON FUNCTION @extschema@.lockstep_components(text, double precision, inte
 
 CREATE FUNCTION @extschema@.fingerprint_clusters(query text, threshold double precision DEFAULT NULL,
 	core_threshold double precision DEFAULT 0.65, min_size integer DEFAULT 10,
-	bands integer DEFAULT 16, rows integer DEFAULT 2, max_bucket integer DEFAULT 500,
+	bands integer DEFAULT 16, rows integer DEFAULT 2, max_bucket integer DEFAULT 1000,
 	OUT account_id bigint, OUT cluster bigint, OUT core boolean, OUT similarity double precision)
 	RETURNS SETOF record
 	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL RESTRICTED;
@@ -364,7 +364,7 @@ CREATE FUNCTION @extschema@.lockstep_default_settings() RETURNS jsonb
 		"threshold": 0.5,
 		"core_threshold": 0.65,
 		"min_size": 10,
-		"max_bucket": 500
+		"max_bucket": 1000
 	}'::jsonb $$;
 COMMENT ON FUNCTION @extschema@.lockstep_default_settings() IS
 	'every weight and threshold of the campaign and account scores; pass a jsonb with the keys to change';

@@ -138,6 +138,24 @@ SELECT (SELECT count(*) FROM brute) > 1000 AS many_pairs,
           (SELECT 1 FROM joined j WHERE (b.a, b.b) IN ((j.a, j.b), (j.b, j.a))))::float8 /
        (SELECT count(*) FROM brute) >= 0.99 AS recall_at_least_099;
 
+-- in the select list the join streams its rows: the same rows as in FROM,
+-- and a LIMIT stops it early
+SELECT count(*) = (SELECT count(*) FROM joined) AS same_count,
+       count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM joined j
+          WHERE (j.a, j.b, j.similarity) = ((p).a, (p).b, (p).similarity))) AS not_in_from
+FROM (SELECT fingerprint_similar_pairs('SELECT account_id, fp FROM sim_fp', 0.5) AS p) s;
+SELECT count(*) FROM (SELECT fingerprint_similar_pairs('SELECT account_id, fp FROM sim_fp', 0.5) AS p LIMIT 3) s;
+
+-- a tiny max_bucket splits the buckets into parts: fewer pairs, each once,
+-- each true
+CREATE TABLE joined_split AS
+SELECT * FROM fingerprint_similar_pairs('SELECT account_id, fp FROM sim_fp', 0.5, 16, 2, 5);
+SELECT count(*) < (SELECT count(*) FROM joined) AS fewer,
+       count(*) > 0 AS some,
+       count(*) = count(DISTINCT (least(a, b), greatest(a, b))) AS each_once,
+       count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM joined j WHERE (j.a, j.b) = (s.a, s.b))) AS not_in_full_join
+FROM joined_split s;
+
 -- the join's similarities are exactly fingerprint_similarity's, also for
 -- busy accounts whose hour-of-week bins pass 255 (the join keeps the
 -- hours of the others in bytes)

@@ -330,7 +330,6 @@ typedef struct LsPairIndex
 {
 	const char *caller;			/* names the SQL function in errors */
 	Size		used;			/* bytes charged to lockstep.pairs_memory_limit */
-	int			max_bucket;
 	int			n;				/* fingerprints */
 	int64	   *ids;
 	LsPrepared *fps;			/* the fingerprints, prepared */
@@ -344,7 +343,7 @@ typedef struct LsPairIndex
 	int			min_shared;		/* candidates must share this many keys */
 	int32	   *cand;			/* the candidates of the current account */
 	int64		candidates;		/* statistics for DEBUG1 */
-	int64		capped;
+	int64		capped;			/* buckets split into parts */
 	int64		largest;
 } LsPairIndex;
 

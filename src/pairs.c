@@ -7,8 +7,8 @@
  * 1. Run the query (id, fingerprint), keep the fingerprints and their LSH
  *    band keys (lsh.c) in memory, within lockstep.pairs_memory_limit.
  * 2. Sort the (key, account) entries: equal keys form buckets, members of
- *    a bucket in account order (a capped bucket, below, in a pseudo-random
- *    order), so that the accounts j > i of a bucket are those after i.
+ *    a bucket in account order, so that the accounts j > i of a bucket are
+ *    those after i.
  * 3. For each account i, the candidates are the accounts j > i that share
  *    at least LS_MIN_SHARED_KEYS of its keys; each is rechecked once with
  *    the exact similarity, on fingerprints prepared once (ls_prepare).  A pair at or above 0.5 shares keys in several
@@ -19,13 +19,14 @@
  *
  * Skew: a bucket larger than max_bucket (a key thousands of accounts
  * share: a carrier's NAT network, a campaign's job windows) would give
- * millions of candidates.  In such a bucket an account is paired only with
- * the max_bucket members on either side of it in the bucket's random
- * order, so a bucket of n members gives at most n * max_bucket candidates
- * instead of n^2 / 2.  The cost in recall: a pair that shares only that
- * key is found with probability about 2 * max_bucket / n; pairs above the
- * threshold usually share many keys (several bands, several channels), so
- * the loss is small, and test/t/005_lsh.pl measures it.
+ * millions of candidates.  Such a bucket of n members is dealt at random
+ * into ceil(n / max_bucket) parts of at most max_bucket members, and an
+ * account is paired only within its part: at most n * max_bucket / 2
+ * candidates instead of n^2 / 2, and each found by a forward scan like any
+ * bucket's.  The cost in recall: a pair that shares only that key is found
+ * with probability about max_bucket / n; pairs above the threshold usually
+ * share many keys (several bands, several channels), so the loss is small,
+ * and test/t/005_lsh.pl measures it.
  */
 #include "lockstep.h"
 #include "lshash.h"
@@ -36,6 +37,7 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "port/pg_bitutils.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -51,7 +53,7 @@ int			ls_pairs_memory_limit = 2 * 1024 * 1024;	/* kB */
 struct LsEntry
 {
 	uint64		key;
-	uint32		order;			/* pseudo-random rank within the bucket */
+	uint32		order;			/* pseudo-random; then the part of a split bucket */
 	uint32		idx;			/* account number */
 };
 
@@ -67,7 +69,7 @@ cmp_entry(const void *a, const void *b)
 	return x->idx < y->idx ? -1 : (x->idx > y->idx);
 }
 
-/* By the pseudo-random order, then by account: within a capped bucket. */
+/* By order (random, then the part), then by account: within a split bucket. */
 static int
 cmp_entry_order(const void *a, const void *b)
 {
@@ -184,7 +186,6 @@ ls_pairs_build(LsPairIndex *ix, FunctionCallInfo fcinfo, const char *query,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("max_bucket must be positive"),
 				 errdetail("The value was %d.", max_bucket)));
-	ix->max_bucket = max_bucket;
 	/* arrays are charged by capacity, as they grow */
 	ls_memory_charge(&ix->used, cap * (sizeof(int64) + sizeof(LsPrepared)) +
 					 entries_cap * sizeof(LsEntry), ix->caller);
@@ -268,6 +269,29 @@ ls_pairs_build(LsPairIndex *ix, FunctionCallInfo fcinfo, const char *query,
 	/* buckets: equal keys, sorted, then a CSR index from account to entries */
 	qsort(entries, nentries, sizeof(LsEntry), cmp_entry);
 	CHECK_FOR_INTERRUPTS();
+	for (int64 e = 0, end; e < nentries; e = end)
+	{
+		int64		size;
+
+		for (end = e + 1; end < nentries && entries[end].key == entries[e].key; end++)
+			;
+		size = end - e;
+		if (size > max_bucket)
+		{
+			/* deal it into parts: in random order, round robin */
+			int64		parts = (size + max_bucket - 1) / max_bucket;
+
+			ix->capped++;
+			ix->largest = Max(ix->largest, size);
+			qsort(entries + e, size, sizeof(LsEntry), cmp_entry_order);
+			for (int64 q = e; q < end; q++)
+				entries[q].order = (uint32) ((q - e) % parts);
+			qsort(entries + e, size, sizeof(LsEntry), cmp_entry_order);
+		}
+		else
+			for (int64 q = e; q < end; q++)
+				entries[q].order = 0;
+	}
 	ls_memory_charge(&ix->used, nentries * (3 * sizeof(int64) + sizeof(int32)) +
 					 (n + 1) * sizeof(int64) + n * (sizeof(LsSeen) + sizeof(int32)),
 					 ix->caller);
@@ -280,17 +304,13 @@ ls_pairs_build(LsPairIndex *ix, FunctionCallInfo fcinfo, const char *query,
 	ix->bend = palloc_extended(Max(nentries, 1) * sizeof(int64), MCXT_ALLOC_HUGE);
 	ix->seen = palloc_array(LsSeen, Max(n, 1));
 	ix->cand = palloc_array(int32, Max(n, 1));
+#define SAME_BUCKET(x, y) \
+	(entries[x].key == entries[y].key && entries[x].order == entries[y].order)
 	for (int64 e = 0; e < nentries; e++)
-		ix->bstart[e] = (e > 0 && entries[e - 1].key == entries[e].key) ? ix->bstart[e - 1] : e;
+		ix->bstart[e] = (e > 0 && SAME_BUCKET(e - 1, e)) ? ix->bstart[e - 1] : e;
 	for (int64 e = nentries - 1; e >= 0; e--)
-		ix->bend[e] = (e + 1 < nentries && entries[e + 1].key == entries[e].key) ? ix->bend[e + 1] : e + 1;
-	for (int64 e = 0; e < nentries; e = ix->bend[e])
-		if (ix->bend[e] - e > max_bucket)
-		{
-			ix->capped++;
-			ix->largest = Max(ix->largest, ix->bend[e] - e);
-			qsort(entries + e, ix->bend[e] - e, sizeof(LsEntry), cmp_entry_order);
-		}
+		ix->bend[e] = (e + 1 < nentries && SAME_BUCKET(e + 1, e)) ? ix->bend[e + 1] : e + 1;
+#undef SAME_BUCKET
 	for (int64 e = 0; e < nentries; e++)
 	{
 		ix->member[e] = entries[e].idx;
@@ -324,16 +344,9 @@ ls_pairs_candidates(LsPairIndex *ix, int i, bool later_only)
 	for (int64 k = ix->first[i]; k < ix->first[i + 1]; k++)
 	{
 		int64		p = ix->pos[k];
-		int64		lo = ix->bstart[p];
+		int64		lo = later_only ? p + 1 : ix->bstart[p];
 		int64		hi = ix->bend[p];
 
-		if (hi - lo > ix->max_bucket)
-		{
-			lo = Max(lo, p - ix->max_bucket);
-			hi = Min(hi, p + ix->max_bucket + 1);
-		}
-		else if (later_only)
-			lo = p + 1;			/* in account order: the later ones */
 		for (int64 q = lo; q < hi; q++)
 		{
 			int			j = ix->member[q];
@@ -342,7 +355,7 @@ ls_pairs_candidates(LsPairIndex *ix, int i, bool later_only)
 			if (q + 16 < hi)
 				__builtin_prefetch(&ix->seen[ix->member[q + 16]]);
 
-			if (j == i || (later_only && j < i))
+			if (j == i)
 				continue;
 			if (s->mark != i)
 			{
@@ -375,67 +388,142 @@ ls_pairs_restart(LsPairIndex *ix)
 		ix->seen[i].mark = -1;
 }
 
+/* The state of one fingerprint_similar_pairs call, between its rows. */
+typedef struct LsPairScan
+{
+	LsPairIndex ix;
+	MemoryContext work;			/* holds the index */
+	TupleDesc	desc;
+	double		threshold;
+	int			i;				/* the current account */
+	int			ncand;			/* its candidates, sorted, in ix.cand */
+	int			next;			/* the next candidate to recheck */
+	int64		found;
+	uint64	   *bits;			/* one bit per account, all clear between calls */
+} LsPairScan;
+
+/*
+ * Put the candidates of an account in ascending order, so that the
+ * recheck reads the prepared fingerprints in memory order.  A long list
+ * (a campaign's account has thousands) goes through the bitmap: set,
+ * then read back in order, clearing as it goes; that costs a word per 64
+ * accounts of the candidates' range, against n log n comparisons.
+ */
+static void
+sort_candidates(LsPairScan *st, int ncand)
+{
+	int32	   *cand = st->ix.cand;
+	int32		lo = INT32_MAX,
+				hi = -1;
+	int			n = 0;
+
+	for (int c = 0; c < ncand; c++)
+	{
+		lo = Min(lo, cand[c]);
+		hi = Max(hi, cand[c]);
+	}
+	if (ncand < 64 || (hi >> 6) - (lo >> 6) >= 8 * ncand)
+	{
+		sort_int32(cand, ncand);
+		return;
+	}
+	for (int c = 0; c < ncand; c++)
+		st->bits[cand[c] >> 6] |= UINT64CONST(1) << (cand[c] & 63);
+	for (int w = lo >> 6; w <= hi >> 6; w++)
+	{
+		uint64		b = st->bits[w];
+
+		st->bits[w] = 0;
+		for (; b != 0; b &= b - 1)
+			cand[n++] = w * 64 + pg_rightmost_one_pos64(b);
+	}
+	Assert(n == ncand);
+}
+
 /*
  * fingerprint_similar_pairs(query, threshold, bands, rows, max_bucket)
  * returns (a, b, similarity), a listed before b in the query's order.  A
  * NULL threshold means lockstep.similarity_threshold.
+ *
+ * One row per call (value-per-call): called in a select list, rows stream
+ * to the consumer as they are found; in FROM, PostgreSQL stores them all
+ * in a tuplestore first, which at hundreds of millions of pairs spills to
+ * disk.  The first call builds the index; each call then resumes the scan
+ * where the last one returned.
  */
 Datum
 fingerprint_similar_pairs(PG_FUNCTION_ARGS)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	LsPairIndex ix = {.caller = "fingerprint_similar_pairs", .min_shared = LS_MIN_SHARED_KEYS};
-	MemoryContext work;
-	MemoryContext old;
-	double		threshold;
-	int64		found = 0;
+	FuncCallContext *funcctx;
+	LsPairScan *st;
 
-	threshold = ls_query_threshold_args(fcinfo, ix.caller);
-
-	InitMaterializedSRF(fcinfo, 0);
-	work = AllocSetContextCreate(CurrentMemoryContext, "fingerprint_similar_pairs",
-								 ALLOCSET_DEFAULT_SIZES);
-	old = MemoryContextSwitchTo(work);
-	ls_pairs_build(&ix, fcinfo, text_to_cstring(PG_GETARG_TEXT_PP(0)),
-				   PG_GETARG_INT32(2), PG_GETARG_INT32(3), PG_GETARG_INT32(4));
-
-	for (int i = 0; i < ix.n; i++)
+	if (SRF_IS_FIRSTCALL())
 	{
-		int			ncand;
+		MemoryContext old;
 
-		CHECK_FOR_INTERRUPTS();
-		ncand = ls_pairs_candidates(&ix, i, true);
-		/* recheck in memory order: prefetching then runs ahead in one direction */
-		sort_int32(ix.cand, ncand);
-		for (int c = 0; c < ncand; c++)
+		funcctx = SRF_FIRSTCALL_INIT();
+		old = MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
+		st = palloc0(sizeof(LsPairScan));
+		st->ix.caller = "fingerprint_similar_pairs";
+		st->ix.min_shared = LS_MIN_SHARED_KEYS;
+		st->threshold = ls_query_threshold_args(fcinfo, st->ix.caller);
+		if (get_call_result_type(fcinfo, NULL, &st->desc) != TYPEFUNC_COMPOSITE)
+			elog(ERROR, "fingerprint_similar_pairs must return a row type");
+		st->desc = BlessTupleDesc(st->desc);
+		st->work = AllocSetContextCreate(funcctx->multi_call_memory_ctx,
+										 "fingerprint_similar_pairs", ALLOCSET_DEFAULT_SIZES);
+		MemoryContextSwitchTo(st->work);
+		ls_pairs_build(&st->ix, fcinfo, text_to_cstring(PG_GETARG_TEXT_PP(0)),
+					   PG_GETARG_INT32(2), PG_GETARG_INT32(3), PG_GETARG_INT32(4));
+		ls_memory_charge(&st->ix.used, (st->ix.n / 64 + 1) * sizeof(uint64), st->ix.caller);
+		st->bits = palloc0_array(uint64, st->ix.n / 64 + 1);
+		st->i = -1;
+		MemoryContextSwitchTo(old);
+		funcctx->user_fctx = st;
+	}
+	funcctx = SRF_PERCALL_SETUP();
+	st = funcctx->user_fctx;
+
+	for (;;)
+	{
+		LsPairIndex *ix = &st->ix;
+
+		while (st->next < st->ncand)
 		{
-			int			j = ix.cand[c];
+			int			c = st->next++;
+			int			j = ix->cand[c];
 			double		s;
 
-			if (c + LS_PREFETCH_AHEAD < ncand)
-				ls_prepared_prefetch(&ix.fps[ix.cand[c + LS_PREFETCH_AHEAD]]);
-			if (ls_prepared_at_least(&ix.fps[i], &ix.fps[j], ls_default_weights, threshold, &s))
+			if (c + LS_PREFETCH_AHEAD < st->ncand)
+				ls_prepared_prefetch(&ix->fps[ix->cand[c + LS_PREFETCH_AHEAD]]);
+			if (ls_prepared_at_least(&ix->fps[st->i], &ix->fps[j], ls_default_weights,
+									 st->threshold, &s))
 			{
 				Datum		v[3];
 				bool		nulls[3] = {false, false, false};
 
-				v[0] = Int64GetDatum(ix.ids[i]);
-				v[1] = Int64GetDatum(ix.ids[j]);
+				v[0] = Int64GetDatum(ix->ids[st->i]);
+				v[1] = Int64GetDatum(ix->ids[j]);
 				v[2] = Float8GetDatum(s);
-				MemoryContextSwitchTo(old);
-				tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nulls);
-				MemoryContextSwitchTo(work);
-				found++;
+				st->found++;
+				SRF_RETURN_NEXT(funcctx, HeapTupleGetDatum(heap_form_tuple(st->desc, v, nulls)));
 			}
 		}
+		if (++st->i >= ix->n)
+			break;
+		CHECK_FOR_INTERRUPTS();
+		st->ncand = ls_pairs_candidates(ix, st->i, true);
+		/* recheck in memory order: prefetching then runs ahead in one direction */
+		sort_candidates(st, st->ncand);
+		st->next = 0;
 	}
 
 	ereport(DEBUG1,
 			(errmsg("fingerprint_similar_pairs: %d fingerprints, " INT64_FORMAT " keys, "
-					INT64_FORMAT " buckets over max_bucket (largest " INT64_FORMAT "), "
+					INT64_FORMAT " buckets split over max_bucket (largest " INT64_FORMAT "), "
 					INT64_FORMAT " candidate pairs, " INT64_FORMAT " pairs at or above %g",
-					ix.n, ix.nentries, ix.capped, ix.largest, ix.candidates, found, threshold)));
-	MemoryContextSwitchTo(old);
-	MemoryContextDelete(work);
-	return (Datum) 0;
+					st->ix.n, st->ix.nentries, st->ix.capped, st->ix.largest,
+					st->ix.candidates, st->found, st->threshold)));
+	MemoryContextDelete(st->work);
+	SRF_RETURN_DONE(funcctx);
 }
