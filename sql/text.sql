@@ -3,6 +3,8 @@ SELECT prompt_template('Hello   WORLD,  visit https://example.com/a?b=1. now');
 SELECT prompt_template('Mail bob.smith@example.org or ops@x.io.');
 SELECT prompt_template('id 550e8400-e29b-41d4-a716-446655440000 and 0xDEADbeef and a1b2c3d4e5');
 SELECT prompt_template('Pay 1,000.50 USD in 3 days (or 12 hours)');
+-- a separator inside what starts as a number stays in the word it joins
+SELECT prompt_template('v 1,5a and 2.0beta and 3.14');
 SELECT prompt_template('Ünïcode ПРИВЕТ ΑΒΓ café');
 SELECT prompt_template('请一步一步思考，写出推理过程。');
 SELECT prompt_template('日本語のテキストと English mixed');

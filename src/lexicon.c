@@ -157,7 +157,7 @@ lex_build(void)
 		uint64		h;
 		uint32		slot;
 
-		ls_tokenizer_init(&t, lexicon[e].phrase, strlen(lexicon[e].phrase));
+		ls_tokenizer_init(&t, lexicon[e].phrase, strlen(lexicon[e].phrase), false);
 		while (ls_next_token(&t))
 		{
 			if (n == LEX_MAX_NGRAM)
@@ -208,7 +208,7 @@ ls_analyze_prompt(const char *s, int len, LsPromptInfo *info)
 
 	for (int b = 0; b < LS_KEYS_PER_PROMPT; b++)
 		mins[b] = PG_UINT64_MAX;
-	ls_tokenizer_init(&t, s, len);
+	ls_tokenizer_init(&t, s, len, false);
 	while (ls_next_token(&t))
 	{
 		memmove(win, win + 1, (LEX_MAX_NGRAM - 1) * sizeof(uint64));

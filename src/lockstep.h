@@ -179,12 +179,13 @@ typedef struct LsTokenizer
 	const unsigned char *end;
 	bool		space_before;	/* whitespace separated it from the last */
 	bool		may_email;		/* the text contains an '@' */
+	bool		text;			/* keep the token text in buf, not only its hash */
 	int			len;
 	uint64		hash;			/* of the normalized text */
-	char		buf[LS_TOKEN_MAX * 2 + 8];	/* normalized token text */
+	char		buf[LS_TOKEN_MAX * 2 + 8];	/* normalized token text, if text */
 } LsTokenizer;
 
-extern void ls_tokenizer_init(LsTokenizer *t, const char *s, int len);
+extern void ls_tokenizer_init(LsTokenizer *t, const char *s, int len, bool text);
 extern bool ls_next_token(LsTokenizer *t);
 
 /* lexicon.c: prompt analysis (keys and intents) */

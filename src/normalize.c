@@ -97,14 +97,17 @@ space_len(const unsigned char *p, const unsigned char *end)
 	return 0;
 }
 
-/* ASCII character classes; C_UPPER is also the bit that lowercases. */
+/*
+ * ASCII character classes; C_UPPER is also the bit that lowercases.  Bytes
+ * 0x80 and up have no class, so a lookup needs no range check.
+ */
 #define C_WORD	0x01			/* letter, digit or '_' */
 #define C_DIGIT 0x02
 #define C_HEX	0x04
 #define C_ALPHA 0x08			/* letter or '_' */
 #define C_UPPER 0x20
 
-static const uint8 ascii_class[128] = {
+static const uint8 ascii_class[256] = {
 	['0'] = C_WORD | C_DIGIT | C_HEX, ['1'] = C_WORD | C_DIGIT | C_HEX,
 	['2'] = C_WORD | C_DIGIT | C_HEX, ['3'] = C_WORD | C_DIGIT | C_HEX,
 	['4'] = C_WORD | C_DIGIT | C_HEX, ['5'] = C_WORD | C_DIGIT | C_HEX,
@@ -139,7 +142,7 @@ static const uint8 ascii_class[128] = {
 static inline bool
 is_word_ascii(unsigned char c)
 {
-	return c < 0x80 && (ascii_class[c] & C_WORD);
+	return (ascii_class[c] & C_WORD) != 0;
 }
 
 static inline bool
@@ -228,8 +231,9 @@ hash_buf(LsTokenizer *t)
 
 /* Start tokenizing s[0..len). */
 void
-ls_tokenizer_init(LsTokenizer *t, const char *s, int len)
+ls_tokenizer_init(LsTokenizer *t, const char *s, int len, bool text)
 {
+	t->text = text;
 	t->p = (const unsigned char *) s;
 	t->end = t->p + len;
 	t->len = 0;
@@ -320,6 +324,38 @@ match_uuid(const unsigned char *p, const unsigned char *end)
 }
 
 /*
+ * The hot loop: a run of ASCII word characters from q, lowercased into the
+ * token (text only if the caller wants it) and its hash.  Returns the end
+ * of the run; *and_cls and *or_cls gather the classes of its characters.
+ */
+static pg_attribute_always_inline const unsigned char *
+ascii_run(LsTokenizer *t, const unsigned char *q, const unsigned char *end,
+		  int *out, uint64 *h, uint8 *and_cls, uint8 *or_cls, bool text)
+{
+	uint8		cls = ascii_class[*q];
+	int			o = *out;
+	uint64		hh = *h;
+
+	do
+	{
+		char		lc = *q | (cls & C_UPPER);
+
+		*and_cls &= cls;
+		*or_cls |= cls;
+		if (text && o < LS_TOKEN_MAX)
+			t->buf[o] = lc;
+		HASH_STEP(hh, lc);
+		o++;
+		if (++q == end)
+			break;
+		cls = ascii_class[*q];
+	} while (cls & C_WORD);
+	*out = o;
+	*h = hh;
+	return q;
+}
+
+/*
  * Advance to the next token.  Returns false at the end of input.  The
  * token text is in t->buf[0..t->len), not NUL-terminated.
  */
@@ -399,25 +435,13 @@ ls_next_token(LsTokenizer *t)
 		q = p;
 		while (q < end)
 		{
-			if (*q < 0x80 && (ascii_class[*q] & C_WORD))
+			if (ascii_class[*q] & C_WORD)
 			{
-				/* the hot loop: a run of ASCII word characters */
 				uint8		and_cls = C_DIGIT | C_HEX;
 				uint8		or_cls = 0;
 
-				do
-				{
-					uint8		cls = ascii_class[*q];
-					char		lc = *q | (cls & C_UPPER);
-
-					and_cls &= cls;
-					or_cls |= cls;
-					if (out < LS_TOKEN_MAX)
-						t->buf[out] = lc;
-					HASH_STEP(h, lc);
-					out++;
-					q++;
-				} while (q < end && *q < 0x80 && (ascii_class[*q] & C_WORD));
+				q = t->text ? ascii_run(t, q, end, &out, &h, &and_cls, &or_cls, true)
+					: ascii_run(t, q, end, &out, &h, &and_cls, &or_cls, false);
 				digits &= (and_cls & C_DIGIT) != 0;
 				hexchars &= (and_cls & C_HEX) != 0;
 				has_digit |= (or_cls & C_DIGIT) != 0;
@@ -444,6 +468,9 @@ ls_next_token(LsTokenizer *t)
 					 is_digit(q[1]))
 			{
 				/* 1,000.50: group and decimal separators inside a number */
+				if (out < LS_TOKEN_MAX)
+					t->buf[out] = *q;
+				HASH_STEP(h, *q);
 				q++;
 				out++;
 			}

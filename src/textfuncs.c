@@ -27,7 +27,7 @@ prompt_template(PG_FUNCTION_ARGS)
 	int			n = 0;
 
 	initStringInfo(&out);
-	ls_tokenizer_init(&t, VARDATA_ANY(in), VARSIZE_ANY_EXHDR(in));
+	ls_tokenizer_init(&t, VARDATA_ANY(in), VARSIZE_ANY_EXHDR(in), true);
 	while (ls_next_token(&t))
 	{
 		if (t.space_before && out.len > 0)
