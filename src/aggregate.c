@@ -86,27 +86,30 @@ fingerprint_agg_trans(PG_FUNCTION_ARGS)
 	MemoryContext ctx = agg_context(fcinfo, "fingerprint_agg_trans");
 	LsState    *st = PG_ARGISNULL(0) ? new_state(ctx) : (LsState *) PG_GETARG_POINTER(0);
 	int			nargs = PG_NARGS();
-	int64		ts = LS_NO_TIME;
+	bool		timed = !PG_ARGISNULL(1);
+	int64		ts = timed ? PG_GETARG_TIMESTAMPTZ(1) : LS_NO_TIME;
+	text	   *prompt = PG_ARGISNULL(2) ? NULL : PG_GETARG_TEXT_PP(2);
+	LsPromptInfo info;
+
+	if (timed && TIMESTAMP_NOT_FINITE(ts))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("fingerprint_agg does not accept infinite timestamps")));
+
+	/*
+	 * The state is one of thousands in the hash table, so the lines this
+	 * row updates are usually out of cache: ask for them, and analyze the
+	 * prompt, which does not read the state, while they arrive.
+	 */
+	ls_state_prefetch(st, timed ? ts : LS_NO_TIME);
+	if (prompt != NULL)
+		ls_analyze_prompt(VARDATA_ANY(prompt), VARSIZE_ANY_EXHDR(prompt), &info);
 
 	ls_add_u64(&st->f.n_requests, 1);
-
-	if (!PG_ARGISNULL(1))
-	{
-		ts = PG_GETARG_TIMESTAMPTZ(1);
-		if (TIMESTAMP_NOT_FINITE(ts))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("fingerprint_agg does not accept infinite timestamps")));
+	if (timed)
 		ls_state_add_time(st, ts);
-	}
-	if (!PG_ARGISNULL(2))
-	{
-		text	   *prompt = PG_GETARG_TEXT_PP(2);
-		LsPromptInfo info;
-
-		ls_analyze_prompt(VARDATA_ANY(prompt), VARSIZE_ANY_EXHDR(prompt), &info);
+	if (prompt != NULL)
 		ls_state_add_prompt(st, &info, VARSIZE_ANY_EXHDR(prompt));
-	}
 	if (nargs > 3 && !PG_ARGISNULL(3))
 		ls_state_add_sketch(st, LS_SK_IP, ip_prefix_hash(PG_GETARG_INET_PP(3)));
 	if (nargs > 4 && !PG_ARGISNULL(4))

@@ -195,6 +195,7 @@ extern void ls_lexicon_entry(int i, const char **intent, const char **phrase);
 
 /* sketch.c: pure state operations */
 extern void ls_state_init(LsState *st);
+extern void ls_state_prefetch(const LsState *st, int64 ts);
 extern void ls_state_add_time(LsState *st, int64 ts);
 extern void ls_state_add_prompt(LsState *st, const LsPromptInfo *info, int nbytes);
 extern void ls_state_add_sketch(LsState *st, LsSketch which, uint64 hash);

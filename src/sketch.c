@@ -164,6 +164,26 @@ ls_state_add_time(LsState *st, int64 ts)
 	ls_state_add_sketch(st, LS_SK_ACT, ls_fmix64((uint64) bucket ^ SEED_ACT));
 }
 
+/*
+ * Ask for the cache lines of st that a row updates: the head and counters,
+ * the bin of hour ts (none if LS_NO_TIME), the scaffold tags and keys.
+ * (Also asking for the sketches and models measured no faster.)
+ */
+void
+ls_state_prefetch(const LsState *st, int64 ts)
+{
+	const char *p = (const char *) st;
+
+	for (Size off = 0; off < offsetof(LsState, f.how); off += 64)
+		__builtin_prefetch(p + off, 1);
+	if (ts != LS_NO_TIME)
+		__builtin_prefetch(&st->f.how[ls_how_index(ts)], 1);
+	__builtin_prefetch(st->tags, 1);
+	__builtin_prefetch(st->tags + LS_MAX_KEYS - 1, 1);
+	for (int i = 0; i < LS_MAX_KEYS; i += 64 / sizeof(LsKeyCount))
+		__builtin_prefetch(&st->keys[i], 1);
+}
+
 /* The tag of a scaffold key. */
 static inline uint8
 key_tag(uint64 key)
