@@ -345,7 +345,7 @@ typedef struct LsPairIndex
 	int			min_shared;		/* candidates must share this many keys */
 	int32	   *cand;			/* the candidates of the current account */
 	int64		candidates;		/* statistics for DEBUG1 */
-	int64		capped;			/* buckets split into parts */
+	int64		split;			/* buckets split into parts */
 	int64		largest;
 } LsPairIndex;
 

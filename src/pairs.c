@@ -281,7 +281,7 @@ ls_pairs_build(LsPairIndex *ix, FunctionCallInfo fcinfo, const char *query,
 			/* deal it into parts: in random order, round robin */
 			int64		parts = (size + max_bucket - 1) / max_bucket;
 
-			ix->capped++;
+			ix->split++;
 			ix->largest = Max(ix->largest, size);
 			qsort(entries + e, size, sizeof(LsEntry), cmp_entry_order);
 			for (int64 q = e; q < end; q++)
@@ -522,7 +522,7 @@ fingerprint_similar_pairs(PG_FUNCTION_ARGS)
 			(errmsg("fingerprint_similar_pairs: %d fingerprints, " INT64_FORMAT " keys, "
 					INT64_FORMAT " buckets split over max_bucket (largest " INT64_FORMAT "), "
 					INT64_FORMAT " candidate pairs, " INT64_FORMAT " pairs at or above %g",
-					st->ix.n, st->ix.nentries, st->ix.capped, st->ix.largest,
+					st->ix.n, st->ix.nentries, st->ix.split, st->ix.largest,
 					st->ix.candidates, st->found, st->threshold)));
 	MemoryContextDelete(st->work);
 	SRF_RETURN_DONE(funcctx);
