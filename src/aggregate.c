@@ -88,6 +88,7 @@ fingerprint_agg_trans(PG_FUNCTION_ARGS)
 	int			nargs = PG_NARGS();
 	bool		timed = !PG_ARGISNULL(1);
 	int64		ts = timed ? PG_GETARG_TIMESTAMPTZ(1) : LS_NO_TIME;
+	int			how;
 	text	   *prompt = PG_ARGISNULL(2) ? NULL : PG_GETARG_TEXT_PP(2);
 	LsPromptInfo info;
 
@@ -101,13 +102,14 @@ fingerprint_agg_trans(PG_FUNCTION_ARGS)
 	 * row updates are usually out of cache: ask for them, and analyze the
 	 * prompt, which does not read the state, while they arrive.
 	 */
-	ls_state_prefetch(st, timed ? ts : LS_NO_TIME);
+	how = timed ? ls_how_index(ts) : -1;
+	ls_state_prefetch(st, how);
 	if (prompt != NULL)
 		ls_analyze_prompt(VARDATA_ANY(prompt), VARSIZE_ANY_EXHDR(prompt), &info);
 
 	ls_add_u64(&st->f.n_requests, 1);
 	if (timed)
-		ls_state_add_time(st, ts);
+		ls_state_add_time(st, ts, how);
 	if (prompt != NULL)
 		ls_state_add_prompt(st, &info, VARSIZE_ANY_EXHDR(prompt));
 	if (nargs > 3 && !PG_ARGISNULL(3))

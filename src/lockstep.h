@@ -32,6 +32,7 @@
 #define LS_K_ACT			32	/* bottom-k of active 15-minute buckets */
 #define LS_HOURS_OF_WEEK	168
 #define LS_BUCKET_USECS		INT64CONST(900000000)	/* 15 minutes */
+#define LS_HOUR_USECS		INT64CONST(3600000000)
 
 /*
  * Content keying: one-permutation MinHash of a prompt's shingles into
@@ -193,10 +194,21 @@ extern void ls_analyze_prompt(const char *s, int len, LsPromptInfo *info);
 extern int	ls_lexicon_size(void);
 extern void ls_lexicon_entry(int i, const char **intent, const char **phrase);
 
+/* Hour of the week of a timestamp, UTC, Monday 00:00 = 0. */
+static inline int
+ls_how_index(int64 ts)
+{
+	int64		hours = ts / LS_HOUR_USECS - (ts % LS_HOUR_USECS < 0);
+
+	/* 2000-01-01, the PostgreSQL epoch, was a Saturday: hour 5 * 24 */
+	return (int) (((hours + 5 * 24) % LS_HOURS_OF_WEEK + LS_HOURS_OF_WEEK) %
+				  LS_HOURS_OF_WEEK);
+}
+
 /* sketch.c: pure state operations */
 extern void ls_state_init(LsState *st);
-extern void ls_state_prefetch(const LsState *st, int64 ts);
-extern void ls_state_add_time(LsState *st, int64 ts);
+extern void ls_state_prefetch(const LsState *st, int how);
+extern void ls_state_add_time(LsState *st, int64 ts, int how);
 extern void ls_state_add_prompt(LsState *st, const LsPromptInfo *info, int nbytes);
 extern void ls_state_add_sketch(LsState *st, LsSketch which, uint64 hash);
 extern void ls_state_add_model(LsState *st, const char *name, int len, int64 ts);

@@ -36,19 +36,6 @@ ls_state_init(LsState *st)
 	refresh_hot(st);
 }
 
-/* Hour of the week of a timestamp, UTC, Monday 00:00 = 0. */
-static int
-ls_how_index(int64 ts)
-{
-	int64		hours = ts / USECS_PER_HOUR;
-
-	if (ts % USECS_PER_HOUR < 0)
-		hours--;
-	/* 2000-01-01, the PostgreSQL epoch, was a Saturday: hour 5 * 24 */
-	return (int) (((hours + 5 * 24) % LS_HOURS_OF_WEEK + LS_HOURS_OF_WEEK) %
-				  LS_HOURS_OF_WEEK);
-}
-
 /* Insert h into the ascending bottom-k array arr[0..*n) of capacity k. */
 static void
 bottomk_insert(uint32 *arr, uint8 *n, int k, uint32 h)
@@ -140,13 +127,13 @@ ls_state_add_sketch(LsState *st, LsSketch which, uint64 hash)
 	refresh_limit(st, which);
 }
 
-/* Account for one timestamped request. */
+/* Account for one timestamped request; how is ls_how_index(ts). */
 void
-ls_state_add_time(LsState *st, int64 ts)
+ls_state_add_time(LsState *st, int64 ts, int how)
 {
-	int			how = ls_how_index(ts);
 	int64		bucket = ts / LS_BUCKET_USECS - (ts % LS_BUCKET_USECS < 0);
 
+	Assert(how == ls_how_index(ts));
 	if (unlikely(st->f.how[how] == PG_UINT32_MAX))
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -166,18 +153,18 @@ ls_state_add_time(LsState *st, int64 ts)
 
 /*
  * Ask for the cache lines of st that a row updates: the head and counters,
- * the bin of hour ts (none if LS_NO_TIME), the scaffold tags and keys.
+ * the hour-of-week bin how (none if negative), the scaffold tags and keys.
  * (Also asking for the sketches and models measured no faster.)
  */
 void
-ls_state_prefetch(const LsState *st, int64 ts)
+ls_state_prefetch(const LsState *st, int how)
 {
 	const char *p = (const char *) st;
 
 	for (Size off = 0; off < offsetof(LsState, f.how); off += 64)
 		__builtin_prefetch(p + off, 1);
-	if (ts != LS_NO_TIME)
-		__builtin_prefetch(&st->f.how[ls_how_index(ts)], 1);
+	if (how >= 0)
+		__builtin_prefetch(&st->f.how[how], 1);
 	__builtin_prefetch(st->tags, 1);
 	__builtin_prefetch(st->tags + LS_MAX_KEYS - 1, 1);
 	for (int i = 0; i < LS_MAX_KEYS; i += 64 / sizeof(LsKeyCount))
