@@ -15,7 +15,7 @@ ls_setup postgresql-15-pgrouting
 
 SET="SET work_mem = '1GB'; SET jit = off;"
 
-q -c "CREATE EXTENSION lockstep; CREATE EXTENSION pgrouting CASCADE;" 2>/dev/null
+q -c "CREATE EXTENSION lockstep; CREATE EXTENSION lockstep_synth; CREATE EXTENSION pgrouting CASCADE;" 2>/dev/null
 q -c "CREATE TABLE edges AS
       SELECT row_number() OVER () AS id, n AS source,
              (n / 20) * 20 + abs(hashint8(n * 2 + k)) % 20 AS target, 1.0::float8 AS cost

@@ -12,7 +12,7 @@ RUNS=${2:-3}
 ls_setup postgresql-15-hll
 
 
-q -c "CREATE EXTENSION lockstep; CREATE EXTENSION hll;"
+q -c "CREATE EXTENSION lockstep; CREATE EXTENSION lockstep_synth; CREATE EXTENSION hll;"
 t0=$(date +%s.%N)
 q -c "CREATE UNLOGGED TABLE log AS SELECT * FROM lockstep_synth_log($ROWS, 42)"
 t1=$(date +%s.%N)

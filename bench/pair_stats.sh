@@ -18,6 +18,7 @@ psql -X -q -v ON_ERROR_STOP=1 -v rows="$ROWS" <<'SQL'
 SET max_parallel_workers_per_gather = 0;
 SET work_mem = '1GB';
 CREATE EXTENSION lockstep;
+CREATE EXTENSION lockstep_synth;
 CREATE TABLE fp AS
 SELECT account_id, fingerprint_agg(ts, prompt, client_ip, user_agent, payment, model, tokens_in, tokens_out) AS fp
 FROM lockstep_synth_log(:rows, 42) GROUP BY account_id;

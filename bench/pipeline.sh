@@ -12,7 +12,7 @@ ls_setup
 
 SET="SET work_mem = '1GB'; SET max_parallel_workers_per_gather = 2; SET jit = off; SET client_min_messages = debug1;"
 
-q -c "CREATE EXTENSION lockstep"
+q -c "CREATE EXTENSION lockstep; CREATE EXTENSION lockstep_synth"
 t0=$(date +%s.%N)
 # a request log is appended in time order; a BRIN index finds each day
 q -c "CREATE TABLE log AS SELECT * FROM lockstep_synth_log($ROWS, 42) ORDER BY ts" \

@@ -29,7 +29,7 @@ timed() {
 	awk "BEGIN{printf \"%.2f\", $e - $s}"
 }
 
-q -c "CREATE EXTENSION lockstep; CREATE EXTENSION pg_trgm;"
+q -c "CREATE EXTENSION lockstep; CREATE EXTENSION lockstep_synth; CREATE EXTENSION pg_trgm;"
 echo "log: $ROWS rows; threshold $T"
 t=$(timed "CREATE UNLOGGED TABLE log AS SELECT * FROM lockstep_synth_log($ROWS, 42)")
 echo "generate: $t s"

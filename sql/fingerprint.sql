@@ -1,75 +1,157 @@
--- The fingerprint type: construction, summary, text and binary forms, errors.
-SET timezone = 'UTC';
-CREATE TABLE small_log (account int, ts timestamptz, prompt text, ip inet, ua text,
-                        pay text, model text, tin int, tout int);
-INSERT INTO small_log VALUES
- (1, '2026-01-05 09:15:00+00', 'Think step by step and grade the response on a scale of 1 to 10: alpha', '10.0.1.5', 'curl/8', 'card-1', 'frontier-1', 10, 200),
- (1, '2026-01-05 09:20:00+00', 'Think step by step and grade the response on a scale of 1 to 10: beta', '10.0.1.9', 'curl/8', 'card-1', 'frontier-1', 12, 210),
- (1, '2026-01-06 22:05:00+00', 'thanks', '2001:db8:1:2::7', 'Mozilla/5.0', 'card-1', 'frontier-2', 1, 3),
- (1, '2026-01-07 00:00:00+00', NULL, NULL, NULL, NULL, NULL, NULL, NULL),
- (2, NULL, 'write a function in python that sorts a list of numbers', '192.168.7.1', 'Mozilla/5.0', 'card-2', 'frontier-1', 9, 90);
+-- lockstep: the fingerprint type, its aggregates and the prompt analysis exposed to analysts.
+-- Part of the install script that the Makefile assembles (see sql/README).
 
-CREATE TABLE fps AS
-SELECT account, fingerprint_agg(ts, prompt, ip, ua, pay, model, tin, tout) AS fp
-FROM small_log GROUP BY account;
+-- The fingerprint type -------------------------------------------------
 
-SELECT account, jsonb_pretty(fingerprint_summary(fp) - 'content' #- '{timing,hour_of_week_utc}')
-FROM fps ORDER BY account;
-SELECT account, fingerprint_summary(fp)->'content'->'keyed_prompts' AS keyed,
-       fingerprint_summary(fp)->'content'->'short_prompts' AS short,
-       (SELECT count(*) FROM fingerprint_scaffolds(fp)) AS keys
-FROM fps ORDER BY account;
-SELECT account, fingerprint_size(fp) BETWEEN 1000 AND 4096 AS size_ok FROM fps ORDER BY account;
+CREATE TYPE @extschema@.fingerprint;
 
--- text round trip is lossless and canonical
-SELECT account, fp::text::fingerprint::text = fp::text AS text_roundtrip FROM fps ORDER BY account;
--- the binary form is the base64-decoded text form
-SELECT account, fingerprint_send(fp) = decode(fp::text, 'base64') AS send_is_wire FROM fps ORDER BY account;
+CREATE FUNCTION @extschema@.fingerprint_in(cstring) RETURNS @extschema@.fingerprint
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.fingerprint_out(@extschema@.fingerprint) RETURNS cstring
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.fingerprint_recv(internal) RETURNS @extschema@.fingerprint
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.fingerprint_send(@extschema@.fingerprint) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
--- a helper that re-encodes mutated wire bytes as text input
-CREATE FUNCTION wire_text(b bytea) RETURNS text LANGUAGE sql IMMUTABLE
-AS $$ SELECT translate(encode(b, 'base64'), E'\n', '') $$;
-CREATE TABLE wire AS SELECT fingerprint_send(fp) AS b FROM fps WHERE account = 1;
+CREATE TYPE @extschema@.fingerprint (
+	INPUT = @extschema@.fingerprint_in,
+	OUTPUT = @extschema@.fingerprint_out,
+	RECEIVE = @extschema@.fingerprint_recv,
+	SEND = @extschema@.fingerprint_send,
+	INTERNALLENGTH = VARIABLE,
+	ALIGNMENT = double,
+	STORAGE = extended
+);
 
--- malformed input: each is rejected with a clear message
-SELECT expect_error($$SELECT ''::fingerprint$$);
-SELECT expect_error($$SELECT 'not base64!'::fingerprint$$);
-SELECT expect_error($$SELECT 'AAAA'::fingerprint$$);
-SELECT expect_error($$SELECT repeat('A', 10000)::fingerprint$$);
--- base64 variants that decode to the same bytes are not canonical
-SELECT expect_error($$SELECT (SELECT ' ' || wire_text(b) FROM wire)::fingerprint$$);
-SELECT expect_error($$SELECT (SELECT encode(b, 'base64') FROM wire)::fingerprint$$);
--- wrong version
-SELECT expect_error($$SELECT wire_text(set_byte(b, 0, 2))::fingerprint FROM wire$$);
--- a sketch length over its capacity
-SELECT expect_error($$SELECT wire_text(set_byte(b, 1, 200))::fingerprint FROM wire$$);
--- reserved byte
-SELECT expect_error($$SELECT wire_text(set_byte(b, 7, 1))::fingerprint FROM wire$$);
--- truncated, and trailing bytes
-SELECT expect_error($$SELECT wire_text(substring(b FROM 1 FOR length(b) - 3))::fingerprint FROM wire$$);
-SELECT expect_error($$SELECT wire_text(substring(b FROM 1 FOR 100))::fingerprint FROM wire$$);
-SELECT expect_error($$SELECT wire_text(b || '\x00'::bytea)::fingerprint FROM wire$$);
--- request counters that contradict each other (n_prompts > n_requests)
-SELECT expect_error($$SELECT wire_text(set_byte(b, 16, 255))::fingerprint FROM wire$$);
--- hour-of-week histogram that does not sum to the timed requests
-SELECT expect_error($$SELECT wire_text(set_byte(b, 8 + 15 * 8 + 16 + 3, 9))::fingerprint FROM wire$$);
--- an infrastructure sketch out of order
-SELECT expect_error($$SELECT wire_text(set_byte(b, 8 + 15 * 8 + 16 + 168 * 4, 255))::fingerprint FROM wire$$);
--- random bytes of a plausible length
-SELECT expect_error($$SELECT wire_text(decode(repeat('01', 1200), 'hex'))::fingerprint$$);
+COMMENT ON TYPE @extschema@.fingerprint IS
+	'mergeable behavioural sketch of an account: content scaffolds, intents, infrastructure, timing, models, volume';
+COMMENT ON FUNCTION @extschema@.fingerprint_in(cstring) IS 'text input: base64 of the canonical binary form';
+COMMENT ON FUNCTION @extschema@.fingerprint_out(@extschema@.fingerprint) IS 'text output: base64 of the canonical binary form';
+COMMENT ON FUNCTION @extschema@.fingerprint_recv(internal) IS 'binary input, validated';
+COMMENT ON FUNCTION @extschema@.fingerprint_send(@extschema@.fingerprint) IS 'binary output, big-endian and versioned';
 
--- merging
-SELECT fingerprint_summary(fingerprint_merge(a.fp, b.fp))->'volume'
-FROM fps a, fps b WHERE a.account = 1 AND b.account = 2;
-SELECT fingerprint_merge(fp, NULL) IS NULL AS strict FROM fps WHERE account = 1;
--- merging is commutative
-SELECT fingerprint_merge(a.fp, b.fp)::text = fingerprint_merge(b.fp, a.fp)::text AS commutative
-FROM fps a, fps b WHERE a.account = 1 AND b.account = 2;
+CREATE FUNCTION @extschema@.fingerprint_summary(@extschema@.fingerprint) RETURNS jsonb
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.fingerprint_summary(@extschema@.fingerprint) IS
+	'every channel of a fingerprint in human terms';
 
--- co-activity: identical sets give 1, disjoint sets 0
-SELECT fingerprint_coactivity(a.fp, a.fp) AS self, fingerprint_coactivity(a.fp, b.fp) AS disjoint
-FROM fps a, fps b WHERE a.account = 1 AND b.account = 2;
+CREATE FUNCTION @extschema@.fingerprint_size(@extschema@.fingerprint) RETURNS integer
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.fingerprint_size(@extschema@.fingerprint) IS
+	'size of the stored fingerprint in bytes, before any compression';
 
--- values survive storage, dump format and indexes on text
-CREATE TABLE fp_copy AS SELECT account, fp::text::fingerprint AS fp FROM fps;
-SELECT count(*) FROM fps JOIN fp_copy USING (account) WHERE fps.fp::text = fp_copy.fp::text;
+CREATE FUNCTION @extschema@.fingerprint_merge(@extschema@.fingerprint, @extschema@.fingerprint)
+	RETURNS @extschema@.fingerprint
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.fingerprint_merge(@extschema@.fingerprint, @extschema@.fingerprint) IS
+	'the fingerprint of the union of the two request sets';
+
+CREATE FUNCTION @extschema@.fingerprint_scaffolds(@extschema@.fingerprint,
+	OUT key bigint, OUT count bigint, OUT error_bound bigint) RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.fingerprint_scaffolds(@extschema@.fingerprint) IS
+	'the recurring scaffold keys of a fingerprint; each count is low by at most error_bound';
+
+-- fingerprint_agg --------------------------------------------------------
+-- One C transition function serves every arity; missing columns are
+-- simply empty channels.
+
+CREATE FUNCTION @extschema@.fingerprint_agg_trans(internal, timestamptz, text)
+	RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION @extschema@.fingerprint_agg_trans(internal, timestamptz, text, inet, text, text)
+	RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION @extschema@.fingerprint_agg_trans(internal, timestamptz, text, inet, text, text, text)
+	RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION @extschema@.fingerprint_agg_trans(internal, timestamptz, text, inet, text, text, text, integer, integer)
+	RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION @extschema@.fingerprint_agg_final(internal) RETURNS @extschema@.fingerprint
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION @extschema@.fingerprint_agg_combine(internal, internal) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION @extschema@.fingerprint_agg_serialize(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.fingerprint_agg_deserialize(bytea, internal) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.fingerprint_agg_trans(internal, timestamptz, text) IS 'fingerprint_agg transition';
+COMMENT ON FUNCTION @extschema@.fingerprint_agg_trans(internal, timestamptz, text, inet, text, text) IS 'fingerprint_agg transition';
+COMMENT ON FUNCTION @extschema@.fingerprint_agg_trans(internal, timestamptz, text, inet, text, text, text) IS 'fingerprint_agg transition';
+COMMENT ON FUNCTION @extschema@.fingerprint_agg_trans(internal, timestamptz, text, inet, text, text, text, integer, integer) IS 'fingerprint_agg transition';
+COMMENT ON FUNCTION @extschema@.fingerprint_agg_final(internal) IS 'fingerprint_agg final function';
+COMMENT ON FUNCTION @extschema@.fingerprint_agg_combine(internal, internal) IS 'fingerprint_agg combine function';
+COMMENT ON FUNCTION @extschema@.fingerprint_agg_serialize(internal) IS 'fingerprint_agg state serialization';
+COMMENT ON FUNCTION @extschema@.fingerprint_agg_deserialize(bytea, internal) IS 'fingerprint_agg state deserialization, validated';
+
+CREATE AGGREGATE @extschema@.fingerprint_agg(ts timestamptz, prompt text) (
+	SFUNC = @extschema@.fingerprint_agg_trans, STYPE = internal, SSPACE = 2048,
+	FINALFUNC = @extschema@.fingerprint_agg_final,
+	COMBINEFUNC = @extschema@.fingerprint_agg_combine,
+	SERIALFUNC = @extschema@.fingerprint_agg_serialize,
+	DESERIALFUNC = @extschema@.fingerprint_agg_deserialize,
+	PARALLEL = SAFE);
+CREATE AGGREGATE @extschema@.fingerprint_agg(ts timestamptz, prompt text, client_ip inet,
+											 user_agent text, payment text) (
+	SFUNC = @extschema@.fingerprint_agg_trans, STYPE = internal, SSPACE = 2048,
+	FINALFUNC = @extschema@.fingerprint_agg_final,
+	COMBINEFUNC = @extschema@.fingerprint_agg_combine,
+	SERIALFUNC = @extschema@.fingerprint_agg_serialize,
+	DESERIALFUNC = @extschema@.fingerprint_agg_deserialize,
+	PARALLEL = SAFE);
+CREATE AGGREGATE @extschema@.fingerprint_agg(ts timestamptz, prompt text, client_ip inet,
+											 user_agent text, payment text, model text) (
+	SFUNC = @extschema@.fingerprint_agg_trans, STYPE = internal, SSPACE = 2048,
+	FINALFUNC = @extschema@.fingerprint_agg_final,
+	COMBINEFUNC = @extschema@.fingerprint_agg_combine,
+	SERIALFUNC = @extschema@.fingerprint_agg_serialize,
+	DESERIALFUNC = @extschema@.fingerprint_agg_deserialize,
+	PARALLEL = SAFE);
+CREATE AGGREGATE @extschema@.fingerprint_agg(ts timestamptz, prompt text, client_ip inet,
+											 user_agent text, payment text, model text,
+											 tokens_in integer, tokens_out integer) (
+	SFUNC = @extschema@.fingerprint_agg_trans, STYPE = internal, SSPACE = 2048,
+	FINALFUNC = @extschema@.fingerprint_agg_final,
+	COMBINEFUNC = @extschema@.fingerprint_agg_combine,
+	SERIALFUNC = @extschema@.fingerprint_agg_serialize,
+	DESERIALFUNC = @extschema@.fingerprint_agg_deserialize,
+	PARALLEL = SAFE);
+
+COMMENT ON AGGREGATE @extschema@.fingerprint_agg(timestamptz, text) IS
+	'fingerprint of an account''s requests: timing and content channels';
+COMMENT ON AGGREGATE @extschema@.fingerprint_agg(timestamptz, text, inet, text, text) IS
+	'fingerprint of an account''s requests: timing, content and infrastructure channels';
+COMMENT ON AGGREGATE @extschema@.fingerprint_agg(timestamptz, text, inet, text, text, text) IS
+	'fingerprint of an account''s requests: timing, content, infrastructure and model channels';
+COMMENT ON AGGREGATE @extschema@.fingerprint_agg(timestamptz, text, inet, text, text, text, integer, integer) IS
+	'fingerprint of an account''s requests: every channel';
+
+-- Its state is a fingerprint itself, so Citus can split it across nodes.
+CREATE AGGREGATE @extschema@.fingerprint_union_agg(@extschema@.fingerprint) (
+	SFUNC = @extschema@.fingerprint_merge,
+	STYPE = @extschema@.fingerprint,
+	COMBINEFUNC = @extschema@.fingerprint_merge,
+	PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.fingerprint_union_agg(@extschema@.fingerprint) IS
+	'merge fingerprints, e.g. daily ones into a rolling window';
+
+-- Text functions for analysts ------------------------------------------
+
+CREATE FUNCTION @extschema@.prompt_template(text) RETURNS text
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.prompt_template(text) IS
+	'the normalized prompt the content channel sees: lowercased, numbers, hex, UUIDs, URLs and e-mails masked';
+
+CREATE FUNCTION @extschema@.prompt_intents(text) RETURNS text[]
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.prompt_intents(text) IS
+	'elicitation intents the lexicon finds in a prompt';
+
+CREATE FUNCTION @extschema@.prompt_scaffold_keys(text) RETURNS bigint[]
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.prompt_scaffold_keys(text) IS
+	'the scaffold keys one prompt contributes to the content channel (see fingerprint_scaffolds)';
+
+CREATE FUNCTION @extschema@.lockstep_lexicon(OUT intent text, OUT phrase text) RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.lockstep_lexicon() IS
+	'the intent lexicon: every phrase and the intent it marks';

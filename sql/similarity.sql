@@ -1,176 +1,135 @@
--- Similarity, the % and <-> operators, LSH keys, the GIN operator class.
-SET timezone = 'UTC';
--- every operator class of the extension passes amvalidate
-SELECT opcname, amvalidate(oid) FROM pg_opclass WHERE opcname = 'fingerprint_lsh_ops';
+-- lockstep: similarity of fingerprints, its operators, LSH keys, the similarity join and the GIN opclass.
+-- Part of the install script that the Makefile assembles (see sql/README).
 
-CREATE TABLE sim_log AS SELECT * FROM lockstep_synth_log(60000, 5);
-CREATE TABLE sim_fp AS
-SELECT l.account_id, coalesce(a.campaign, a.kind) AS pop,
-       fingerprint_agg(ts, prompt, client_ip, user_agent, payment, model, tokens_in, tokens_out) AS fp
-FROM sim_log l JOIN lockstep_synth_accounts(60000, 5) a USING (account_id)
-GROUP BY 1, 2 HAVING count(*) >= 5;
+-- Similarity --------------------------------------------------------------
 
--- range, symmetry and self-similarity over many pairs
-CREATE TABLE sim_pairs AS
-SELECT x.account_id AS a, y.account_id AS b, x.pop AS pa, y.pop AS pb,
-       fingerprint_similarity(x.fp, y.fp) AS s, fingerprint_similarity(y.fp, x.fp) AS s_rev
-FROM (SELECT *, row_number() OVER (ORDER BY account_id) r FROM sim_fp) x
-JOIN (SELECT *, row_number() OVER (ORDER BY account_id) r FROM sim_fp) y ON y.r BETWEEN x.r + 1 AND x.r + 40;
-SELECT count(*) > 1000 AS many, min(s) >= 0 AS ge0, max(s) <= 1 AS le1,
-       bool_and(s = s_rev) AS symmetric FROM sim_pairs;
-SELECT bool_and(fingerprint_similarity(fp, fp) = 1) AS self_one,
-       bool_and(fp <-> fp = 0) AS self_distance_zero,
-       bool_and(fingerprint_similarity(fp, fp::text::fingerprint) = 1) AS copy_one
-FROM sim_fp;
--- every channel function is symmetric and in [0, 1] or NULL
-SELECT bool_and(coalesce(fingerprint_content_similarity(x.fp, y.fp) = fingerprint_content_similarity(y.fp, x.fp), true)
-            AND coalesce(fingerprint_intent_similarity(x.fp, y.fp) = fingerprint_intent_similarity(y.fp, x.fp), true)
-            AND coalesce(fingerprint_infra_similarity(x.fp, y.fp) = fingerprint_infra_similarity(y.fp, x.fp), true)
-            AND coalesce(fingerprint_coactivity(x.fp, y.fp) = fingerprint_coactivity(y.fp, x.fp), true)
-            AND coalesce(fingerprint_hours_similarity(x.fp, y.fp) = fingerprint_hours_similarity(y.fp, x.fp), true)
-            AND coalesce(fingerprint_model_similarity(x.fp, y.fp) = fingerprint_model_similarity(y.fp, x.fp), true)) AS channels_symmetric,
-       bool_and(greatest(fingerprint_content_similarity(x.fp, y.fp), fingerprint_intent_similarity(x.fp, y.fp),
-                         fingerprint_infra_similarity(x.fp, y.fp), fingerprint_coactivity(x.fp, y.fp),
-                         fingerprint_hours_similarity(x.fp, y.fp), fingerprint_model_similarity(x.fp, y.fp)) <= 1
-            AND least(fingerprint_content_similarity(x.fp, y.fp), fingerprint_intent_similarity(x.fp, y.fp),
-                      fingerprint_infra_similarity(x.fp, y.fp), fingerprint_coactivity(x.fp, y.fp),
-                      fingerprint_hours_similarity(x.fp, y.fp), fingerprint_model_similarity(x.fp, y.fp)) >= 0) AS channels_in_range
-FROM sim_pairs p JOIN sim_fp x ON x.account_id = p.a JOIN sim_fp y ON y.account_id = p.b;
+CREATE FUNCTION @extschema@.fingerprint_similarity(@extschema@.fingerprint, @extschema@.fingerprint)
+	RETURNS double precision
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.fingerprint_similarity(@extschema@.fingerprint, @extschema@.fingerprint) IS
+	'behavioural similarity in [0, 1]: the weighted mean of the channel similarities (content 0.35, intents 0.10, infrastructure 0.20, coactivity 0.20, hours 0.05, models 0.10)';
 
--- accounts of one campaign are similar; strangers are not
-SELECT CASE WHEN pa = pb AND pa IN ('A', 'B', 'C') THEN 'same campaign'
-            WHEN pa = 'user' AND pb = 'user' THEN 'two users'
-            ELSE 'other' END AS kind_of_pair,
-       avg(s) > 0.5 AS avg_above_half, avg(s) < 0.2 AS avg_below_fifth
-FROM sim_pairs GROUP BY 1 ORDER BY 1;
-SELECT (SELECT min(s) FROM sim_pairs WHERE pa = pb AND pa IN ('B', 'C')) >
-       (SELECT percentile_cont(0.99) WITHIN GROUP (ORDER BY s) FROM sim_pairs WHERE pa = 'user' AND pb = 'user')
-       AS campaigns_above_users;
+CREATE FUNCTION @extschema@.fingerprint_similarity(@extschema@.fingerprint, @extschema@.fingerprint,
+	weights double precision[])
+	RETURNS double precision
+	AS 'MODULE_PATHNAME', 'fingerprint_similarity_weighted' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.fingerprint_similarity(@extschema@.fingerprint, @extschema@.fingerprint, double precision[]) IS
+	'behavioural similarity with explicit channel weights {content, intents, infrastructure, coactivity, hours, models}';
 
--- ubiquitous prompts and a popular browser do not make strangers similar
-CREATE TABLE strangers AS
-SELECT acct, fingerprint_agg(ts, p, ip, 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/131.0', 'card-' || acct) AS fp
-FROM (SELECT acct, timestamptz '2026-01-05' + (acct * 7 + i * 131 || ' minutes')::interval AS ts,
-             (ARRAY['continue', 'thanks!', 'ok', 'go on'])[1 + i % 4] AS p,
-             ('10.' || acct || '.' || (i % 3) || '.9')::inet AS ip
-      FROM generate_series(1, 2) acct, generate_series(1, 60) i) s
-GROUP BY acct;
-SELECT round(fingerprint_similarity(a.fp, b.fp)::numeric, 2) AS strangers_similarity,
-       fingerprint_similarity_detail(a.fp, b.fp) AS detail
-FROM strangers a, strangers b WHERE a.acct = 1 AND b.acct = 2;
+CREATE FUNCTION @extschema@.fingerprint_similarity_detail(@extschema@.fingerprint, @extschema@.fingerprint)
+	RETURNS jsonb
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.fingerprint_similarity_detail(@extschema@.fingerprint, @extschema@.fingerprint) IS
+	'the combined similarity and every channel''s (null: neither fingerprint has that channel)';
 
--- explicit weights: only co-activity counts
-SELECT bool_and(abs(fingerprint_similarity(x.fp, y.fp, '{0,0,0,1,0,0}') - fingerprint_coactivity(x.fp, y.fp)) < 1e-12) AS weights_select
-FROM sim_pairs p JOIN sim_fp x ON x.account_id = p.a JOIN sim_fp y ON y.account_id = p.b
-WHERE fingerprint_coactivity(x.fp, y.fp) IS NOT NULL;
-SELECT expect_error($$SELECT fingerprint_similarity(fp, fp, '{1,1,1}') FROM sim_fp LIMIT 1$$);
-SELECT expect_error($$SELECT fingerprint_similarity(fp, fp, '{1,-1,1,1,1,1}') FROM sim_fp LIMIT 1$$);
-SELECT expect_error($$SELECT fingerprint_similarity(fp, fp, '{0,0,0,0,0,0}') FROM sim_fp LIMIT 1$$);
-SELECT expect_error($$SELECT fingerprint_similarity(fp, fp, '{1,NULL,1,1,1,1}') FROM sim_fp LIMIT 1$$);
-SELECT expect_error($$SELECT fingerprint_similarity(fp, fp, '{1,NaN,1,1,1,1}') FROM sim_fp LIMIT 1$$);
-SELECT expect_error($$SET lockstep.similarity_threshold = 1.5$$);
-SELECT expect_error($$SET lockstep.similarity_threshold = -0.1$$);
-SELECT expect_error($$SELECT fingerprint_lsh_keys(fp, 100, 2) FROM sim_fp LIMIT 1$$);
-SELECT expect_error($$SELECT fingerprint_lsh_keys(fp, 64, 4) FROM sim_fp LIMIT 1$$);
-SELECT expect_error($$SELECT fingerprint_lsh_keys(fp, 16, 0) FROM sim_fp LIMIT 1$$);
-SELECT expect_error($$SELECT * FROM fingerprint_similar_pairs('SELECT account_id, fp FROM sim_fp', 1.5)$$);
-SELECT expect_error($$SELECT * FROM fingerprint_similar_pairs('SELECT account_id, fp FROM sim_fp', 0.5, 16, 2, 0)$$);
-SELECT expect_error($$SELECT * FROM fingerprint_similar_pairs('SELECT fp, account_id FROM sim_fp')$$);
-SELECT expect_error($$SELECT * FROM fingerprint_similar_pairs('SELECT nonsense')$$);
+CREATE FUNCTION @extschema@.fingerprint_content_similarity(@extschema@.fingerprint, @extschema@.fingerprint)
+	RETURNS double precision
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.fingerprint_content_similarity(@extschema@.fingerprint, @extschema@.fingerprint) IS
+	'weighted Jaccard of the recurring prompt scaffolds'' traffic shares; NULL if neither recurs';
 
--- the operators
-SELECT count(*) FILTER (WHERE (x.fp % y.fp) <> (fingerprint_similarity(x.fp, y.fp) >= 0.5)) AS operator_mismatches
-FROM sim_pairs p JOIN sim_fp x ON x.account_id = p.a JOIN sim_fp y ON y.account_id = p.b;
-SET lockstep.similarity_threshold = 0.3;
-SELECT count(*) FILTER (WHERE (x.fp % y.fp) <> (fingerprint_similarity(x.fp, y.fp) >= 0.3)) AS operator_mismatches_at_03
-FROM sim_pairs p JOIN sim_fp x ON x.account_id = p.a JOIN sim_fp y ON y.account_id = p.b;
-RESET lockstep.similarity_threshold;
-SELECT bool_and(abs((x.fp <-> y.fp) - (1 - fingerprint_similarity(x.fp, y.fp))) < 1e-12) AS distance_is_one_minus
-FROM sim_pairs p JOIN sim_fp x ON x.account_id = p.a JOIN sim_fp y ON y.account_id = p.b;
+CREATE FUNCTION @extschema@.fingerprint_intent_similarity(@extschema@.fingerprint, @extschema@.fingerprint)
+	RETURNS double precision
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.fingerprint_intent_similarity(@extschema@.fingerprint, @extschema@.fingerprint) IS
+	'weighted Jaccard of the elicitation intent rates; NULL if neither shows an intent';
 
--- LSH keys: deterministic, bands per channel
-SELECT cardinality(fingerprint_lsh_keys(fp)) <= 4 * 16 AS bounded,
-       fingerprint_lsh_keys(fp) = fingerprint_lsh_keys(fp::text::fingerprint) AS deterministic,
-       cardinality(fingerprint_lsh_keys(fp, 8, 4)) <= 4 * 8 AS bands_param
-FROM sim_fp WHERE pop = 'C' ORDER BY account_id LIMIT 1;
+CREATE FUNCTION @extschema@.fingerprint_infra_similarity(@extschema@.fingerprint, @extschema@.fingerprint)
+	RETURNS double precision
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.fingerprint_infra_similarity(@extschema@.fingerprint, @extschema@.fingerprint) IS
+	'shared networks (0.45), payment instruments (0.40) and user agents (0.15), each a Jaccard estimate';
 
--- the GIN index: used by %, same answers as a sequential scan
-CREATE INDEX sim_fp_lsh ON sim_fp USING gin (fp);
-ANALYZE sim_fp;
-CREATE TABLE probes AS
-(SELECT account_id, fp FROM sim_fp WHERE pop IN ('A', 'B', 'C') ORDER BY account_id LIMIT 40)
-UNION ALL (SELECT account_id, fp FROM sim_fp WHERE pop NOT IN ('A', 'B', 'C') ORDER BY account_id LIMIT 20);
-SET enable_seqscan = off;
-EXPLAIN (COSTS OFF) SELECT account_id FROM sim_fp WHERE fp % (SELECT fp FROM probes LIMIT 1);
-CREATE TABLE by_index AS
-SELECT p.account_id AS probe, s.account_id FROM probes p, LATERAL (SELECT account_id FROM sim_fp WHERE fp % p.fp) s;
-RESET enable_seqscan;
-SET enable_indexscan = off;
-SET enable_bitmapscan = off;
-CREATE TABLE by_seq AS
-SELECT p.account_id AS probe, s.account_id FROM probes p, LATERAL (SELECT account_id FROM sim_fp WHERE fp % p.fp) s;
-RESET enable_indexscan;
-RESET enable_bitmapscan;
--- the index never returns a row the operator rejects, and misses few
-SELECT (SELECT count(*) FROM (SELECT * FROM by_index EXCEPT SELECT * FROM by_seq) x) AS extra,
-       (SELECT count(*) FROM by_seq) > 100 AS enough_matches,
-       (SELECT count(*) FROM (SELECT * FROM by_seq EXCEPT SELECT * FROM by_index) x)::float8 /
-       (SELECT count(*) FROM by_seq) <= 0.01 AS missed_at_most_1pct;
--- VACUUM and REINDEX keep it working
-DELETE FROM sim_fp WHERE account_id IN (SELECT account_id FROM sim_fp WHERE pop = 'user' ORDER BY account_id LIMIT 20);
-VACUUM sim_fp;
-REINDEX INDEX sim_fp_lsh;
-SET enable_seqscan = off;
-SELECT count(*) = (SELECT count(*) FROM sim_fp s2, probes p2 WHERE p2.account_id = (SELECT min(account_id) FROM probes) AND s2.fp % p2.fp)
-       AS after_reindex
-FROM sim_fp s, probes p WHERE p.account_id = (SELECT min(account_id) FROM probes) AND s.fp % p.fp;
-RESET enable_seqscan;
+CREATE FUNCTION @extschema@.fingerprint_coactivity(@extschema@.fingerprint, @extschema@.fingerprint)
+	RETURNS double precision
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.fingerprint_coactivity(@extschema@.fingerprint, @extschema@.fingerprint) IS
+	'estimated Jaccard similarity of the two accounts'' sets of active 15-minute buckets';
 
--- the all-pairs join agrees with brute force on this set
-CREATE TABLE joined AS SELECT * FROM fingerprint_similar_pairs('SELECT account_id, fp FROM sim_fp', 0.5);
-CREATE TABLE brute AS
-SELECT x.account_id AS a, y.account_id AS b FROM sim_fp x, sim_fp y
-WHERE x.account_id < y.account_id AND fingerprint_similarity(x.fp, y.fp) >= 0.5;
-SELECT (SELECT count(*) FROM brute) > 1000 AS many_pairs,
-       (SELECT count(*) FROM joined j WHERE NOT EXISTS
-          (SELECT 1 FROM brute b WHERE (b.a, b.b) IN ((j.a, j.b), (j.b, j.a)))) AS false_pairs,
-       (SELECT count(*) FROM brute b WHERE EXISTS
-          (SELECT 1 FROM joined j WHERE (b.a, b.b) IN ((j.a, j.b), (j.b, j.a))))::float8 /
-       (SELECT count(*) FROM brute) >= 0.99 AS recall_at_least_099;
+CREATE FUNCTION @extschema@.fingerprint_hours_similarity(@extschema@.fingerprint, @extschema@.fingerprint)
+	RETURNS double precision
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.fingerprint_hours_similarity(@extschema@.fingerprint, @extschema@.fingerprint) IS
+	'cosine of the two hour-of-week activity profiles';
 
--- in the select list the join streams its rows: the same rows as in FROM,
--- and a LIMIT stops it early
-SELECT count(*) = (SELECT count(*) FROM joined) AS same_count,
-       count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM joined j
-          WHERE (j.a, j.b, j.similarity) = ((p).a, (p).b, (p).similarity))) AS not_in_from
-FROM (SELECT fingerprint_similar_pairs('SELECT account_id, fp FROM sim_fp', 0.5) AS p) s;
-SELECT count(*) FROM (SELECT fingerprint_similar_pairs('SELECT account_id, fp FROM sim_fp', 0.5) AS p LIMIT 3) s;
+CREATE FUNCTION @extschema@.fingerprint_model_similarity(@extschema@.fingerprint, @extschema@.fingerprint)
+	RETURNS double precision
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.fingerprint_model_similarity(@extschema@.fingerprint, @extschema@.fingerprint) IS
+	'model adoption: shared models scored by how close their first-seen times are (exp(-days apart))';
 
--- a tiny max_bucket splits the buckets into parts: fewer pairs, each once,
--- each true
-CREATE TABLE joined_split AS
-SELECT * FROM fingerprint_similar_pairs('SELECT account_id, fp FROM sim_fp', 0.5, 16, 2, 5);
-SELECT count(*) < (SELECT count(*) FROM joined) AS fewer,
-       count(*) > 0 AS some,
-       count(*) = count(DISTINCT (least(a, b), greatest(a, b))) AS each_once,
-       count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM joined j WHERE (j.a, j.b) = (s.a, s.b))) AS not_in_full_join
-FROM joined_split s;
+CREATE FUNCTION @extschema@.fingerprint_similar(@extschema@.fingerprint, @extschema@.fingerprint)
+	RETURNS boolean
+	AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.fingerprint_similar(@extschema@.fingerprint, @extschema@.fingerprint) IS
+	'similarity at least lockstep.similarity_threshold (support of the % operator)';
 
--- the join's similarities are exactly fingerprint_similarity's, also for
--- busy accounts whose hour-of-week bins pass 255 (the join keeps the
--- hours of the others in bytes)
-CREATE TABLE busy AS
-SELECT id, fingerprint_agg(ts, prompt, ip::inet, 'bot/1.0', 'card-1', 'm1', 10, 20) AS fp
-FROM (SELECT id, g,
-             timestamptz '2026-02-02 10:00Z' + (g % 2) * interval '1 hour' + (g / 2 % 3) * interval '1 week' AS ts,
-             'You are a grader. Think step by step, then score the answer from 1 to 10 for task ' || (g % 40) AS prompt,
-             '10.0.0.' || (g % 5) AS ip
-      FROM (VALUES (1, 1800), (2, 1600), (3, 300)) v(id, n), generate_series(1, n) g) r
-GROUP BY id;
-SELECT id, (SELECT max(h::int) FROM jsonb_array_elements_text(fingerprint_summary(fp)->'timing'->'hour_of_day_utc') h) > 255 AS bins_over_255
-FROM busy ORDER BY id;
-SELECT count(*) AS pairs, count(*) FILTER (WHERE j.similarity <> fingerprint_similarity(x.fp, y.fp)) AS differ
-FROM fingerprint_similar_pairs('SELECT id, fp FROM busy', 0.0) j
-JOIN busy x ON x.id = j.a JOIN busy y ON y.id = j.b;
-SELECT count(*) AS differ FROM joined j JOIN sim_fp x ON x.account_id = j.a JOIN sim_fp y ON y.account_id = j.b
-WHERE j.similarity <> fingerprint_similarity(x.fp, y.fp);
+CREATE FUNCTION @extschema@.fingerprint_distance(@extschema@.fingerprint, @extschema@.fingerprint)
+	RETURNS double precision
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.fingerprint_distance(@extschema@.fingerprint, @extschema@.fingerprint) IS
+	'1 - fingerprint_similarity (support of the <-> operator)';
+
+CREATE OPERATOR @extschema@.% (
+	LEFTARG = @extschema@.fingerprint, RIGHTARG = @extschema@.fingerprint,
+	FUNCTION = @extschema@.fingerprint_similar,
+	COMMUTATOR = OPERATOR(@extschema@.%),
+	RESTRICT = matchingsel, JOIN = matchingjoinsel);
+COMMENT ON OPERATOR @extschema@.% (@extschema@.fingerprint, @extschema@.fingerprint) IS
+	'similar: fingerprint_similarity at least lockstep.similarity_threshold';
+
+CREATE OPERATOR @extschema@.<-> (
+	LEFTARG = @extschema@.fingerprint, RIGHTARG = @extschema@.fingerprint,
+	FUNCTION = @extschema@.fingerprint_distance,
+	COMMUTATOR = OPERATOR(@extschema@.<->));
+COMMENT ON OPERATOR @extschema@.<-> (@extschema@.fingerprint, @extschema@.fingerprint) IS
+	'distance: 1 - fingerprint_similarity';
+
+-- LSH and the similarity join ------------------------------------------------
+
+CREATE FUNCTION @extschema@.fingerprint_lsh_keys(fp @extschema@.fingerprint, bands integer DEFAULT 16,
+	rows integer DEFAULT 2)
+	RETURNS bigint[]
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.fingerprint_lsh_keys(@extschema@.fingerprint, integer, integer) IS
+	'banded MinHash keys of the content, co-activity, network and payment channels: similar accounts share keys';
+
+CREATE FUNCTION @extschema@.fingerprint_similar_pairs(query text, threshold double precision DEFAULT NULL,
+	bands integer DEFAULT 16, rows integer DEFAULT 2, max_bucket integer DEFAULT 10000,
+	OUT a bigint, OUT b bigint, OUT similarity double precision)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION @extschema@.fingerprint_similar_pairs(text, double precision, integer, integer, integer) IS
+	'all pairs of (id, fingerprint) rows of a query whose similarity reaches threshold, through LSH buckets, never all pairs';
+
+-- GIN ------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.gin_extract_value_fingerprint(@extschema@.fingerprint, internal)
+	RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.gin_extract_query_fingerprint(@extschema@.fingerprint, internal, int2,
+	internal, internal, internal, internal)
+	RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.gin_consistent_fingerprint(internal, int2, @extschema@.fingerprint, int4,
+	internal, internal, internal, internal)
+	RETURNS boolean AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.gin_triconsistent_fingerprint(internal, int2, @extschema@.fingerprint, int4,
+	internal, internal, internal)
+	RETURNS "char" AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.gin_extract_value_fingerprint(@extschema@.fingerprint, internal) IS 'GIN support: LSH keys of an indexed fingerprint';
+COMMENT ON FUNCTION @extschema@.gin_extract_query_fingerprint(@extschema@.fingerprint, internal, int2, internal, internal, internal, internal) IS 'GIN support: LSH keys of a query fingerprint';
+COMMENT ON FUNCTION @extschema@.gin_consistent_fingerprint(internal, int2, @extschema@.fingerprint, int4, internal, internal, internal, internal) IS 'GIN support: any shared key is a candidate, always rechecked';
+COMMENT ON FUNCTION @extschema@.gin_triconsistent_fingerprint(internal, int2, @extschema@.fingerprint, int4, internal, internal, internal) IS 'GIN support: ternary form of the consistent function';
+
+CREATE OPERATOR CLASS @extschema@.fingerprint_lsh_ops
+	DEFAULT FOR TYPE @extschema@.fingerprint USING gin AS
+	OPERATOR 1 @extschema@.% (@extschema@.fingerprint, @extschema@.fingerprint),
+	FUNCTION 1 pg_catalog.btint8cmp(int8, int8),
+	FUNCTION 2 @extschema@.gin_extract_value_fingerprint(@extschema@.fingerprint, internal),
+	FUNCTION 3 @extschema@.gin_extract_query_fingerprint(@extschema@.fingerprint, internal, int2, internal, internal, internal, internal),
+	FUNCTION 4 @extschema@.gin_consistent_fingerprint(internal, int2, @extschema@.fingerprint, int4, internal, internal, internal, internal),
+	FUNCTION 6 @extschema@.gin_triconsistent_fingerprint(internal, int2, @extschema@.fingerprint, int4, internal, internal, internal),
+	STORAGE int8;
+COMMENT ON OPERATOR FAMILY @extschema@.fingerprint_lsh_ops USING gin IS
+	'GIN index over LSH band keys for fingerprint % fingerprint';
+COMMENT ON OPERATOR CLASS @extschema@.fingerprint_lsh_ops USING gin IS
+	'GIN index over LSH band keys (16 bands of 2 rows) for fingerprint % fingerprint';

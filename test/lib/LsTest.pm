@@ -44,7 +44,7 @@ sub scratch_dir
 # Every TAP script starts from a fresh database with the extension.
 system("psql -X -q -d postgres -c 'DROP DATABASE IF EXISTS lockstep_tap' -c 'CREATE DATABASE lockstep_tap' >/dev/null 2>&1") == 0
 	or die "cannot create the test database";
-system("psql -X -q -d lockstep_tap -c 'CREATE EXTENSION lockstep' >/dev/null") == 0
+system("psql -X -q -d lockstep_tap -c 'CREATE EXTENSION lockstep' -c 'CREATE EXTENSION lockstep_synth' >/dev/null") == 0
 	or die "cannot create the extension";
 
 1;

@@ -63,7 +63,7 @@ psql_ok(q{CREATE INDEX fps_lsh ON fps USING gin (fp)});
 my $dir = scratch_dir();
 system("pg_dump -Fc -d lockstep_tap -t fps -f $dir/dump >/dev/null 2>&1") == 0 or die 'pg_dump failed';
 system("psql -X -q -d postgres -c 'DROP DATABASE IF EXISTS lockstep_restore' -c 'CREATE DATABASE lockstep_restore' >/dev/null 2>&1") == 0 or die;
-system("psql -X -q -d lockstep_restore -c 'CREATE EXTENSION lockstep' >/dev/null 2>&1") == 0 or die;
+system("psql -X -q -d lockstep_restore -c 'CREATE EXTENSION lockstep' -c 'CREATE EXTENSION lockstep_synth' >/dev/null 2>&1") == 0 or die;
 my $rc = system("pg_restore -d lockstep_restore $dir/dump >/dev/null 2>&1");
 is($rc, 0, 'pg_restore succeeded');
 my $q = q{SET enable_seqscan = off; SELECT count(*) FROM fps a, fps b WHERE a.account_id IN (SELECT account_id FROM fps ORDER BY account_id LIMIT 50) AND b.fp % a.fp};

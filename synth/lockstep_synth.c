@@ -1,6 +1,9 @@
 /*
- * generator.c
- *	  A deterministic synthetic request log with ground-truth labels.
+ * lockstep_synth.c
+ *	  A deterministic synthetic request log with ground-truth labels: the
+ *	  data of lockstep's demo, tests and benchmarks.  Its own extension,
+ *	  so that a production CREATE EXTENSION lockstep installs no generator
+ *	  of attack-like prompts.
  *
  * Every row is a pure function of (rows, seed, row number), so the log can
  * be made in chunks, in any order, by parallel workers, and comes out the
@@ -22,7 +25,8 @@
  * give-aways are the group's: the same scaffolds, synchronized job
  * windows, and a move to the new model within 24 h of its release.
  */
-#include "lockstep.h"
+#include "postgres.h"
+
 #include "lshash.h"
 
 #include <sys/socket.h>
@@ -34,9 +38,11 @@
 #include "utils/inet.h"
 #include "utils/timestamp.h"
 
-PG_FUNCTION_INFO_V1(lockstep_synth_chunk);
-PG_FUNCTION_INFO_V1(lockstep_synth_accounts);
-PG_FUNCTION_INFO_V1(lockstep_synth_releases);
+PG_MODULE_MAGIC;
+
+PG_FUNCTION_INFO_V1(synth_log_chunk);
+PG_FUNCTION_INFO_V1(synth_accounts);
+PG_FUNCTION_INFO_V1(synth_releases);
 
 #define FULL_ROWS		16000000.0
 #define DAYS			28
@@ -566,7 +572,7 @@ check_rows(int64 rows)
  * count - 1 of the log of `rows` rows.
  */
 Datum
-lockstep_synth_chunk(PG_FUNCTION_ARGS)
+synth_log_chunk(PG_FUNCTION_ARGS)
 {
 	int64		rows = PG_GETARG_INT64(0);
 	uint64		seed = (uint64) PG_GETARG_INT64(1);
@@ -606,7 +612,7 @@ lockstep_synth_chunk(PG_FUNCTION_ARGS)
 
 /* lockstep_synth_accounts(rows, seed): every account with its true label. */
 Datum
-lockstep_synth_accounts(PG_FUNCTION_ARGS)
+synth_accounts(PG_FUNCTION_ARGS)
 {
 	int64		rows = PG_GETARG_INT64(0);
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
@@ -635,7 +641,7 @@ lockstep_synth_accounts(PG_FUNCTION_ARGS)
 
 /* lockstep_synth_releases(): the model release calendar of the synthetic log. */
 Datum
-lockstep_synth_releases(PG_FUNCTION_ARGS)
+synth_releases(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	static const struct

@@ -1,13 +1,22 @@
 -- Installation, labels and documentation of every object.
 CREATE EXTENSION lockstep;
 
--- every object of the extension carries a COMMENT
-SELECT pg_describe_object(classid, objid, 0) AS undocumented
-FROM pg_depend
+-- a production install has no test-data generator
+SELECT count(*) AS generator_functions FROM pg_proc WHERE proname LIKE 'lockstep\_synth%';
+-- which the tests, the demo and the benchmarks install on their own
+CREATE EXTENSION lockstep_synth;
+SELECT e.extname, count(*) AS functions FROM pg_proc p
+JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass AND d.deptype = 'e'
+JOIN pg_extension e ON e.oid = d.refobjid
+WHERE p.proname LIKE 'lockstep\_synth%' GROUP BY 1;
+
+-- every object of both extensions carries a COMMENT
+SELECT e.extname, pg_describe_object(classid, objid, 0) AS undocumented
+FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
 WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
-  AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'lockstep')
+  AND e.extname IN ('lockstep', 'lockstep_synth')
   AND obj_description(objid, (SELECT relname FROM pg_class WHERE oid = classid)) IS NULL
-ORDER BY 1;
+ORDER BY 1, 2;
 -- and there are objects to check
 SELECT count(*) > 30 AS many_objects FROM pg_depend
 WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'

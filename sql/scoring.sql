@@ -1,0 +1,198 @@
+-- lockstep: settings, and the campaign and account scores with their evidence.
+-- Part of the install script and of the upgrade to it (see sql/README).
+
+-- Scoring --------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.lockstep_default_settings() RETURNS jsonb
+	LANGUAGE sql IMMUTABLE PARALLEL SAFE
+	AS $$ SELECT '{
+		"weights": {"shared_infrastructure": 0.25, "elicitation": 0.20, "pivot": 0.15,
+		            "synchrony": 0.15, "cohesion": 0.10, "size": 0.10, "volume": 0.05},
+		"size_full": 100,
+		"volume_full": 0.01,
+		"pivot_hours": 24,
+		"sample_pairs": 100,
+		"fire_at": 0.25,
+		"flag_at": 0.5,
+		"threshold": 0.5,
+		"core_threshold": 0.65,
+		"min_size": 10,
+		"max_bucket": 1000
+	}'::jsonb $$;
+COMMENT ON FUNCTION @extschema@.lockstep_default_settings() IS
+	'every weight and threshold of the campaign and account scores; pass a jsonb with the keys to change';
+
+-- The settings in force: defaults overridden by the given keys (weights merged key by key).
+CREATE FUNCTION @extschema@.lockstep_settings(settings jsonb) RETURNS jsonb
+	LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+	AS $$
+DECLARE
+	d jsonb := @extschema@.lockstep_default_settings();
+	s jsonb := coalesce(settings, '{}');
+	bad text;
+BEGIN
+	IF jsonb_typeof(s) <> 'object' THEN
+		RAISE EXCEPTION 'settings must be a jsonb object' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	SELECT string_agg(k, ', ') INTO bad FROM jsonb_object_keys(s) k WHERE NOT d ? k;
+	IF bad IS NULL THEN
+		SELECT string_agg(k, ', ') INTO bad
+		FROM jsonb_object_keys(CASE WHEN jsonb_typeof(s->'weights') = 'object' THEN s->'weights' ELSE '{}' END) k
+		WHERE NOT d->'weights' ? k;
+	END IF;
+	IF bad IS NOT NULL THEN
+		RAISE EXCEPTION 'unknown setting: %', bad USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'SELECT lockstep_default_settings() lists them.';
+	END IF;
+	d := d || (s - 'weights') || jsonb_build_object('weights', d->'weights' || coalesce(s->'weights', '{}'));
+	IF EXISTS (SELECT 1 FROM jsonb_each(d->'weights') w
+			   WHERE jsonb_typeof(w.value) <> 'number' OR (w.value)::float8 < 0)
+	   OR EXISTS (SELECT 1 FROM jsonb_each(d - 'weights') v WHERE jsonb_typeof(v.value) <> 'number')
+	   OR (SELECT sum(value::float8) FROM jsonb_each(d->'weights')) <= 0 THEN
+		RAISE EXCEPTION 'settings must be numbers and weights non-negative with a positive sum'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	RETURN d;
+END $$;
+COMMENT ON FUNCTION @extschema@.lockstep_settings(jsonb) IS
+	'lockstep_default_settings() with the given keys overridden, validated';
+
+CREATE FUNCTION @extschema@.lockstep_score_clusters(clusters text, fingerprints text,
+	releases text DEFAULT NULL, settings jsonb DEFAULT NULL,
+	OUT cluster bigint, OUT accounts integer, OUT score double precision, OUT flagged boolean,
+	OUT evidence jsonb)
+	RETURNS SETOF record
+	LANGUAGE plpgsql VOLATILE PARALLEL RESTRICTED
+	AS $$
+DECLARE
+	s jsonb := @extschema@.lockstep_settings(settings);
+	w jsonb := s->'weights';
+	wsum float8 := (SELECT sum(value::float8) FROM jsonb_each(s->'weights'));
+	rel text;
+BEGIN
+	IF clusters IS NULL OR fingerprints IS NULL THEN
+		RAISE EXCEPTION 'the clusters and fingerprints queries must not be NULL'
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	-- releases: given, or each model's first use by anyone, if a day after the log begins
+	rel := coalesce('SELECT model::text AS model, released_at::timestamptz AS released_at FROM (' || releases || ') r',
+		$q$SELECT e->>'model' AS model, (e->>'first_seen')::timestamptz AS released_at
+		   FROM everyone, jsonb_array_elements(everyone.s->'models') e
+		   WHERE (e->>'first_seen')::timestamptz > (everyone.s->'timing'->>'first_seen')::timestamptz + interval '1 day'$q$);
+	RETURN QUERY EXECUTE format($q$
+	WITH m AS (
+		SELECT c.account_id, c.cluster, f.org_id, f.fp, @extschema@.fingerprint_summary(f.fp) AS s,
+			   row_number() OVER (PARTITION BY c.cluster ORDER BY hashint8(c.account_id)) AS r
+		FROM (SELECT account_id::bigint AS account_id, cluster::bigint AS cluster FROM (%1$s) c0) c
+		JOIN (SELECT account_id::bigint AS account_id, org_id::bigint AS org_id, fp FROM (%2$s) f0) f
+		  USING (account_id)),
+	-- every account merged: the total volume and each model's first use
+	everyone AS (
+		SELECT @extschema@.fingerprint_summary(@extschema@.fingerprint_union_agg(fp)) AS s FROM (%2$s) f),
+	total AS (SELECT (s->'volume'->>'requests')::float8 AS requests FROM everyone),
+	rel AS (%3$s),
+	span AS (
+		SELECT greatest(1, extract(epoch FROM max((s->'timing'->>'last_seen')::timestamptz)
+							   - min((s->'timing'->>'first_seen')::timestamptz)) / 900) AS buckets
+		FROM m),
+	-- a sample of pairs: each member with the next in a hash order
+	p AS (
+		SELECT x.cluster,
+			   @extschema@.fingerprint_similarity(x.fp, y.fp) AS sim,
+			   @extschema@.fingerprint_infra_similarity(x.fp, y.fp) AS infra,
+			   coalesce(@extschema@.fingerprint_coactivity(x.fp, y.fp), 0) AS coact,
+			   least(1, (x.s->'timing'->>'active_15min_buckets')::float8 / span.buckets) AS px,
+			   least(1, (y.s->'timing'->>'active_15min_buckets')::float8 / span.buckets) AS py,
+			   coalesce(x.org_id = y.org_id, false) AS same_org
+		FROM m x JOIN m y ON y.cluster = x.cluster AND y.r = x.r + 1, span
+		WHERE x.r <= %4$s),
+	ps AS (
+		SELECT p.cluster, avg(sim) AS cohesion,
+			   coalesce(avg(infra) FILTER (WHERE NOT same_org), 0) AS infra,
+			   -- co-activity beyond what two independent accounts this busy would share
+			   avg(CASE WHEN px + py - px * py >= 1 OR px * py = 0 THEN 0
+						ELSE greatest(0, (coact - px * py / (px + py - px * py))
+										 / (1 - px * py / (px + py - px * py))) END) AS sync,
+			   avg(same_org::int) AS same_org
+		FROM p GROUP BY 1),
+	a AS (
+		SELECT m.cluster, count(*)::int AS n,
+			   count(DISTINCT m.org_id) AS orgs,
+			   sum((s->'volume'->>'requests')::float8) AS requests,
+			   avg((s->'intents'->'chain_of_thought'->>'rate')::float8) AS chain_of_thought,
+			   avg((s->'intents'->'rubric_grading'->>'rate')::float8) AS rubric_grading,
+			   avg((s->'intents'->'tool_use'->>'rate')::float8) AS tool_use,
+			   avg((s->'intents'->'code'->>'rate')::float8) AS code,
+			   avg((s->'intents'->'safe_rewrite'->>'rate')::float8) AS safe_rewrite,
+			   avg((SELECT count(*) > 0 FROM jsonb_array_elements(s->'models') e JOIN rel ON rel.model = e->>'model'
+					WHERE (e->>'first_seen')::timestamptz < rel.released_at + make_interval(hours => %5$s))::int) AS pivot,
+			   (SELECT jsonb_agg(DISTINCT rel.model) FROM rel) AS released
+		FROM m GROUP BY 1),
+	sig AS (
+		SELECT a.*, ps.cohesion, ps.same_org,
+			   jsonb_build_object(
+				'shared_infrastructure', ps.infra,
+				'elicitation', least(1, chain_of_thought + rubric_grading + tool_use + code + safe_rewrite),
+				'pivot', a.pivot,
+				'synchrony', ps.sync,
+				'cohesion', ps.cohesion,
+				'size', least(1, ln(a.n) / ln(%6$s)),
+				'volume', least(1, a.requests / nullif(total.requests, 0) / %7$s)) AS v
+		FROM a JOIN ps USING (cluster), total),
+	-- each signal's weight and contribution, the list and the weighted mean in one pass
+	scored AS (
+		SELECT sig.*, (1 - sig.same_org) AS org_factor, x.signals, x.base
+		FROM sig, LATERAL (
+			SELECT jsonb_agg(jsonb_build_object('signal', k, 'value', round(val::numeric, 4),
+						'weight', wt, 'contribution', round((wt * val / %9$s)::numeric, 4),
+						'fired', val >= %10$s) ORDER BY wt * val DESC, k) AS signals,
+				   sum(wt * val) / %9$s AS base
+			FROM jsonb_each_text(sig.v) e(k, raw),
+				 LATERAL (SELECT coalesce(raw::float8, 0) AS val, (%8$L::jsonb->>k)::float8 AS wt) c) x)
+	SELECT cluster, n, base * org_factor, base * org_factor >= %11$s,
+		   jsonb_build_object(
+			'score', round((base * org_factor)::numeric, 4),
+			'fired', (SELECT coalesce(jsonb_agg(x->'signal'), '[]') FROM jsonb_array_elements(signals) x
+					  WHERE (x->>'fired')::boolean),
+			'signals', signals,
+			'hard_negative', jsonb_build_object('same_org_pair_share', round(same_org::numeric, 4),
+												'factor', round(org_factor::numeric, 4)),
+			'accounts', n, 'orgs', orgs, 'requests', requests,
+			'intent_rates', jsonb_build_object('chain_of_thought', round(chain_of_thought::numeric, 4),
+				'rubric_grading', round(rubric_grading::numeric, 4), 'tool_use', round(tool_use::numeric, 4),
+				'code', round(code::numeric, 4), 'safe_rewrite', round(safe_rewrite::numeric, 4)),
+			'released_models', coalesce(released, '[]'))
+	FROM scored
+	$q$, clusters, fingerprints, rel, (s->>'sample_pairs')::int, (s->>'pivot_hours')::float8,
+		greatest((s->>'size_full')::float8, 2), (s->>'volume_full')::float8, w, wsum,
+		(s->>'fire_at')::float8, (s->>'flag_at')::float8);
+END $$;
+COMMENT ON FUNCTION @extschema@.lockstep_score_clusters(text, text, text, jsonb) IS
+	'a score in [0, 1] and a jsonb explanation per cluster, from queries of (account_id, cluster) and (account_id, org_id, fp), with an optional (model, released_at) release query';
+
+CREATE FUNCTION @extschema@.lockstep_score_accounts(clusters text, campaigns text, settings jsonb DEFAULT NULL,
+	OUT account_id bigint, OUT cluster bigint, OUT score double precision, OUT flagged boolean,
+	OUT evidence jsonb)
+	RETURNS SETOF record
+	LANGUAGE plpgsql VOLATILE PARALLEL RESTRICTED
+	AS $$
+DECLARE
+	s jsonb := @extschema@.lockstep_settings(settings);
+BEGIN
+	IF clusters IS NULL OR campaigns IS NULL THEN
+		RAISE EXCEPTION 'the clusters and campaigns queries must not be NULL'
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	RETURN QUERY EXECUTE format($q$
+	SELECT c.account_id, c.cluster, x.score, x.score >= %3$s,
+		   jsonb_build_object('cluster', c.cluster, 'cluster_score', round(k.score::numeric, 4),
+			'membership', CASE WHEN c.core THEN 'core' ELSE 'attached' END,
+			'similarity_to_core', round(c.similarity::numeric, 4),
+			'cluster_signals', k.evidence->'fired')
+	FROM (SELECT account_id::bigint AS account_id, cluster::bigint AS cluster, core, similarity FROM (%1$s) c0) c
+	JOIN (SELECT cluster::bigint AS cluster, score, evidence FROM (%2$s) k0) k USING (cluster),
+	LATERAL (SELECT k.score * CASE WHEN c.core THEN 1 ELSE least(1, c.similarity / %4$s) END AS score) x
+	$q$, clusters, campaigns, (s->>'flag_at')::float8, greatest((s->>'core_threshold')::float8, 1e-9));
+END $$;
+COMMENT ON FUNCTION @extschema@.lockstep_score_accounts(text, text, jsonb) IS
+	'a score per clustered account: its cluster''s score, discounted for accounts attached below the core threshold';

@@ -1,0 +1,48 @@
+/*
+ * compat.c
+ *	  Entry points that only older install scripts name.
+ *
+ * An installed extension keeps calling the C symbols its own version's
+ * script named until ALTER EXTENSION lockstep UPDATE replaces them, and
+ * CREATE EXTENSION lockstep VERSION '0.1.0' (the first step of an upgrade
+ * test) looks every one of them up.  So a symbol stays here, with a clear
+ * error or the new code behind it, for as long as a supported older
+ * version names it.
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+
+/* 0.1.0: the synthetic log, now the lockstep_synth extension */
+PG_FUNCTION_INFO_V1(lockstep_synth_chunk);
+PG_FUNCTION_INFO_V1(lockstep_synth_accounts);
+PG_FUNCTION_INFO_V1(lockstep_synth_releases);
+
+/* The generator functions of 0.1.0 say where they went. */
+static Datum
+synth_moved(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("the synthetic log moved to the lockstep_synth extension"),
+			 errhint("Run ALTER EXTENSION lockstep UPDATE, then CREATE EXTENSION lockstep_synth.")));
+	pg_unreachable();
+}
+
+Datum
+lockstep_synth_chunk(PG_FUNCTION_ARGS)
+{
+	return synth_moved();
+}
+
+Datum
+lockstep_synth_accounts(PG_FUNCTION_ARGS)
+{
+	return synth_moved();
+}
+
+Datum
+lockstep_synth_releases(PG_FUNCTION_ARGS)
+{
+	return synth_moved();
+}

@@ -1,0 +1,40 @@
+/* lockstep_synth 0.2.0: the labelled synthetic request log */
+
+\echo Use "CREATE EXTENSION lockstep_synth" to load this file. \quit
+
+CREATE FUNCTION @extschema@.lockstep_synth_chunk(rows bigint, seed bigint, first bigint, count bigint,
+	OUT request_id bigint, OUT account_id bigint, OUT org_id bigint, OUT ts timestamptz,
+	OUT prompt text, OUT client_ip inet, OUT user_agent text, OUT payment text,
+	OUT model text, OUT tokens_in integer, OUT tokens_out integer)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'synth_log_chunk' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 8192;
+COMMENT ON FUNCTION @extschema@.lockstep_synth_chunk(bigint, bigint, bigint, bigint) IS
+	'rows first .. first + count - 1 of the synthetic log; see lockstep_synth_log';
+
+CREATE FUNCTION @extschema@.lockstep_synth_log(rows bigint, seed bigint DEFAULT 42,
+	OUT request_id bigint, OUT account_id bigint, OUT org_id bigint, OUT ts timestamptz,
+	OUT prompt text, OUT client_ip inet, OUT user_agent text, OUT payment text,
+	OUT model text, OUT tokens_in integer, OUT tokens_out integer)
+	RETURNS SETOF record
+	LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+	AS $$
+		SELECT g.*
+		FROM pg_catalog.generate_series(0::bigint, (rows - 1) / 8192) AS c,
+			 @extschema@.lockstep_synth_chunk(rows, seed, c * 8192,
+											  LEAST(8192, rows - c * 8192)) AS g
+	$$;
+COMMENT ON FUNCTION @extschema@.lockstep_synth_log(bigint, bigint) IS
+	'deterministic synthetic API request log with legitimate users, integrations, enterprise teams and three campaigns';
+
+CREATE FUNCTION @extschema@.lockstep_synth_accounts(rows bigint, seed bigint DEFAULT 42,
+	OUT account_id bigint, OUT org_id bigint, OUT kind text, OUT campaign text)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'synth_accounts' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.lockstep_synth_accounts(bigint, bigint) IS
+	'ground-truth labels of every account of lockstep_synth_log(rows, seed)';
+
+CREATE FUNCTION @extschema@.lockstep_synth_releases(OUT model text, OUT released_at timestamptz)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'synth_releases' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.lockstep_synth_releases() IS
+	'model release calendar of the synthetic log';

@@ -1,0 +1,170 @@
+-- Clusters, scores and the pipeline.
+SET timezone = 'UTC';
+-- serial plans: scaffold counts depend on row order (within their bound), and
+-- the small campaigns of a small log sit close to the thresholds
+SET max_parallel_workers_per_gather = 0;
+
+-- lockstep_components: plain connected components, pgRouting's convention
+CREATE TABLE edges (source bigint, target bigint, weight float8);
+INSERT INTO edges VALUES (1, 2, 0.9), (2, 3, 0.9), (10, 11, 0.9), (11, 12, 0.9), (12, 10, 0.9), (20, 20, 0.9);
+SELECT * FROM lockstep_components('SELECT source, target FROM edges') ORDER BY node;
+-- integer ids, NULL endpoints skipped, no edges at all
+SELECT count(*) FROM lockstep_components('SELECT source::int, target::int FROM edges UNION ALL SELECT NULL, 1');
+SELECT count(*) FROM lockstep_components('SELECT source, target FROM edges WHERE false');
+
+-- cohesion: two cliques bridged by a weak edge stay apart, and so does a
+-- legitimate account weakly linked to one of them; it is attached instead
+TRUNCATE edges;
+INSERT INTO edges
+SELECT a, b, 0.8 FROM generate_series(1, 6) a, generate_series(1, 6) b WHERE a < b
+UNION ALL SELECT a, b, 0.8 FROM generate_series(101, 106) a, generate_series(101, 106) b WHERE a < b
+UNION ALL VALUES (6, 101, 0.55), (5, 102, 0.52), (500, 3, 0.51), (500, 104, 0.56), (900, 901, 0.8);
+-- plain components merge the two campaigns
+SELECT component, count(*) FROM lockstep_components('SELECT source, target FROM edges')
+GROUP BY 1 ORDER BY 1;
+-- with a core threshold they stay apart; 500 joins its strongest core; 900-901 is too small
+SELECT component, count(*), count(*) FILTER (WHERE core) AS core
+FROM lockstep_components('SELECT source, target, weight FROM edges', 0.65, 3)
+GROUP BY 1 ORDER BY 1;
+SELECT * FROM lockstep_components('SELECT source, target, weight::real FROM edges', 0.65, 3)
+WHERE node IN (500, 900) ORDER BY node;
+-- the result does not depend on the order of the edges
+SELECT (SELECT array_agg(component ORDER BY node) FROM lockstep_components('SELECT source, target, weight FROM edges ORDER BY random()', 0.65, 3))
+     = (SELECT array_agg(component ORDER BY node) FROM lockstep_components('SELECT source, target, weight FROM edges ORDER BY weight', 0.65, 3))
+  AS order_free;
+-- errors
+SELECT expect_error($$SELECT * FROM lockstep_components('SELECT source, target FROM edges', 0.65)$$);
+SELECT expect_error($$SELECT * FROM lockstep_components('SELECT source::text, target FROM edges')$$);
+SELECT expect_error($$SELECT * FROM lockstep_components('SELECT source, target, weight::numeric FROM edges', 0.5)$$);
+SELECT expect_error($$SELECT * FROM lockstep_components('SELECT source, target FROM edges', NULL, 0)$$);
+SELECT expect_error($$SELECT * FROM lockstep_components(NULL)$$);
+SELECT expect_error($$SELECT * FROM lockstep_components('SELECT source, target, weight FROM edges', 'NaN')$$);
+-- NULL and NaN weights join nothing
+SELECT node, component, core FROM lockstep_components('SELECT 1::bigint, 2::bigint, NULL::float8 UNION ALL SELECT 2, 3, ''NaN''', 0.5, 1)
+ORDER BY node;
+SELECT expect_error($$SELECT * FROM lockstep_components('SELECT nonsense')$$);
+
+-- fingerprint_clusters on a generated log with its labels
+CREATE TABLE cl_log AS SELECT * FROM lockstep_synth_log(200000, 11);
+CREATE TABLE cl_labels AS SELECT * FROM lockstep_synth_accounts(200000, 11);
+CREATE TABLE cl_fp AS
+SELECT account_id, max(org_id) AS org_id,
+       fingerprint_agg(ts, prompt, client_ip, user_agent, payment, model, tokens_in, tokens_out) AS fp
+FROM cl_log GROUP BY account_id;
+CREATE TABLE cl AS SELECT * FROM fingerprint_clusters('SELECT account_id, fp FROM cl_fp', 0.5, 0.65, 5);
+-- every campaign is one cluster of its own; no user is clustered
+SELECT coalesce(l.campaign, l.kind) AS population, count(DISTINCT c.cluster) AS clusters,
+       count(c.account_id) AS clustered, count(*) AS accounts
+FROM cl_labels l LEFT JOIN cl c USING (account_id) GROUP BY 1 ORDER BY 1;
+SELECT count(*) AS mixed_clusters FROM (
+  SELECT cluster FROM cl JOIN cl_labels USING (account_id)
+  GROUP BY cluster HAVING count(DISTINCT coalesce(campaign, kind)) > 1) x;
+-- the cluster label is the smallest id of its core, attached accounts carry their similarity
+SELECT bool_and(cluster = (SELECT min(account_id) FROM cl c2 WHERE c2.cluster = c.cluster AND c2.core)) AS labels,
+       bool_and(core = (similarity IS NULL)) AND bool_and(similarity IS NULL OR similarity >= 0.5) AS similarities
+FROM cl c;
+-- the fused path equals components over the listed pairs (same candidates, same rules)
+CREATE TABLE cl_pairs AS SELECT * FROM fingerprint_similar_pairs('SELECT account_id, fp FROM cl_fp', 0.5, 16, 2, 500);
+SELECT count(*) AS differences FROM (
+  (SELECT account_id, cluster, core FROM cl
+   EXCEPT SELECT node, component, core FROM lockstep_components('SELECT a, b, similarity FROM cl_pairs', 0.65, 5)
+          WHERE component IS NOT NULL)
+  UNION ALL
+  (SELECT node, component, core FROM lockstep_components('SELECT a, b, similarity FROM cl_pairs', 0.65, 5)
+   WHERE component IS NOT NULL
+   EXCEPT SELECT account_id, cluster, core FROM cl)) d;
+-- errors
+SELECT expect_error($$SELECT * FROM fingerprint_clusters('SELECT account_id, fp FROM cl_fp', 0.7, 0.6)$$);
+SELECT expect_error($$SELECT * FROM fingerprint_clusters('SELECT account_id, fp FROM cl_fp', 0.5, 1.5)$$);
+SELECT expect_error($$SELECT * FROM fingerprint_clusters('SELECT account_id, fp FROM cl_fp', 0.5, 0.65, 0)$$);
+SELECT expect_error($$SELECT * FROM fingerprint_clusters('SELECT account_id, fp FROM cl_fp', 0.5, NULL)$$);
+SELECT expect_error($$SELECT * FROM fingerprint_clusters('SELECT fp, account_id FROM cl_fp')$$);
+SET lockstep.pairs_memory_limit = 1024;
+SELECT expect_error($$SELECT * FROM fingerprint_clusters('SELECT account_id, fp FROM cl_fp')$$);
+SELECT expect_error($$SELECT * FROM lockstep_components('SELECT g, g + 1, 0.1::float8 FROM generate_series(1, 100000) g', 0.5)$$);
+RESET lockstep.pairs_memory_limit;
+
+-- scores: campaigns high, integrations and enterprise teams low, with evidence
+CREATE TABLE cl_scores AS
+SELECT * FROM lockstep_score_clusters('SELECT account_id, cluster FROM cl', 'SELECT account_id, org_id, fp FROM cl_fp',
+                                      'SELECT * FROM lockstep_synth_releases()');
+SELECT p.population, count(*) AS clusters, bool_and(s.flagged) AS all_flagged, bool_or(s.flagged) AS any_flagged,
+       min(s.score) >= 0 AND max(s.score) <= 1 AS in_range
+FROM cl_scores s
+JOIN (SELECT DISTINCT c.cluster, coalesce(l.campaign, l.kind) AS population FROM cl c JOIN cl_labels l USING (account_id)) p
+  USING (cluster)
+GROUP BY 1 ORDER BY 1;
+-- the explanation names every signal with its value, weight and contribution, and what fired
+SELECT jsonb_array_length(evidence->'signals') AS signals,
+       (SELECT round(sum((x->>'contribution')::numeric), 2) FROM jsonb_array_elements(evidence->'signals') x)
+         = round((evidence->>'score')::numeric / (evidence->'hard_negative'->>'factor')::numeric, 2) AS adds_up,
+       evidence->'fired' ? 'pivot' AS pivot_fired, evidence->'fired' ? 'shared_infrastructure' AS infra_fired,
+       evidence->'released_models' AS released
+FROM cl_scores s JOIN cl c USING (cluster) JOIN cl_labels l USING (account_id)
+WHERE l.campaign = 'C' LIMIT 1;
+-- the org of enterprise teams is what keeps them low
+SELECT bool_and((evidence->'hard_negative'->>'same_org_pair_share')::float8 > 0.5) AS same_org
+FROM cl_scores s WHERE cluster IN (SELECT cluster FROM cl JOIN cl_labels USING (account_id) WHERE kind = 'enterprise');
+-- weights are overridable: with only the size weight, every score is the size signal
+SELECT bool_and(abs(score / (evidence->'hard_negative'->>'factor')::float8 - least(1, ln(accounts) / ln(100))) < 1e-9) AS size_only
+FROM lockstep_score_clusters('SELECT account_id, cluster FROM cl', 'SELECT account_id, org_id, fp FROM cl_fp', NULL,
+  '{"weights": {"shared_infrastructure": 0, "elicitation": 0, "pivot": 0, "synchrony": 0, "cohesion": 0, "volume": 0}}')
+WHERE (evidence->'hard_negative'->>'factor')::float8 > 0;
+-- release detection without a release table finds the model released inside the log
+SELECT DISTINCT evidence->'released_models' AS detected
+FROM lockstep_score_clusters('SELECT account_id, cluster FROM cl', 'SELECT account_id, org_id, fp FROM cl_fp');
+-- accounts: flagged exactly the campaign accounts
+CREATE TABLE cl_accounts AS
+SELECT * FROM lockstep_score_accounts('SELECT * FROM cl', 'SELECT * FROM cl_scores');
+SELECT count(*) FILTER (WHERE a.flagged AND l.campaign IS NULL) AS false_positives,
+       count(*) FILTER (WHERE l.campaign IS NOT NULL AND coalesce(a.flagged, false)) AS true_positives,
+       count(*) FILTER (WHERE l.campaign IS NOT NULL) AS campaign_accounts
+FROM cl_labels l LEFT JOIN cl_accounts a USING (account_id);
+SELECT evidence ? 'cluster_score' AND evidence ? 'membership' AS explained FROM cl_accounts LIMIT 1;
+-- settings: defaults, overrides, bad keys and values
+SELECT lockstep_settings('{"flag_at": 0.7, "weights": {"size": 0.5}}')->>'flag_at' AS flag_at,
+       lockstep_settings('{"weights": {"size": 0.5}}')->'weights'->>'size' AS size_weight,
+       lockstep_settings('{"weights": {"size": 0.5}}')->'weights'->>'pivot' AS pivot_weight;
+SELECT expect_error($$SELECT lockstep_settings('{"flag": 1}')$$);
+SELECT expect_error($$SELECT lockstep_settings('{"weights": {"size": -1}}')$$);
+SELECT expect_error($$SELECT lockstep_settings('{"flag_at": "high"}')$$);
+SELECT expect_error($$SELECT lockstep_settings('[1]')$$);
+SELECT expect_error($$SELECT * FROM lockstep_score_clusters(NULL, 'SELECT 1')$$);
+
+-- the pipeline: create, refresh, add a day without recomputing the past
+CREATE TABLE api_log AS SELECT * FROM cl_log WHERE ts < '2026-01-20';
+SELECT lockstep_create_pipeline('api', 'api_log', 28, NULL, '{"min_size": 5}');
+CALL lockstep_refresh('api');
+SELECT count(*) AS days, min(day), max(day) FROM (SELECT DISTINCT day FROM api_daily) d;
+CREATE TABLE api_before AS SELECT day, account_id, fp::text AS fp FROM api_daily;
+INSERT INTO api_log SELECT * FROM cl_log WHERE ts >= '2026-01-20' AND ts < '2026-01-21';
+CALL lockstep_refresh('api');
+-- one new day; the stored days are untouched
+SELECT count(DISTINCT day) AS days, max(day) FROM api_daily;
+SELECT count(*) AS changed FROM api_before b JOIN api_daily d USING (day, account_id) WHERE d.fp::text <> b.fp;
+-- the daily fingerprints are the per-day aggregates of the log (scaffold counts
+-- depend on row order within their bound, see aggregate.sql)
+SELECT count(*) AS mismatches FROM api_daily d
+JOIN (SELECT (ts AT TIME ZONE 'UTC')::date AS day, account_id,
+             fingerprint_agg(ts, prompt, client_ip, user_agent, payment, model, tokens_in, tokens_out) AS fp
+      FROM api_log WHERE ts >= '2026-01-20' GROUP BY 1, 2) x USING (day, account_id)
+WHERE fingerprint_summary(d.fp) - 'content' - 'bytes' <> fingerprint_summary(x.fp) - 'content' - 'bytes';
+-- the rest of the log, then the views refresh concurrently and show the campaigns
+INSERT INTO api_log SELECT * FROM cl_log WHERE ts >= '2026-01-21';
+CALL lockstep_refresh('api');
+SELECT coalesce(l.campaign, l.kind) AS population, count(*) AS flagged
+FROM api_accounts a JOIN cl_labels l USING (account_id) WHERE a.flagged GROUP BY 1 ORDER BY 1;
+SELECT count(*) AS flagged_campaigns FROM api_campaigns WHERE flagged;
+-- the views can be refreshed concurrently (they have unique indexes)
+REFRESH MATERIALIZED VIEW CONCURRENTLY api_campaigns;
+-- a log without the optional columns still works
+CREATE TABLE thin_log AS SELECT account_id, ts, prompt FROM cl_log WHERE ts < '2026-01-08';
+SELECT lockstep_create_pipeline('thin', 'thin_log');
+CALL lockstep_refresh('thin');
+SELECT count(*) > 0 AS fingerprints FROM thin_daily;
+-- errors
+SELECT expect_error($$SELECT lockstep_create_pipeline('Bad Name', 'api_log')$$);
+SELECT expect_error($$SELECT lockstep_create_pipeline('x', 'api_log', 0)$$);
+SELECT expect_error($$SELECT lockstep_create_pipeline('y', 'edges')$$);
+SELECT expect_error($$SELECT lockstep_create_pipeline('z', 'api_log', 28, NULL, '{"nope": 1}')$$);
+SELECT expect_error($$CALL lockstep_refresh('nothing')$$);
