@@ -6,7 +6,7 @@ MODULE_big = lockstep
 OBJS = src/lockstep.o src/normalize.o src/lexicon.o src/sketch.o \
 	src/fingerprint.o src/aggregate.o src/textfuncs.o \
 	src/similarity.o src/lsh.o src/operators.o src/gin.o src/pairs.o \
-	src/cluster.o src/compat.o
+	src/cluster.o src/compat.o src/format.o src/prompt.o src/sqlapi.o
 PG_CPPFLAGS = -I$(srcdir)/src
 # test/run builds with WERROR=1: warnings are errors there and in CI
 ifdef WERROR
@@ -37,11 +37,13 @@ sql/$(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS) $(EXTENSION).control
 	  printf '\\echo Use "CREATE EXTENSION lockstep" to load this file. \\quit\n\n'; \
 	  for f in $(SQL_PARTS); do cat $$f; echo; done; } >$@
 
-sql/$(EXTENSION)--$(UPDATE_FROM)--$(EXTVERSION).sql: sql/updates/$(UPDATE_FROM)--$(EXTVERSION).sql $(SQL_REPLAYED)
+UPDATE_STEPS = sql/updates/$(UPDATE_FROM)--$(EXTVERSION)
+sql/$(EXTENSION)--$(UPDATE_FROM)--$(EXTVERSION).sql: $(UPDATE_STEPS).sql $(UPDATE_STEPS).post.sql $(SQL_REPLAYED)
 	{ printf -- '-- lockstep %s -> %s (built from sql/updates and sql/*.sql)\n\n' '$(UPDATE_FROM)' '$(EXTVERSION)'; \
 	  printf '\\echo Use "ALTER EXTENSION lockstep UPDATE" to load this file. \\quit\n\n'; \
-	  cat $<; echo; \
-	  for f in $(SQL_REPLAYED); do sed 's/^CREATE FUNCTION /CREATE OR REPLACE FUNCTION /; s/^CREATE PROCEDURE /CREATE OR REPLACE PROCEDURE /' $$f; echo; done; } >$@
+	  cat $(UPDATE_STEPS).sql; echo; \
+	  for f in $(SQL_REPLAYED); do sed 's/^CREATE FUNCTION /CREATE OR REPLACE FUNCTION /; s/^CREATE PROCEDURE /CREATE OR REPLACE PROCEDURE /' $$f; echo; done; \
+	  cat $(UPDATE_STEPS).post.sql; } >$@
 
 # every object depends on the shared layout
 $(OBJS): $(wildcard src/*.h)

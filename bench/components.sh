@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmark: connected components of one edge list, in one run, by
-# lockstep_components, pgRouting's pgr_connectedComponents and a recursive
+# lockstep_clusters, pgRouting's pgr_connectedComponents and a recursive
 # CTE.  The graph: NODES nodes in groups of 20, each node linked to two
 # random members of its group (so 2 x NODES edges), like the many small
 # clusters of a similarity graph.  Not part of CI.
@@ -24,7 +24,7 @@ q -c "CREATE TABLE edges AS
 printf 'graph: %s nodes, %s edges\n\n' "$NODES" "$(q -c 'SELECT count(*) FROM edges')"
 
 read -r -d '' QUERIES <<'Q'
-lockstep_components|SELECT count(DISTINCT component) FROM lockstep_components('SELECT source, target FROM edges')
+lockstep_clusters|SELECT count(DISTINCT cluster) FROM lockstep_clusters('SELECT source, target FROM edges')
 pgr_connectedComponents|SELECT count(DISTINCT component) FROM pgr_connectedComponents('SELECT id, source, target, cost, cost AS reverse_cost FROM edges')
 recursive CTE|WITH RECURSIVE e AS (SELECT source AS a, target AS b FROM edges UNION ALL SELECT target, source FROM edges), r(node, root) AS (SELECT a, a FROM e UNION SELECT e.b, r.root FROM r JOIN e ON e.a = r.node) SELECT count(DISTINCT c) FROM (SELECT node, min(root) AS c FROM r GROUP BY node) x
 Q
@@ -45,8 +45,8 @@ while IFS='|' read -r name sql; do
 done <<<"$QUERIES"
 echo
 for name in pgr_connectedComponents "recursive CTE"; do
-	printf 'ratio %s / lockstep_components = %.1f\n' "$name" "$(awk "BEGIN{print ${best[$name]} / ${best[lockstep_components]}}")"
+	printf 'ratio %s / lockstep_clusters = %.1f\n' "$name" "$(awk "BEGIN{print ${best[$name]} / ${best[lockstep_clusters]}}")"
 done
 # the three must agree
-[ "${comps[lockstep_components]}" = "${comps[pgr_connectedComponents]}" ] &&
-	[ "${comps[lockstep_components]}" = "${comps[recursive CTE]}" ] || { echo "the component counts differ"; exit 1; }
+[ "${comps[lockstep_clusters]}" = "${comps[pgr_connectedComponents]}" ] &&
+	[ "${comps[lockstep_clusters]}" = "${comps[recursive CTE]}" ] || { echo "the component counts differ"; exit 1; }

@@ -13,14 +13,10 @@ CREATE FUNCTION @extschema@.lockstep_default_settings() RETURNS jsonb
 		"pivot_hours": 24,
 		"sample_pairs": 100,
 		"fire_at": 0.25,
-		"flag_at": 0.5,
-		"threshold": 0.5,
-		"core_threshold": 0.65,
-		"min_size": 10,
-		"max_bucket": 1000
-	}'::jsonb $$;
+		"flag_at": 0.5
+	}'::jsonb || @extschema@.lockstep_cluster_defaults() $$;
 COMMENT ON FUNCTION @extschema@.lockstep_default_settings() IS
-	'every weight and threshold of the campaign and account scores; pass a jsonb with the keys to change';
+	'every setting of a pipeline: the weights and thresholds of the campaign and account scores, and the clustering defaults of lockstep_cluster_defaults(); pass a jsonb with the keys to change';
 
 -- The settings in force: defaults overridden by the given keys (weights merged key by key).
 CREATE FUNCTION @extschema@.lockstep_settings(settings jsonb) RETURNS jsonb
@@ -99,8 +95,8 @@ BEGIN
 	p AS (
 		SELECT x.cluster,
 			   @extschema@.fingerprint_similarity(x.fp, y.fp) AS sim,
-			   @extschema@.fingerprint_infra_similarity(x.fp, y.fp) AS infra,
-			   coalesce(@extschema@.fingerprint_coactivity(x.fp, y.fp), 0) AS coact,
+			   @extschema@.fingerprint_infrastructure_similarity(x.fp, y.fp) AS infra,
+			   coalesce(@extschema@.fingerprint_coactivity_similarity(x.fp, y.fp), 0) AS coact,
 			   least(1, (x.s->'timing'->>'active_15min_buckets')::float8 / span.buckets) AS px,
 			   least(1, (y.s->'timing'->>'active_15min_buckets')::float8 / span.buckets) AS py,
 			   coalesce(x.org_id = y.org_id, false) AS same_org
@@ -119,26 +115,28 @@ BEGIN
 		SELECT m.cluster, count(*)::int AS n,
 			   count(DISTINCT m.org_id) AS orgs,
 			   sum((s->'volume'->>'requests')::float8) AS requests,
-			   avg((s->'intents'->'chain_of_thought'->>'rate')::float8) AS chain_of_thought,
-			   avg((s->'intents'->'rubric_grading'->>'rate')::float8) AS rubric_grading,
-			   avg((s->'intents'->'tool_use'->>'rate')::float8) AS tool_use,
-			   avg((s->'intents'->'code'->>'rate')::float8) AS code,
-			   avg((s->'intents'->'safe_rewrite'->>'rate')::float8) AS safe_rewrite,
 			   avg((SELECT count(*) > 0 FROM jsonb_array_elements(s->'models') e JOIN rel ON rel.model = e->>'model'
 					WHERE (e->>'first_seen')::timestamptz < rel.released_at + make_interval(hours => %5$s))::int) AS pivot,
 			   (SELECT jsonb_agg(DISTINCT rel.model) FROM rel) AS released
 		FROM m GROUP BY 1),
+	-- each intent's mean rate, over the intents the fingerprint names (lexicon.c)
+	intents AS (
+		SELECT cluster, jsonb_object_agg(intent, round(rate::numeric, 4)) AS rates,
+			   least(1, sum(rate)) AS elicitation
+		FROM (SELECT m.cluster, i.key AS intent, avg((i.value->>'rate')::float8) AS rate
+			  FROM m, jsonb_each(m.s->'intents') i GROUP BY 1, 2) r
+		GROUP BY 1),
 	sig AS (
-		SELECT a.*, ps.cohesion, ps.same_org,
+		SELECT a.*, ps.cohesion, ps.same_org, intents.rates AS intent_rates,
 			   jsonb_build_object(
 				'shared_infrastructure', ps.infra,
-				'elicitation', least(1, chain_of_thought + rubric_grading + tool_use + code + safe_rewrite),
+				'elicitation', intents.elicitation,
 				'pivot', a.pivot,
 				'synchrony', ps.sync,
 				'cohesion', ps.cohesion,
 				'size', least(1, ln(a.n) / ln(%6$s)),
 				'volume', least(1, a.requests / nullif(total.requests, 0) / %7$s)) AS v
-		FROM a JOIN ps USING (cluster), total),
+		FROM a JOIN ps USING (cluster) JOIN intents USING (cluster), total),
 	-- each signal's weight and contribution, the list and the weighted mean in one pass
 	scored AS (
 		SELECT sig.*, (1 - sig.same_org) AS org_factor, x.signals, x.base
@@ -158,9 +156,7 @@ BEGIN
 			'hard_negative', jsonb_build_object('same_org_pair_share', round(same_org::numeric, 4),
 												'factor', round(org_factor::numeric, 4)),
 			'accounts', n, 'orgs', orgs, 'requests', requests,
-			'intent_rates', jsonb_build_object('chain_of_thought', round(chain_of_thought::numeric, 4),
-				'rubric_grading', round(rubric_grading::numeric, 4), 'tool_use', round(tool_use::numeric, 4),
-				'code', round(code::numeric, 4), 'safe_rewrite', round(safe_rewrite::numeric, 4)),
+			'intent_rates', intent_rates,
 			'released_models', coalesce(released, '[]'))
 	FROM scored
 	$q$, clusters, fingerprints, rel, (s->>'sample_pairs')::int, (s->>'pivot_hours')::float8,

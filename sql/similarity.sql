@@ -28,22 +28,22 @@ CREATE FUNCTION @extschema@.fingerprint_content_similarity(@extschema@.fingerpri
 COMMENT ON FUNCTION @extschema@.fingerprint_content_similarity(@extschema@.fingerprint, @extschema@.fingerprint) IS
 	'weighted Jaccard of the recurring prompt scaffolds'' traffic shares; NULL if neither recurs';
 
-CREATE FUNCTION @extschema@.fingerprint_intent_similarity(@extschema@.fingerprint, @extschema@.fingerprint)
+CREATE FUNCTION @extschema@.fingerprint_intents_similarity(@extschema@.fingerprint, @extschema@.fingerprint)
 	RETURNS double precision
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.fingerprint_intent_similarity(@extschema@.fingerprint, @extschema@.fingerprint) IS
+COMMENT ON FUNCTION @extschema@.fingerprint_intents_similarity(@extschema@.fingerprint, @extschema@.fingerprint) IS
 	'weighted Jaccard of the elicitation intent rates; NULL if neither shows an intent';
 
-CREATE FUNCTION @extschema@.fingerprint_infra_similarity(@extschema@.fingerprint, @extschema@.fingerprint)
+CREATE FUNCTION @extschema@.fingerprint_infrastructure_similarity(@extschema@.fingerprint, @extschema@.fingerprint)
 	RETURNS double precision
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.fingerprint_infra_similarity(@extschema@.fingerprint, @extschema@.fingerprint) IS
+COMMENT ON FUNCTION @extschema@.fingerprint_infrastructure_similarity(@extschema@.fingerprint, @extschema@.fingerprint) IS
 	'shared networks (0.45), payment instruments (0.40) and user agents (0.15), each a Jaccard estimate';
 
-CREATE FUNCTION @extschema@.fingerprint_coactivity(@extschema@.fingerprint, @extschema@.fingerprint)
+CREATE FUNCTION @extschema@.fingerprint_coactivity_similarity(@extschema@.fingerprint, @extschema@.fingerprint)
 	RETURNS double precision
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.fingerprint_coactivity(@extschema@.fingerprint, @extschema@.fingerprint) IS
+COMMENT ON FUNCTION @extschema@.fingerprint_coactivity_similarity(@extschema@.fingerprint, @extschema@.fingerprint) IS
 	'estimated Jaccard similarity of the two accounts'' sets of active 15-minute buckets';
 
 CREATE FUNCTION @extschema@.fingerprint_hours_similarity(@extschema@.fingerprint, @extschema@.fingerprint)
@@ -52,10 +52,10 @@ CREATE FUNCTION @extschema@.fingerprint_hours_similarity(@extschema@.fingerprint
 COMMENT ON FUNCTION @extschema@.fingerprint_hours_similarity(@extschema@.fingerprint, @extschema@.fingerprint) IS
 	'cosine of the two hour-of-week activity profiles';
 
-CREATE FUNCTION @extschema@.fingerprint_model_similarity(@extschema@.fingerprint, @extschema@.fingerprint)
+CREATE FUNCTION @extschema@.fingerprint_models_similarity(@extschema@.fingerprint, @extschema@.fingerprint)
 	RETURNS double precision
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.fingerprint_model_similarity(@extschema@.fingerprint, @extschema@.fingerprint) IS
+COMMENT ON FUNCTION @extschema@.fingerprint_models_similarity(@extschema@.fingerprint, @extschema@.fingerprint) IS
 	'model adoption: shared models scored by how close their first-seen times are (exp(-days apart))';
 
 CREATE FUNCTION @extschema@.fingerprint_similar(@extschema@.fingerprint, @extschema@.fingerprint)
@@ -95,12 +95,12 @@ COMMENT ON FUNCTION @extschema@.fingerprint_lsh_keys(@extschema@.fingerprint, in
 	'banded MinHash keys of the content, co-activity, network and payment channels: similar accounts share keys';
 
 CREATE FUNCTION @extschema@.fingerprint_similar_pairs(query text, threshold double precision DEFAULT NULL,
-	bands integer DEFAULT 16, rows integer DEFAULT 2, max_bucket integer DEFAULT 10000,
+	bands integer DEFAULT NULL, rows integer DEFAULT NULL, max_bucket integer DEFAULT NULL,
 	OUT a bigint, OUT b bigint, OUT similarity double precision)
 	RETURNS SETOF record
 	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION @extschema@.fingerprint_similar_pairs(text, double precision, integer, integer, integer) IS
-	'all pairs of (id, fingerprint) rows of a query whose similarity reaches threshold, through LSH buckets, never all pairs';
+	'all pairs of (id, fingerprint) rows of a query whose similarity reaches threshold (lockstep.similarity_threshold), through LSH buckets (16 bands of 2 rows, max_bucket 10000), never all pairs';
 
 -- GIN ------------------------------------------------------------------------
 

@@ -4,7 +4,8 @@
  *	  deserialize) and fingerprint_merge, the support of
  *	  fingerprint_union_agg.
  */
-#include "lockstep.h"
+#include "fingerprint.h"
+#include "sqlapi.h"
 #include "lshash.h"
 
 #include <sys/socket.h>
@@ -88,7 +89,7 @@ fingerprint_agg_trans(PG_FUNCTION_ARGS)
 	int			nargs = PG_NARGS();
 	bool		timed = !PG_ARGISNULL(1);
 	int64		ts = timed ? PG_GETARG_TIMESTAMPTZ(1) : LS_NO_TIME;
-	int			how;
+	int			hour;
 	text	   *prompt = PG_ARGISNULL(2) ? NULL : PG_GETARG_TEXT_PP(2);
 	LsPromptInfo info;
 
@@ -102,14 +103,14 @@ fingerprint_agg_trans(PG_FUNCTION_ARGS)
 	 * row updates are usually out of cache: ask for them, and analyze the
 	 * prompt, which does not read the state, while they arrive.
 	 */
-	how = timed ? ls_how_index(ts) : -1;
-	ls_state_prefetch(st, how);
+	hour = timed ? ls_hour_of_week(ts) : -1;
+	ls_state_prefetch(st, hour);
 	if (prompt != NULL)
 		ls_analyze_prompt(VARDATA_ANY(prompt), VARSIZE_ANY_EXHDR(prompt), &info);
 
 	ls_add_u64(&st->f.n_requests, 1);
 	if (timed)
-		ls_state_add_time(st, ts, how);
+		ls_state_add_time(st, ts, hour);
 	if (prompt != NULL)
 		ls_state_add_prompt(st, &info, VARSIZE_ANY_EXHDR(prompt));
 	if (nargs > 3 && !PG_ARGISNULL(3))

@@ -17,14 +17,15 @@
  * points.  With core_threshold at the edge threshold and min_size 1 it is
  * plain connected components.
  *
- * lockstep_components reads an edge list (pgRouting's convention: a query
+ * lockstep_clusters reads an edge list (pgRouting's convention: a query
  * yielding source, target and an optional weight).  fingerprint_clusters
  * reads fingerprints and takes its edges from LSH candidates (pairs.c),
  * rechecking a candidate only when its two ends are not yet in the same
  * component: a campaign of n accounts costs about n rechecks instead of
  * the n^2 / 2 that listing its pairs would.
  */
-#include "lockstep.h"
+#include "pairs.h"
+#include "sqlapi.h"
 #include "lshash.h"
 
 #include <math.h>
@@ -35,10 +36,12 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/jsonb.h"
 #include "utils/memutils.h"
 
-PG_FUNCTION_INFO_V1(lockstep_components);
+PG_FUNCTION_INFO_V1(lockstep_clusters);
 PG_FUNCTION_INFO_V1(fingerprint_clusters);
+PG_FUNCTION_INFO_V1(lockstep_cluster_defaults);
 
 /* Union-find over dense node numbers, by size with path halving. */
 typedef struct UnionFind
@@ -88,39 +91,55 @@ uf_resize(UnionFind *uf, int32 old_cap, int32 cap)
 }
 
 /*
- * Cores and labels once the strong edges are in: label[x] is the smallest
- * id of x's core, or -1 when x's component is smaller than min_size.
- * Returns the label array (indexed by node).
+ * Cores once the strong edges are in: core[x] is the node of x's
+ * component with the smallest id (the cluster's label), or -1 when the
+ * component is smaller than min_size.  Cores are node numbers, not ids,
+ * so every bigint, negative ones too, can be an id.
  */
-static int64 *
-core_labels(UnionFind *uf, const int64 *ids, int32 n, int32 min_size)
+static int32 *
+find_cores(UnionFind *uf, const int64 *ids, int32 n, int32 min_size)
 {
-	int64	   *smallest = palloc_extended(Max(n, 1) * sizeof(int64), MCXT_ALLOC_HUGE);
-	int64	   *label = palloc_extended(Max(n, 1) * sizeof(int64), MCXT_ALLOC_HUGE);
+	int32	   *smallest = palloc_extended(Max(n, 1) * sizeof(int32), MCXT_ALLOC_HUGE);
+	int32	   *core = palloc_extended(Max(n, 1) * sizeof(int32), MCXT_ALLOC_HUGE);
 
 	for (int32 x = 0; x < n; x++)
-		smallest[x] = PG_INT64_MAX;
+		smallest[x] = -1;
 	for (int32 x = 0; x < n; x++)
 	{
 		int32		r = uf_find(uf, x);
 
-		smallest[r] = Min(smallest[r], ids[x]);
+		if (smallest[r] < 0 || ids[x] < ids[smallest[r]])
+			smallest[r] = x;
 	}
 	for (int32 x = 0; x < n; x++)
 	{
 		int32		r = uf_find(uf, x);
 
-		label[x] = uf->size[r] >= min_size ? smallest[r] : -1;
+		core[x] = uf->size[r] >= min_size ? smallest[r] : -1;
 	}
 	pfree(smallest);
-	return label;
+	return core;
 }
 
-/* An attachment is better when stronger, or as strong into a smaller label. */
-static inline bool
-better_link(double w, int64 label, double best_w, int64 best_label)
+/* The best edge offered so far from a node outside every core into one. */
+typedef struct Attachment
 {
-	return best_label < 0 || w > best_w || (w == best_w && label < best_label);
+	int32		core;			/* -1: none yet */
+	double		w;
+} Attachment;
+
+/*
+ * The attachment rule: a node joins the core of its strongest edge into
+ * one; ties go to the core with the smaller id.
+ */
+static inline void
+offer_attachment(Attachment *a, int32 core, double w, const int64 *ids)
+{
+	if (a->core < 0 || w > a->w || (w == a->w && ids[core] < ids[a->core]))
+	{
+		a->core = core;
+		a->w = w;
+	}
 }
 
 static void
@@ -197,11 +216,11 @@ nodemap_grow(NodeMap *m, UnionFind *uf, Size *used)
 	if (m->cap >= INT32_MAX / 2)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("lockstep_components takes at most %d nodes", INT32_MAX / 2)));
+				 errmsg("lockstep_clusters takes at most %d nodes", INT32_MAX / 2)));
 	/* charged as the new sizes: a total at most twice the final one */
 	ls_memory_charge(used, slots * (sizeof(int64) + sizeof(int32)) +
 					 (Size) old_cap * 2 * (sizeof(int64) + 2 * sizeof(int32)),
-					 "lockstep_components");
+					 "lockstep_clusters");
 	nodemap_init(m, slots);
 	for (uint64 h = 0; h < old_slots; h++)
 		if (old_slot[h] >= 0)
@@ -240,14 +259,14 @@ int_column(HeapTuple tup, TupleDesc desc, int col, bool *isnull)
 }
 
 /*
- * lockstep_components(edges, core_threshold, min_size) returns
- * (node, component, core) for every node of the edge list.  component is
- * the smallest node id of the node's cluster, or NULL when the node is in
- * no cluster (its component is under min_size and it has no edge into a
+ * lockstep_clusters(edges, core_threshold, min_size) returns
+ * (node, cluster, core) for every node of the edge list.  cluster is the
+ * smallest node id of the node's cluster, or NULL when the node is in no
+ * cluster (its component is under min_size and it has no edge into a
  * core).  A NULL core_threshold makes every edge strong.
  */
 Datum
-lockstep_components(PG_FUNCTION_ARGS)
+lockstep_clusters(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	bool		weighted = !PG_ARGISNULL(1);
@@ -261,15 +280,14 @@ lockstep_components(PG_FUNCTION_ARGS)
 	WeakEdge   *weak = NULL;
 	int64		nweak = 0,
 				weak_cap = 0;
-	int64	   *label;
-	int64	   *attach;
-	double	   *attach_w;
+	int32	   *core;
+	Attachment *attach;
 	Portal		portal;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(2))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("the edges query and min_size of lockstep_components must not be NULL")));
+				 errmsg("the edges query and min_size of lockstep_clusters must not be NULL")));
 	min_size = PG_GETARG_INT32(2);
 	check_min_size(min_size);
 	if (isnan(core_threshold))
@@ -278,7 +296,7 @@ lockstep_components(PG_FUNCTION_ARGS)
 				 errmsg("core_threshold must be a number")));
 
 	InitMaterializedSRF(fcinfo, 0);
-	work = AllocSetContextCreate(CurrentMemoryContext, "lockstep_components",
+	work = AllocSetContextCreate(CurrentMemoryContext, "lockstep_clusters",
 								 ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(work);
 	map.cap = 1024;
@@ -343,7 +361,7 @@ lockstep_components(PG_FUNCTION_ARGS)
 				if (nweak == weak_cap)
 				{
 					ls_memory_charge(&used, Max(weak_cap, 1024) * sizeof(WeakEdge),
-									 "lockstep_components");
+									 "lockstep_clusters");
 					weak_cap = Max(weak_cap * 2, 1024);
 					weak = nweak ? repalloc_huge(weak, weak_cap * sizeof(WeakEdge)) :
 						palloc_extended(weak_cap * sizeof(WeakEdge), MCXT_ALLOC_HUGE);
@@ -360,11 +378,10 @@ lockstep_components(PG_FUNCTION_ARGS)
 	SPI_finish();
 	MemoryContextSwitchTo(work);
 
-	label = core_labels(&uf, map.ids, map.n, min_size);
-	attach = palloc_extended(Max(map.n, 1) * sizeof(int64), MCXT_ALLOC_HUGE);
-	attach_w = palloc_extended(Max(map.n, 1) * sizeof(double), MCXT_ALLOC_HUGE);
+	core = find_cores(&uf, map.ids, map.n, min_size);
+	attach = palloc_extended(Max(map.n, 1) * sizeof(Attachment), MCXT_ALLOC_HUGE);
 	for (int32 x = 0; x < map.n; x++)
-		attach[x] = -1;
+		attach[x].core = -1;
 	for (int64 e = 0; e < nweak; e++)
 	{
 		int32		a = weak[e].a,
@@ -372,18 +389,10 @@ lockstep_components(PG_FUNCTION_ARGS)
 
 		if ((e & 0xFFFF) == 0)
 			CHECK_FOR_INTERRUPTS();
-		for (int side = 0; side < 2; side++)
-		{
-			int32		from = side ? b : a;
-			int32		to = side ? a : b;
-
-			if (label[from] < 0 && label[to] >= 0 &&
-				better_link(weak[e].w, label[to], attach_w[from], attach[from]))
-			{
-				attach[from] = label[to];
-				attach_w[from] = weak[e].w;
-			}
-		}
+		if (core[a] < 0 && core[b] >= 0)
+			offer_attachment(&attach[a], core[b], weak[e].w, map.ids);
+		else if (core[b] < 0 && core[a] >= 0)
+			offer_attachment(&attach[b], core[a], weak[e].w, map.ids);
 	}
 
 	MemoryContextSwitchTo(old);
@@ -391,12 +400,12 @@ lockstep_components(PG_FUNCTION_ARGS)
 	{
 		Datum		v[3];
 		bool		nulls[3] = {false, false, false};
-		int64		c = label[x] >= 0 ? label[x] : attach[x];
+		int32		c = core[x] >= 0 ? core[x] : attach[x].core;
 
 		v[0] = Int64GetDatum(map.ids[x]);
-		v[1] = Int64GetDatum(c);
+		v[1] = c >= 0 ? Int64GetDatum(map.ids[c]) : (Datum) 0;
 		nulls[1] = c < 0;
-		v[2] = BoolGetDatum(label[x] >= 0);
+		v[2] = BoolGetDatum(core[x] >= 0);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nulls);
 	}
 	MemoryContextDelete(work);
@@ -408,6 +417,7 @@ lockstep_components(PG_FUNCTION_ARGS)
  * rows, max_bucket) returns (account_id, cluster, core, similarity) for
  * the accounts in a cluster.  similarity is an attached account's
  * similarity to the core member it attaches through (NULL for cores).
+ * Every argument but the query may be NULL for its default (pairs.h).
  */
 Datum
 fingerprint_clusters(PG_FUNCTION_ARGS)
@@ -420,14 +430,14 @@ fingerprint_clusters(PG_FUNCTION_ARGS)
 	double		core_threshold;
 	int32		min_size;
 	UnionFind	uf = {0};
-	int64	   *label;
+	int32	   *core;
 	int64		rechecks = 0,
 				joined = 0,
 				attached = 0;
 
 	threshold = ls_query_threshold_args(fcinfo, ix.caller);
-	core_threshold = PG_GETARG_FLOAT8(2);
-	min_size = PG_GETARG_INT32(3);
+	core_threshold = ls_float_arg(fcinfo, 2, LS_CLUSTER_CORE_THRESHOLD);
+	min_size = ls_int_arg(fcinfo, 3, LS_CLUSTER_MIN_SIZE);
 	ls_check_threshold("core_threshold", core_threshold);
 	if (core_threshold < threshold)
 		ereport(ERROR,
@@ -441,7 +451,8 @@ fingerprint_clusters(PG_FUNCTION_ARGS)
 								 ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(work);
 	ls_pairs_build(&ix, fcinfo, text_to_cstring(PG_GETARG_TEXT_PP(0)),
-				   PG_GETARG_INT32(4), PG_GETARG_INT32(5), PG_GETARG_INT32(6));
+				   ls_int_arg(fcinfo, 4, LS_LSH_BANDS), ls_int_arg(fcinfo, 5, LS_LSH_ROWS),
+				   ls_int_arg(fcinfo, 6, LS_CLUSTER_MAX_BUCKET));
 	ls_memory_charge(&ix.used, ix.n * (2 * sizeof(int32) + 3 * sizeof(int64) + sizeof(double)),
 					 ix.caller);
 	uf_resize(&uf, 0, Max(ix.n, 1));
@@ -474,20 +485,19 @@ fingerprint_clusters(PG_FUNCTION_ARGS)
 			}
 		}
 	}
-	label = core_labels(&uf, ix.ids, ix.n, min_size);
+	core = find_cores(&uf, ix.ids, ix.n, min_size);
 
 	/* 2. attach the others to the core of their most similar candidate */
 	ls_pairs_restart(&ix);
 	MemoryContextSwitchTo(old);
 	for (int32 i = 0; i < ix.n; i++)
 	{
-		int64		best = -1;
-		double		best_s = 0;
+		Attachment	best = {.core = -1, .w = 0};
 		Datum		v[4];
 		bool		nulls[4] = {false, false, false, false};
 
 		CHECK_FOR_INTERRUPTS();
-		if (label[i] < 0)
+		if (core[i] < 0)
 		{
 			int			ncand = ls_pairs_candidates(&ix, i, false);
 
@@ -496,26 +506,22 @@ fingerprint_clusters(PG_FUNCTION_ARGS)
 				int32		j = ix.cand[c];
 				double		s;
 
-				if (label[j] < 0)
+				if (core[j] < 0)
 					continue;
 				rechecks++;
 				if (ls_prepared_at_least(&ix.fps[i], &ix.fps[j], ls_default_weights,
-										 threshold, &s) &&
-					better_link(s, label[j], best_s, best))
-				{
-					best = label[j];
-					best_s = s;
-				}
+										 threshold, &s))
+					offer_attachment(&best, core[j], s, ix.ids);
 			}
-			if (best < 0)
+			if (best.core < 0)
 				continue;
 			attached++;
 		}
 		v[0] = Int64GetDatum(ix.ids[i]);
-		v[1] = Int64GetDatum(label[i] >= 0 ? label[i] : best);
-		v[2] = BoolGetDatum(label[i] >= 0);
-		v[3] = Float8GetDatum(best_s);
-		nulls[3] = label[i] >= 0;
+		v[1] = Int64GetDatum(ix.ids[core[i] >= 0 ? core[i] : best.core]);
+		v[2] = BoolGetDatum(core[i] >= 0);
+		v[3] = Float8GetDatum(best.w);
+		nulls[3] = core[i] >= 0;
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nulls);
 	}
 
@@ -526,4 +532,21 @@ fingerprint_clusters(PG_FUNCTION_ARGS)
 					ix.n, ix.candidates, rechecks, joined, core_threshold, attached, threshold)));
 	MemoryContextDelete(work);
 	return (Datum) 0;
+}
+
+/*
+ * lockstep_cluster_defaults(): the defaults of fingerprint_clusters' NULL
+ * arguments as jsonb, so that a pipeline's settings read them from their
+ * one home (pairs.h) instead of repeating them.
+ */
+Datum
+lockstep_cluster_defaults(PG_FUNCTION_ARGS)
+{
+	char	   *json = psprintf("{\"threshold\": %g, \"core_threshold\": %g, \"min_size\": %d, "
+								"\"bands\": %d, \"rows\": %d, \"max_bucket\": %d}",
+								LS_DEFAULT_THRESHOLD, LS_CLUSTER_CORE_THRESHOLD,
+								LS_CLUSTER_MIN_SIZE, LS_LSH_BANDS, LS_LSH_ROWS,
+								LS_CLUSTER_MAX_BUCKET);
+
+	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(json)));
 }

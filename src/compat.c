@@ -46,3 +46,49 @@ lockstep_synth_releases(PG_FUNCTION_ARGS)
 {
 	return synth_moved();
 }
+
+/* 0.1.0: channel functions renamed to their channel's name */
+extern Datum fingerprint_intents_similarity(PG_FUNCTION_ARGS);
+extern Datum fingerprint_infrastructure_similarity(PG_FUNCTION_ARGS);
+extern Datum fingerprint_coactivity_similarity(PG_FUNCTION_ARGS);
+extern Datum fingerprint_models_similarity(PG_FUNCTION_ARGS);
+
+PG_FUNCTION_INFO_V1(fingerprint_intent_similarity);
+PG_FUNCTION_INFO_V1(fingerprint_infra_similarity);
+PG_FUNCTION_INFO_V1(fingerprint_coactivity);
+PG_FUNCTION_INFO_V1(fingerprint_model_similarity);
+
+Datum
+fingerprint_intent_similarity(PG_FUNCTION_ARGS)
+{
+	return fingerprint_intents_similarity(fcinfo);
+}
+
+Datum
+fingerprint_infra_similarity(PG_FUNCTION_ARGS)
+{
+	return fingerprint_infrastructure_similarity(fcinfo);
+}
+
+Datum
+fingerprint_coactivity(PG_FUNCTION_ARGS)
+{
+	return fingerprint_coactivity_similarity(fcinfo);
+}
+
+Datum
+fingerprint_model_similarity(PG_FUNCTION_ARGS)
+{
+	return fingerprint_models_similarity(fcinfo);
+}
+
+/* 0.1.0: lockstep_components, now lockstep_clusters (same columns) */
+extern Datum lockstep_clusters(PG_FUNCTION_ARGS);
+
+PG_FUNCTION_INFO_V1(lockstep_components);
+
+Datum
+lockstep_components(PG_FUNCTION_ARGS)
+{
+	return lockstep_clusters(fcinfo);
+}

@@ -7,7 +7,8 @@
  * and Citus move values as text.  Input is accepted only if it is exactly
  * what output would print for the value it decodes to.
  */
-#include "lockstep.h"
+#include "fingerprint.h"
+#include "sqlapi.h"
 
 #include "common/base64.h"
 #include "funcapi.h"
@@ -190,7 +191,6 @@ fingerprint_summary(PG_FUNCTION_ARGS)
 	LsFixed    *f = &st.f;
 	StringInfoData o;
 	LsKeyCount	keys[LS_MAX_KEYS];
-	uint64		kept = 0;
 	uint32		hod[24] = {0};
 	uint32		dow[7] = {0};
 
@@ -210,14 +210,12 @@ fingerprint_summary(PG_FUNCTION_ARGS)
 
 	memcpy(keys, st.keys, f->n_keys * sizeof(LsKeyCount));
 	qsort(keys, f->n_keys, sizeof(LsKeyCount), ls_cmp_key_count_desc);
-	for (int i = 0; i < f->n_keys; i++)
-		kept += keys[i].count;
 	appendStringInfo(&o, ", \"content\": {\"keyed_prompts\": " UINT64_FORMAT
 					 ", \"short_prompts\": " UINT64_FORMAT
 					 ", \"scaffold_keys\": %d, \"count_error_bound\": " UINT64_FORMAT
 					 ", \"top_scaffolds\": [",
 					 f->n_keyed, f->n_prompts - f->n_keyed, f->n_keys,
-					 (f->key_stream - kept) / (LS_MAX_KEYS + 1));
+					 ls_key_bound(f->key_stream, keys, f->n_keys));
 	for (int i = 0; i < Min(f->n_keys, 8); i++)
 	{
 		appendStringInfo(&o, "%s{\"key\": \"%016" INT64_MODIFIER "x\", \"count\": " UINT64_FORMAT
@@ -245,8 +243,8 @@ fingerprint_summary(PG_FUNCTION_ARGS)
 
 	for (int i = 0; i < LS_HOURS_OF_WEEK; i++)
 	{
-		hod[i % 24] += f->how[i];
-		dow[i / 24] += f->how[i];
+		hod[i % 24] += f->hours[i];
+		dow[i / 24] += f->hours[i];
 	}
 	appendStringInfo(&o, ", \"timing\": {\"timed_requests\": " UINT64_FORMAT
 					 ", \"first_seen\": ", f->n_timed);
@@ -262,7 +260,7 @@ fingerprint_summary(PG_FUNCTION_ARGS)
 		appendStringInfo(&o, "%s%u", i ? ", " : "", dow[i]);
 	appendStringInfoString(&o, "], \"hour_of_week_utc\": [");
 	for (int i = 0; i < LS_HOURS_OF_WEEK; i++)
-		appendStringInfo(&o, "%s%u", i ? ", " : "", f->how[i]);
+		appendStringInfo(&o, "%s%u", i ? ", " : "", f->hours[i]);
 	appendStringInfoString(&o, "]}");
 
 	appendStringInfoString(&o, ", \"models\": [");
@@ -288,13 +286,9 @@ fingerprint_scaffolds(PG_FUNCTION_ARGS)
 	Fingerprint *fp = PG_GETARG_FINGERPRINT_P(0);
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	LsKeyCount *keys = LS_FP_KEYS(fp);
-	uint64		kept = 0;
-	int64		bound;
+	int64		bound = (int64) ls_key_bound(fp->key_stream, keys, fp->n_keys);
 
 	InitMaterializedSRF(fcinfo, 0);
-	for (int i = 0; i < fp->n_keys; i++)
-		kept += keys[i].count;
-	bound = (int64) ((fp->key_stream - kept) / (LS_MAX_KEYS + 1));
 	for (int i = 0; i < fp->n_keys; i++)
 	{
 		Datum		v[3];

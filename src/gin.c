@@ -12,7 +12,8 @@
  * LSH misses.  A query without keys (no discriminative channel) scans
  * the whole index and rechecks every row, so it misses nothing.
  */
-#include "lockstep.h"
+#include "lsh.h"
+#include "sqlapi.h"
 
 #include "access/gin.h"
 #include "access/stratnum.h"

@@ -1,6 +1,7 @@
 /*
  * lexicon.c
- *	  Prompt analysis: the intent lexicon, and the per-prompt scaffold keys.
+ *	  The intent lexicon, and the token n-gram hash it shares with the
+ *	  content shingles.
  *
  * The lexicon is the one place that says what counts as each elicitation
  * intent.  Phrases are written as plain text and go through the same
@@ -11,9 +12,7 @@
  *
  * Pure code: no fmgr.
  */
-#include "lockstep.h"
-#include "lshash.h"
-#include "miscadmin.h"
+#include "prompt.h"
 
 const char *const ls_intent_names[LS_N_INTENTS] = {
 	"chain_of_thought", "rubric_grading", "tool_use", "code",
@@ -112,37 +111,15 @@ static const LexEntry lexicon[] = {
 	{LS_INTENT_VISION, "点击"},
 };
 
-#define LEX_MAX_NGRAM	4
 #define LEX_SLOTS		512		/* power of two, > 2 x entries */
 
 /* The phrase table: n-gram hash -> intent bits.  Built once, then read-only. */
 static uint64 lex_hash[LEX_SLOTS];
 static uint32 lex_bits[LEX_SLOTS];
 /* Bitmap of the tokens that end some phrase: most tokens skip the probes. */
-static uint64 lex_final[16];
+uint64		ls_lex_final[LS_LEX_FINAL_WORDS];
 static bool lex_ready = false;
 
-#define LEX_FINAL_BIT(h)	((h) >> 54)	/* 10 bits: 0..1023 */
-
-/*
- * Hash of the n-gram toks[0..n): token hashes are already avalanched, so
- * XOR of rotated copies (a cyclic-polynomial hash, as in buzhash) is
- * uniform and order-sensitive; the per-length constant keeps a phrase of
- * n tokens apart from its sub-phrases.
- */
-static inline uint64
-ngram_hash(const uint64 *toks, int n)
-{
-	uint64		h = UINT64CONST(0x9e3779b97f4a7c15) * (uint64) n;
-
-	for (int i = 0; i < n; i++)
-	{
-		int			r = 17 * (n - 1 - i);
-
-		h ^= r ? (toks[i] << r | toks[i] >> (64 - r)) : toks[i];
-	}
-	return h | 1;				/* never 0, the empty-slot marker */
-}
 
 /* Fill the phrase table from the lexicon. */
 static void
@@ -152,7 +129,7 @@ lex_build(void)
 	for (int e = 0; e < (int) lengthof(lexicon); e++)
 	{
 		LsTokenizer t;
-		uint64		toks[LEX_MAX_NGRAM];
+		uint64		toks[LS_LEX_MAX_NGRAM];
 		int			n = 0;
 		uint64		h;
 		uint32		slot;
@@ -160,14 +137,14 @@ lex_build(void)
 		ls_tokenizer_init(&t, lexicon[e].phrase, strlen(lexicon[e].phrase), false);
 		while (ls_next_token(&t))
 		{
-			if (n == LEX_MAX_NGRAM)
+			if (n == LS_LEX_MAX_NGRAM)
 				elog(ERROR, "lexicon phrase \"%s\" is longer than %d tokens",
-					 lexicon[e].phrase, LEX_MAX_NGRAM);
+					 lexicon[e].phrase, LS_LEX_MAX_NGRAM);
 			toks[n++] = t.hash;
 		}
 		Assert(n > 0);
-		lex_final[LEX_FINAL_BIT(toks[n - 1]) >> 6] |= UINT64CONST(1) << (LEX_FINAL_BIT(toks[n - 1]) & 63);
-		h = ngram_hash(toks, n);
+		ls_lex_final[LS_LEX_FINAL_BIT(toks[n - 1]) >> 6] |= UINT64CONST(1) << (LS_LEX_FINAL_BIT(toks[n - 1]) & 63);
+		h = ls_ngram_hash(toks, n);
 		for (slot = h & (LEX_SLOTS - 1); lex_hash[slot] != 0 && lex_hash[slot] != h;
 			 slot = (slot + 1) & (LEX_SLOTS - 1))
 			;
@@ -188,56 +165,28 @@ lex_lookup(uint64 h)
 	return 0;
 }
 
-/*
- * Analyze one prompt: its intents, and its scaffold keys
- * (the minimum shingle hash of each bin; none when the prompt has fewer
- * than LS_MIN_TOKENS tokens).
- */
+/* Build the phrase table once per backend; the lexicon is constant. */
 void
-ls_analyze_prompt(const char *s, int len, LsPromptInfo *info)
+ls_lexicon_load(void)
 {
-	LsTokenizer t;
-	uint64		win[LEX_MAX_NGRAM] = {0};	/* last tokens, newest last */
-	int			ntok = 0;
-	uint32		intents = 0;
-	uint64		mins[LS_KEYS_PER_PROMPT];
-	int			nkeys = 0;
-
 	if (!lex_ready)
 		lex_build();
+}
 
-	for (int b = 0; b < LS_KEYS_PER_PROMPT; b++)
-		mins[b] = PG_UINT64_MAX;
-	ls_tokenizer_init(&t, s, len, false);
-	while (ls_next_token(&t))
-	{
-		memmove(win, win + 1, (LEX_MAX_NGRAM - 1) * sizeof(uint64));
-		win[LEX_MAX_NGRAM - 1] = t.hash;
-		ntok++;
+/*
+ * Intent bits of the phrases that end at the newest token of win, the
+ * last LS_LEX_MAX_NGRAM token hashes (newest last) of a prompt whose
+ * first ntok tokens have been read.  Callers ask only for tokens that
+ * ls_lexicon_may_end lets through, after ls_lexicon_load.
+ */
+uint32
+ls_lexicon_match(const uint64 *win, int ntok)
+{
+	uint32		intents = 0;
 
-		if (lex_final[LEX_FINAL_BIT(win[LEX_MAX_NGRAM - 1]) >> 6] &
-			(UINT64CONST(1) << (LEX_FINAL_BIT(win[LEX_MAX_NGRAM - 1]) & 63)))
-		{
-			for (int n = 1; n <= LEX_MAX_NGRAM && n <= ntok; n++)
-				intents |= lex_lookup(ngram_hash(win + LEX_MAX_NGRAM - n, n));
-		}
-		if (ntok >= LS_SHINGLE)
-		{
-			uint64		h = ngram_hash(win + LEX_MAX_NGRAM - LS_SHINGLE, LS_SHINGLE);
-			int			b = h >> (64 - LS_KEY_BIN_BITS);
-
-			mins[b] = Min(mins[b], h);
-		}
-		if ((ntok & 1023) == 0)
-			CHECK_FOR_INTERRUPTS();
-	}
-
-	info->intents = intents;
-	if (ntok >= LS_MIN_TOKENS)
-		for (int b = 0; b < LS_KEYS_PER_PROMPT; b++)
-			if (mins[b] != PG_UINT64_MAX)
-				info->keys[nkeys++] = mins[b];
-	info->n_keys = nkeys;
+	for (int n = 1; n <= LS_LEX_MAX_NGRAM && n <= ntok; n++)
+		intents |= lex_lookup(ls_ngram_hash(win + LS_LEX_MAX_NGRAM - n, n));
+	return intents;
 }
 
 /* Number of lexicon entries, for lockstep_lexicon(). */

@@ -2,7 +2,10 @@
  * lockstep.c
  *	  Module entry point.
  */
-#include "lockstep.h"
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "sqlapi.h"
 
 PG_MODULE_MAGIC;
 

@@ -16,7 +16,7 @@
  * coarse to tell accounts apart and give no keys; they still count in the
  * exact recheck.
  */
-#include "lockstep.h"
+#include "lsh.h"
 #include "lshash.h"
 
 #include <math.h>
@@ -112,14 +112,14 @@ static int
 content_keys(const Fingerprint *fp, int bands, int rows, uint64 *out)
 {
 	const LsKeyCount *keys = LS_FP_KEYS(fp);
-	uint64		bound = ls_key_bound(fp);
+	uint64		bound = ls_key_bound(fp->key_stream, keys, fp->n_keys);
 	uint64		mins[LS_LSH_MAX_ROWS];
 	double		w[LS_MAX_KEYS];
 	uint64		k[LS_MAX_KEYS];
 	int			n = 0;
 
 	for (int i = 0; i < fp->n_keys; i++)
-		if (keys[i].count >= 2 && keys[i].count > bound)
+		if (ls_key_recurs(&keys[i], bound))
 		{
 			k[n] = keys[i].key;
 			w[n++] = (double) keys[i].count;

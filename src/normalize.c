@@ -16,7 +16,7 @@
  * Pure code: no fmgr, no allocation.  Invalid UTF-8 bytes are taken as
  * one-byte letters, so any byte string tokenizes without error.
  */
-#include "lockstep.h"
+#include "prompt.h"
 #include "lshash.h"
 
 /* Length of the UTF-8 sequence at p (1 for invalid or truncated ones). */

@@ -1,15 +1,15 @@
 /*
  * operators.c
- *	  Similarity functions, the % and <-> operators, LSH keys, and the
- *	  GUCs they read.
+ *	  Similarity functions, the % and <-> operators, and LSH keys.
  */
-#include "lockstep.h"
+#include "lsh.h"
+#include "similarity.h"
+#include "sqlapi.h"
 
 #include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/guc.h"
 #include "utils/jsonb.h"
 
 #include <limits.h>
@@ -19,45 +19,14 @@ PG_FUNCTION_INFO_V1(fingerprint_similarity);
 PG_FUNCTION_INFO_V1(fingerprint_similarity_weighted);
 PG_FUNCTION_INFO_V1(fingerprint_similarity_detail);
 PG_FUNCTION_INFO_V1(fingerprint_content_similarity);
-PG_FUNCTION_INFO_V1(fingerprint_intent_similarity);
-PG_FUNCTION_INFO_V1(fingerprint_infra_similarity);
-PG_FUNCTION_INFO_V1(fingerprint_coactivity);
+PG_FUNCTION_INFO_V1(fingerprint_intents_similarity);
+PG_FUNCTION_INFO_V1(fingerprint_infrastructure_similarity);
+PG_FUNCTION_INFO_V1(fingerprint_coactivity_similarity);
 PG_FUNCTION_INFO_V1(fingerprint_hours_similarity);
-PG_FUNCTION_INFO_V1(fingerprint_model_similarity);
+PG_FUNCTION_INFO_V1(fingerprint_models_similarity);
 PG_FUNCTION_INFO_V1(fingerprint_similar);
 PG_FUNCTION_INFO_V1(fingerprint_distance);
 PG_FUNCTION_INFO_V1(fingerprint_lsh_keys);
-
-double		ls_similarity_threshold = 0.5;
-
-/* Register the GUCs; called from _PG_init. */
-void
-ls_define_gucs(void)
-{
-	DefineCustomRealVariable("lockstep.similarity_threshold",
-							 "Similarity at or above which fingerprint % fingerprint is true.",
-							 "Also the default threshold of fingerprint_similar_pairs.",
-							 &ls_similarity_threshold,
-							 0.5, 0.0, 1.0,
-							 PGC_USERSET, 0, NULL, NULL, NULL);
-	DefineCustomIntVariable("lockstep.pairs_memory_limit",
-							"Memory fingerprint_similar_pairs may use for fingerprints and keys.",
-							"Past it the call stops with an error instead of exhausting memory.",
-							&ls_pairs_memory_limit,
-							2 * 1024 * 1024, 1024, MAX_KILOBYTES,
-							PGC_USERSET, GUC_UNIT_KB, NULL, NULL, NULL);
-	MarkGUCPrefixReserved("lockstep");
-}
-
-/* Argument n as a fingerprint of a version this build reads. */
-Fingerprint *
-ls_fp_arg(FunctionCallInfo fcinfo, int n)
-{
-	Fingerprint *fp = PG_GETARG_FINGERPRINT_P(n);
-
-	ls_check_version(fp);
-	return fp;
-}
 
 /* Combined similarity with the default weights. */
 Datum
@@ -141,24 +110,28 @@ fingerprint_similarity_detail(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(o.data)));
 }
 
-/* Return a channel similarity, NULL when the channel is empty on both sides. */
-#define CHANNEL_FUNCTION(sqlname, fn) \
+/*
+ * fingerprint_<channel>_similarity: one channel's similarity, NULL when
+ * the channel is empty on both sides.  The SQL name is the channel's
+ * name in ls_channel_names.
+ */
+#define CHANNEL_FUNCTION(channel) \
 Datum \
-sqlname(PG_FUNCTION_ARGS) \
+fingerprint_##channel##_similarity(PG_FUNCTION_ARGS) \
 { \
-	double		s = fn(ls_fp_arg(fcinfo, 0), ls_fp_arg(fcinfo, 1)); \
+	double		s = ls_sim_##channel(ls_fp_arg(fcinfo, 0), ls_fp_arg(fcinfo, 1)); \
 \
 	if (s == LS_UNDEFINED) \
 		PG_RETURN_NULL(); \
 	PG_RETURN_FLOAT8(s); \
 }
 
-CHANNEL_FUNCTION(fingerprint_content_similarity, ls_sim_content)
-CHANNEL_FUNCTION(fingerprint_intent_similarity, ls_sim_intents)
-CHANNEL_FUNCTION(fingerprint_infra_similarity, ls_sim_infra)
-CHANNEL_FUNCTION(fingerprint_coactivity, ls_sim_coactivity)
-CHANNEL_FUNCTION(fingerprint_hours_similarity, ls_sim_hours)
-CHANNEL_FUNCTION(fingerprint_model_similarity, ls_sim_models)
+CHANNEL_FUNCTION(content)
+CHANNEL_FUNCTION(intents)
+CHANNEL_FUNCTION(infrastructure)
+CHANNEL_FUNCTION(coactivity)
+CHANNEL_FUNCTION(hours)
+CHANNEL_FUNCTION(models)
 
 /* a % b: similarity at least lockstep.similarity_threshold. */
 Datum

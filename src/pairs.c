@@ -28,7 +28,9 @@
  * share many keys (several bands, several channels), so the loss is small,
  * and test/t/005_lsh.pl measures it.
  */
-#include "lockstep.h"
+#include "lsh.h"
+#include "pairs.h"
+#include "sqlapi.h"
 #include "lshash.h"
 
 #include "catalog/namespace.h"
@@ -47,7 +49,6 @@ PG_FUNCTION_INFO_V1(fingerprint_similar_pairs);
 
 #define LS_PREFETCH_AHEAD	4	/* candidates whose data is requested early */
 
-int			ls_pairs_memory_limit = 2 * 1024 * 1024;	/* kB */
 
 /* One LSH key of one account. */
 struct LsEntry
@@ -88,79 +89,6 @@ cmp_entry_order(const void *a, const void *b)
 #define ST_SCOPE static
 #define ST_DEFINE
 #include "lib/sort_template.h"
-
-/* The OID of type fingerprint: it lives in the schema of this function. */
-Oid
-ls_fingerprint_type_oid(FunctionCallInfo fcinfo)
-{
-	Oid			nsp = get_func_namespace(fcinfo->flinfo->fn_oid);
-
-	return GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
-						   CStringGetDatum("fingerprint"), ObjectIdGetDatum(nsp));
-}
-
-/* Count memory against the limit; raise a clear error past it. */
-void
-ls_memory_charge(Size *used, Size more, const char *caller)
-{
-	*used += more;
-	if (*used / 1024 > (Size) ls_pairs_memory_limit)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("%s needs more than lockstep.pairs_memory_limit (%d kB)",
-						caller, ls_pairs_memory_limit),
-				 errhint("Raise lockstep.pairs_memory_limit, or give it a smaller input.")));
-}
-
-/* A threshold argument: in [0, 1]. */
-void
-ls_check_threshold(const char *name, double value)
-{
-	if (!(value >= 0 && value <= 1))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s must be between 0 and 1", name),
-				 errdetail("The value was %g.", value)));
-}
-
-/*
- * The arguments of a function (query, threshold, ...): none may be NULL but
- * the threshold, which then means lockstep.similarity_threshold.  Returns
- * the threshold, checked.
- */
-double
-ls_query_threshold_args(FunctionCallInfo fcinfo, const char *caller)
-{
-	double		threshold;
-
-	for (int a = 0; a < PG_NARGS(); a++)
-		if (PG_ARGISNULL(a) && a != 1)
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("only the threshold of %s may be NULL", caller)));
-	threshold = PG_ARGISNULL(1) ? ls_similarity_threshold : PG_GETARG_FLOAT8(1);
-	ls_check_threshold("threshold", threshold);
-	return threshold;
-}
-
-/*
- * Connect to SPI and open a read-only cursor on a caller's query; the
- * caller fetches, then closes the cursor and calls SPI_finish.
- */
-Portal
-ls_query_open(const char *query)
-{
-	SPIPlanPtr	plan;
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	plan = SPI_prepare(query, 0, NULL);
-	if (plan == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("could not prepare the query: %s", SPI_result_code_string(SPI_result))));
-	return SPI_cursor_open(NULL, plan, NULL, NULL, true);
-}
 
 /*
  * Steps 1 and 2: read the query's (id, fingerprint) rows and sort their
@@ -474,7 +402,8 @@ fingerprint_similar_pairs(PG_FUNCTION_ARGS)
 										 "fingerprint_similar_pairs", ALLOCSET_DEFAULT_SIZES);
 		MemoryContextSwitchTo(st->work);
 		ls_pairs_build(&st->ix, fcinfo, text_to_cstring(PG_GETARG_TEXT_PP(0)),
-					   PG_GETARG_INT32(2), PG_GETARG_INT32(3), PG_GETARG_INT32(4));
+					   ls_int_arg(fcinfo, 2, LS_LSH_BANDS), ls_int_arg(fcinfo, 3, LS_LSH_ROWS),
+					   ls_int_arg(fcinfo, 4, LS_JOIN_MAX_BUCKET));
 		ls_memory_charge(&st->ix.used, (st->ix.n / 64 + 1) * sizeof(uint64), st->ix.caller);
 		st->bits = palloc0_array(uint64, st->ix.n / 64 + 1);
 		st->i = -1;

@@ -18,7 +18,7 @@
  *	- the hour-of-week profile, which whole time zones share, has the
  *	  smallest default weight (0.05).
  */
-#include "lockstep.h"
+#include "similarity.h"
 
 #include <math.h>
 #ifdef __SSE2__
@@ -40,25 +40,6 @@ const double ls_default_weights[LS_N_CHANNELS] = {0.35, 0.10, 0.20, 0.20, 0.05, 
 
 /* Model first-seen times this far apart (in usecs) score exp(-1). */
 #define MODEL_TAU	((double) USECS_PER_DAY)
-
-/* Is k a recurring scaffold key (count >= 2 and above the bound)? */
-static inline bool
-key_recurs(const LsKeyCount *k, uint64 bound)
-{
-	return k->count >= 2 && k->count > bound;
-}
-
-/* The Misra-Gries error bound of a fingerprint's scaffold counters. */
-uint64
-ls_key_bound(const Fingerprint *fp)
-{
-	const LsKeyCount *keys = LS_FP_KEYS(fp);
-	uint64		kept = 0;
-
-	for (int i = 0; i < fp->n_keys; i++)
-		kept += keys[i].count;
-	return (fp->key_stream - kept) / (LS_MAX_KEYS + 1);
-}
 
 /*
  * Prepare fp for comparisons: here the cheap parts; the scaffold shares
@@ -100,11 +81,11 @@ prepare_content(LsPrepared *p)
 {
 	const Fingerprint *fp = p->fp;
 	const LsKeyCount *keys = LS_FP_KEYS(fp);
-	uint64		bound = ls_key_bound(fp);
+	uint64		bound = ls_key_bound(fp->key_stream, LS_FP_KEYS(fp), fp->n_keys);
 
 	p->n_rec = 0;
 	for (int i = 0; i < fp->n_keys; i++)
-		if (key_recurs(&keys[i], bound))
+		if (ls_key_recurs(&keys[i], bound))
 		{
 			p->rec[p->n_rec].key = keys[i].key;
 			p->rec[p->n_rec].share = (double) keys[i].count / fp->key_stream;
@@ -117,18 +98,18 @@ prepare_content(LsPrepared *p)
 static void
 prepare_hours(LsPrepared *p)
 {
-	const uint32 *how = p->fp->how;
+	const uint32 *hrs = p->fp->hours;
 	uint32		max = 0;
 
-	p->how_norm2 = 0;
+	p->hours_norm2 = 0;
 	for (int i = 0; i < LS_HOURS_OF_WEEK; i++)
 	{
-		max |= how[i];
-		p->how8[i] = (uint8) how[i];
-		p->how_norm2 += (uint64) how[i] * how[i];
+		max |= hrs[i];
+		p->hours8[i] = (uint8) hrs[i];
+		p->hours_norm2 += (uint64) hrs[i] * hrs[i];
 	}
-	memset(p->how8 + LS_HOURS_OF_WEEK, 0, LS_HOW8_LEN - LS_HOURS_OF_WEEK);
-	p->how_bytes = max < (1u << 8);
+	memset(p->hours8 + LS_HOURS_OF_WEEK, 0, LS_HOURS8_LEN - LS_HOURS_OF_WEEK);
+	p->hours_bytes = max < (1u << 8);
 	p->hours_ready = true;
 }
 
@@ -239,7 +220,7 @@ hours_cosine(const uint32 *a, const uint32 *b)
 }
 
 /*
- * Dot product of two byte profiles (LS_HOW8_LEN bytes, zero after the
+ * Dot product of two byte profiles (LS_HOURS8_LEN bytes, zero after the
  * 168 hours).  At most 168 * 255^2, so 32 bits hold it.  SSE2 (every
  * x86-64) multiplies and adds 16 of them in five instructions: widen to
  * 16 bits, then pmaddwd; the compiler does not find this by itself.
@@ -251,7 +232,7 @@ dot_bytes(const uint8 *a, const uint8 *b)
 	__m128i		zero = _mm_setzero_si128();
 	__m128i		acc = zero;
 
-	for (int i = 0; i < LS_HOW8_LEN; i += 16)
+	for (int i = 0; i < LS_HOURS8_LEN; i += 16)
 	{
 		__m128i		va = _mm_loadu_si128((const __m128i *) (a + i));
 		__m128i		vb = _mm_loadu_si128((const __m128i *) (b + i));
@@ -286,13 +267,13 @@ sim_hours(LsPrepared *a, LsPrepared *b)
 		return LS_UNDEFINED;
 	if (!a->timed || !b->timed)
 		return 0;
-	if (a->hours_ready && b->hours_ready && a->how_bytes && b->how_bytes)
+	if (a->hours_ready && b->hours_ready && a->hours_bytes && b->hours_bytes)
 	{
-		uint32		dot = dot_bytes(a->how8, b->how8);
+		uint32		dot = dot_bytes(a->hours8, b->hours8);
 
-		return Min(1.0, (double) dot / sqrt((double) a->how_norm2 * (double) b->how_norm2));
+		return Min(1.0, (double) dot / sqrt((double) a->hours_norm2 * (double) b->hours_norm2));
 	}
-	return hours_cosine(a->fp->how, b->fp->how);
+	return hours_cosine(a->fp->hours, b->fp->hours);
 }
 
 /* The channels that need a prepared fingerprint, for two plain ones. */
@@ -344,7 +325,7 @@ ls_bottomk_jaccard(const uint32 *a, int na, const uint32 *b, int nb, int k)
 
 /* Infrastructure: networks, payment instruments and user agents. */
 static double
-sim_infra(LsPrepared *a, LsPrepared *b)
+sim_infrastructure(LsPrepared *a, LsPrepared *b)
 {
 	double		parts[3] = {
 		ls_bottomk_jaccard(a->ip, a->n_ip, b->ip, b->n_ip, LS_K_IP),
@@ -371,7 +352,7 @@ sim_coactivity(LsPrepared *a, LsPrepared *b)
 	return ls_bottomk_jaccard(a->act, a->n_act, b->act, b->n_act, LS_K_ACT);
 }
 
-PREPARED_PAIR(ls_sim_infra, sim_infra)
+PREPARED_PAIR(ls_sim_infrastructure, sim_infrastructure)
 PREPARED_PAIR(ls_sim_coactivity, sim_coactivity)
 
 /*
@@ -433,7 +414,7 @@ channel_sim(LsPrepared *a, LsPrepared *b, LsChannel c)
 		case LS_CH_INTENTS:
 			return sim_intents(a, b);
 		case LS_CH_INFRA:
-			return sim_infra(a, b);
+			return sim_infrastructure(a, b);
 		case LS_CH_COACTIVITY:
 			return sim_coactivity(a, b);
 		case LS_CH_HOURS:

@@ -1,8 +1,8 @@
 /*
  * sketch.c
- *	  The fingerprint's sketches: updates, the merge, and conversions
- *	  between the expanded state, the on-disk varlena and the canonical
- *	  big-endian wire form.
+ *	  The fingerprint's sketches: updates of the expanded state by one
+ *	  request, and the merge of two states.  format.c converts a state to
+ *	  and from the stored and wire forms.
  *
  * Merge law.  For counters, the hour-of-week histogram, first/last seen
  * and the bottom-k sketches (infrastructure, co-activity), merging the
@@ -15,7 +15,7 @@
  *
  * Pure code: no fmgr.
  */
-#include "lockstep.h"
+#include "fingerprint.h"
 #include "lshash.h"
 
 #include "common/int.h"
@@ -26,6 +26,7 @@
 #define SEED_ACT	UINT64CONST(0x6c6f636b73746570)
 
 static void refresh_hot(LsState *st);
+static void rebuild_tags(LsState *st);
 
 /* An empty state. */
 void
@@ -127,18 +128,18 @@ ls_state_add_sketch(LsState *st, LsSketch which, uint64 hash)
 	refresh_limit(st, which);
 }
 
-/* Account for one timestamped request; how is ls_how_index(ts). */
+/* Account for one timestamped request; hour is ls_hour_of_week(ts). */
 void
-ls_state_add_time(LsState *st, int64 ts, int how)
+ls_state_add_time(LsState *st, int64 ts, int hour)
 {
 	int64		bucket = ts / LS_BUCKET_USECS - (ts % LS_BUCKET_USECS < 0);
 
-	Assert(how == ls_how_index(ts));
-	if (unlikely(st->f.how[how] == PG_UINT32_MAX))
+	Assert(hour == ls_hour_of_week(ts));
+	if (unlikely(st->f.hours[hour] == PG_UINT32_MAX))
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("fingerprint counter overflow")));
-	st->f.how[how]++;
+	st->f.hours[hour]++;
 	if (st->f.n_timed == 0)
 		st->f.first_seen = st->f.last_seen = ts;
 	else
@@ -153,18 +154,18 @@ ls_state_add_time(LsState *st, int64 ts, int how)
 
 /*
  * Ask for the cache lines of st that a row updates: the head and counters,
- * the hour-of-week bin how (none if negative), the scaffold tags and keys.
+ * the hour-of-week bin hour (none if negative), the scaffold tags and keys.
  * (Also asking for the sketches and models measured no faster.)
  */
 void
-ls_state_prefetch(const LsState *st, int how)
+ls_state_prefetch(const LsState *st, int hour)
 {
 	const char *p = (const char *) st;
 
-	for (Size off = 0; off < offsetof(LsState, f.how); off += 64)
+	for (Size off = 0; off < offsetof(LsState, f.hours); off += 64)
 		__builtin_prefetch(p + off, 1);
-	if (how >= 0)
-		__builtin_prefetch(&st->f.how[how], 1);
+	if (hour >= 0)
+		__builtin_prefetch(&st->f.hours[hour], 1);
 	__builtin_prefetch(st->tags, 1);
 	__builtin_prefetch(st->tags + LS_MAX_KEYS - 1, 1);
 	for (int i = 0; i < LS_MAX_KEYS; i += 64 / sizeof(LsKeyCount))
@@ -448,7 +449,7 @@ ls_state_merge(LsState *dst, const LsState *src)
 		}
 		ls_add_u64(&d->n_timed, s->n_timed);
 		for (int i = 0; i < LS_HOURS_OF_WEEK; i++)
-			if (unlikely(pg_add_u32_overflow(d->how[i], s->how[i], &d->how[i])))
+			if (unlikely(pg_add_u32_overflow(d->hours[i], s->hours[i], &d->hours[i])))
 				ereport(ERROR,
 						(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 						 errmsg("fingerprint counter overflow")));
@@ -462,63 +463,6 @@ ls_state_merge(LsState *dst, const LsState *src)
 	refresh_hot(dst);
 }
 
-/* Ascending by key. */
-static int
-cmp_key(const void *a, const void *b)
-{
-	const LsKeyCount *x = a;
-	const LsKeyCount *y = b;
-
-	return x->key < y->key ? -1 : (x->key > y->key);
-}
-
-/* The state's keys sorted by key, into out; the state is left alone. */
-static void
-sorted_keys(const LsState *st, LsKeyCount *out)
-{
-	memcpy(out, st->keys, st->f.n_keys * sizeof(LsKeyCount));
-	qsort(out, st->f.n_keys, sizeof(LsKeyCount), cmp_key);
-}
-
-/* The on-disk varlena of a state, palloc'd in the current context. */
-Fingerprint *
-ls_state_pack(const LsState *st)
-{
-	Size		size = LS_FP_SIZE(st->f.n_keys, st->f.n_models);
-	Fingerprint *fp = palloc0(size);
-
-	memcpy(fp, &st->f, sizeof(LsFixed));
-	SET_VARSIZE(fp, size);
-	sorted_keys(st, LS_FP_KEYS(fp));
-	memcpy(LS_FP_MODELS(fp), st->models, st->f.n_models * sizeof(LsModel));
-	return fp;
-}
-
-/* Raise DATA_EXCEPTION for a stored fingerprint of another format version. */
-void
-ls_check_version(const Fingerprint *fp)
-{
-	if (fp->version != LS_VERSION)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("fingerprint version %d is not supported", fp->version),
-				 errhint("This build of lockstep reads version %d; rebuild the fingerprint with fingerprint_agg.",
-						 LS_VERSION)));
-}
-
-/* Expand an on-disk fingerprint into a state. */
-void
-ls_state_unpack(const Fingerprint *fp, LsState *st)
-{
-	ls_check_version(fp);
-	memset(st, 0, sizeof(LsState));
-	memcpy(&st->f, fp, sizeof(LsFixed));
-	memcpy(st->keys, LS_FP_KEYS(fp), fp->n_keys * sizeof(LsKeyCount));
-	memcpy(st->models, LS_FP_MODELS(fp), fp->n_models * sizeof(LsModel));
-	rebuild_tags(st);
-	refresh_hot(st);
-}
-
 /* Distinct-count estimate of a bottom-k sketch (exact below k). */
 double
 ls_kmv_distinct(const uint32 *arr, int n, int k)
@@ -529,264 +473,10 @@ ls_kmv_distinct(const uint32 *arr, int n, int k)
 	return (k - 1) / (((double) arr[k - 1] + 1.0) / 4294967296.0);
 }
 
-/*
- * The canonical wire form.  Layout (big-endian):
- *	8 bytes		version, n_keys, n_models, n_ip, n_ua, n_pay, n_act, 0
- *	15 x u64	n_requests, n_prompts, n_keyed, key_stream, n_timed,
- *				prompt_bytes, tokens_in, tokens_out, other_models, intents[6]
- *	2 x i64		first_seen, last_seen
- *	168 x u32	hour-of-week histogram
- *	u32 each	ip[n_ip], ua[n_ua], pay[n_pay], act[n_act]
- *	n_keys x	u64 key, u64 count (ascending key)
- *	n_models x	u64 hash, i64 first_seen, u64 count, u8 len, len bytes of name
- */
-#define WIRE_HEAD	(8 + 15 * 8 + 2 * 8 + LS_HOURS_OF_WEEK * 4)
-
-/* Size of the wire form of st. */
-Size
-ls_wire_size(const LsState *st)
+/* Rebuild the per-row caches of a state whose arrays were just filled. */
+void
+ls_state_refresh(LsState *st)
 {
-	Size		size = WIRE_HEAD;
-
-	size += 4 * (st->f.n_ip + st->f.n_ua + st->f.n_pay + st->f.n_act);
-	size += 16 * st->f.n_keys;
-	for (int i = 0; i < st->f.n_models; i++)
-		size += 25 + strnlen(st->models[i].name, LS_MODEL_NAME_LEN);
-	return size;
-}
-
-static inline unsigned char *
-put_u32(unsigned char *p, uint32 v)
-{
-	p[0] = v >> 24;
-	p[1] = v >> 16;
-	p[2] = v >> 8;
-	p[3] = v;
-	return p + 4;
-}
-
-static inline unsigned char *
-put_u64(unsigned char *p, uint64 v)
-{
-	p = put_u32(p, (uint32) (v >> 32));
-	return put_u32(p, (uint32) v);
-}
-
-static inline uint32
-get_u32(const unsigned char *p)
-{
-	return ((uint32) p[0] << 24) | ((uint32) p[1] << 16) | ((uint32) p[2] << 8) | p[3];
-}
-
-static inline uint64
-get_u64(const unsigned char *p)
-{
-	return ((uint64) get_u32(p) << 32) | get_u32(p + 4);
-}
-
-/* The fixed-position u64 fields, in wire order. */
-#define N_WIRE_U64	(9 + LS_N_INTENTS)
-static inline void
-wire_u64_fields(LsFixed *f, uint64 **fields)
-{
-	uint64	   *list[9] = {&f->n_requests, &f->n_prompts, &f->n_keyed,
-		&f->key_stream, &f->n_timed, &f->prompt_bytes, &f->tokens_in,
-	&f->tokens_out, &f->other_models};
-
-	memcpy(fields, list, sizeof(list));
-	for (int i = 0; i < LS_N_INTENTS; i++)
-		fields[9 + i] = &f->intents[i];
-}
-
-/* Write the wire form of st into buf (ls_wire_size bytes); returns the size. */
-Size
-ls_wire_write(const LsState *st, unsigned char *buf)
-{
-	unsigned char *p = buf;
-	uint64	   *fields[N_WIRE_U64];
-	LsKeyCount	keys[LS_MAX_KEYS];
-	const LsFixed *f = &st->f;
-
-	*p++ = f->version;
-	*p++ = f->n_keys;
-	*p++ = f->n_models;
-	*p++ = f->n_ip;
-	*p++ = f->n_ua;
-	*p++ = f->n_pay;
-	*p++ = f->n_act;
-	*p++ = 0;
-	wire_u64_fields((LsFixed *) f, fields);
-	for (int i = 0; i < N_WIRE_U64; i++)
-		p = put_u64(p, *fields[i]);
-	p = put_u64(p, (uint64) f->first_seen);
-	p = put_u64(p, (uint64) f->last_seen);
-	for (int i = 0; i < LS_HOURS_OF_WEEK; i++)
-		p = put_u32(p, f->how[i]);
-	for (int i = 0; i < f->n_ip; i++)
-		p = put_u32(p, f->ip[i]);
-	for (int i = 0; i < f->n_ua; i++)
-		p = put_u32(p, f->ua[i]);
-	for (int i = 0; i < f->n_pay; i++)
-		p = put_u32(p, f->pay[i]);
-	for (int i = 0; i < f->n_act; i++)
-		p = put_u32(p, f->act[i]);
-	sorted_keys(st, keys);
-	for (int i = 0; i < f->n_keys; i++)
-	{
-		p = put_u64(p, keys[i].key);
-		p = put_u64(p, keys[i].count);
-	}
-	for (int i = 0; i < f->n_models; i++)
-	{
-		const LsModel *m = &st->models[i];
-		int			len = strnlen(m->name, LS_MODEL_NAME_LEN);
-
-		p = put_u64(p, m->hash);
-		p = put_u64(p, (uint64) m->first_seen);
-		p = put_u64(p, m->count);
-		*p++ = (unsigned char) len;
-		memcpy(p, m->name, len);
-		p += len;
-	}
-	Assert(p - buf == ls_wire_size(st));
-	return p - buf;
-}
-
-/* Read an ascending, duplicate-free bottom-k array of n u32. */
-static const char *
-read_bottomk(const unsigned char **pp, uint32 *arr, int n, const char *what)
-{
-	for (int i = 0; i < n; i++)
-	{
-		arr[i] = get_u32(*pp);
-		*pp += 4;
-		if (i > 0 && arr[i] <= arr[i - 1])
-			return psprintf("%s sketch is not strictly ascending", what);
-	}
-	return NULL;
-}
-
-/*
- * Parse and validate a wire form into st.  Returns NULL on success, else
- * a description of the first problem found (for errdetail).  Every
- * invariant the update and merge code maintains is checked, so a value
- * that passes is one the aggregates could have produced.
- */
-const char *
-ls_wire_read(const unsigned char *buf, Size len, LsState *st)
-{
-	const unsigned char *p = buf;
-	const unsigned char *end = buf + len;
-	uint64	   *fields[N_WIRE_U64];
-	LsFixed    *f = &st->f;
-	uint64		sum;
-	const char *err;
-	Size		need;
-
-	ls_state_init(st);
-	if (len < 8)
-		return "input is too short";
-	if (buf[0] != LS_VERSION)
-		return psprintf("fingerprint format version %d is not supported (this build reads version %d)",
-						buf[0], LS_VERSION);
-	if (buf[1] > LS_MAX_KEYS || buf[2] > LS_MAX_MODELS || buf[3] > LS_K_IP ||
-		buf[4] > LS_K_UA || buf[5] > LS_K_PAY || buf[6] > LS_K_ACT)
-		return "a sketch length exceeds its capacity";
-	if (buf[7] != 0)
-		return "reserved byte is not zero";
-	f->n_keys = buf[1];
-	f->n_models = buf[2];
-	f->n_ip = buf[3];
-	f->n_ua = buf[4];
-	f->n_pay = buf[5];
-	f->n_act = buf[6];
-	need = WIRE_HEAD + 4 * (f->n_ip + f->n_ua + f->n_pay + f->n_act) +
-		16 * f->n_keys + 25 * f->n_models;
-	if (len < need)
-		return "input is truncated";
-	p += 8;
-	wire_u64_fields(f, fields);
-	for (int i = 0; i < N_WIRE_U64; i++, p += 8)
-		*fields[i] = get_u64(p);
-	f->first_seen = (int64) get_u64(p);
-	f->last_seen = (int64) get_u64(p + 8);
-	p += 16;
-	sum = 0;
-	for (int i = 0; i < LS_HOURS_OF_WEEK; i++, p += 4)
-	{
-		f->how[i] = get_u32(p);
-		sum += f->how[i];
-	}
-	if (sum != f->n_timed)
-		return "hour-of-week histogram does not sum to the timed request count";
-	if ((err = read_bottomk(&p, f->ip, f->n_ip, "IP")) ||
-		(err = read_bottomk(&p, f->ua, f->n_ua, "user agent")) ||
-		(err = read_bottomk(&p, f->pay, f->n_pay, "payment")) ||
-		(err = read_bottomk(&p, f->act, f->n_act, "activity")))
-		return err;
-
-	if (f->n_prompts > f->n_requests || f->n_timed > f->n_requests ||
-		f->n_keyed > f->n_prompts)
-		return "request counts are inconsistent";
-	for (int i = 0; i < LS_N_INTENTS; i++)
-		if (f->intents[i] > f->n_prompts)
-			return "an intent count exceeds the prompt count";
-	if (f->key_stream < f->n_keyed ||
-		f->key_stream / LS_KEYS_PER_PROMPT > f->n_keyed)
-		return "scaffold key count is inconsistent with the keyed prompt count";
-	if (f->n_timed == 0 ? (f->first_seen != 0 || f->last_seen != 0 || f->n_act != 0)
-		: (f->first_seen > f->last_seen || f->n_act == 0))
-		return "first and last seen times are inconsistent";
-	if ((f->n_ip > 0 || f->n_ua > 0 || f->n_pay > 0) && f->n_requests == 0)
-		return "infrastructure sketch of an empty fingerprint";
-
-	sum = 0;
-	for (int i = 0; i < f->n_keys; i++, p += 16)
-	{
-		st->keys[i].key = get_u64(p);
-		st->keys[i].count = get_u64(p + 8);
-		if (st->keys[i].count == 0 || st->keys[i].count > f->key_stream)
-			return "a scaffold key count is out of range";
-		if (i > 0 && st->keys[i].key <= st->keys[i - 1].key)
-			return "scaffold keys are not strictly ascending";
-		sum += st->keys[i].count;
-	}
-	if (sum > f->key_stream)
-		return "scaffold key counts exceed the key stream";
 	rebuild_tags(st);
 	refresh_hot(st);
-
-	sum = f->other_models;
-	for (int i = 0; i < f->n_models; i++)
-	{
-		LsModel    *m = &st->models[i];
-		int			nlen;
-
-		if (end - p < 25)
-			return "input is truncated";
-		m->hash = get_u64(p);
-		m->first_seen = (int64) get_u64(p + 8);
-		m->count = get_u64(p + 16);
-		nlen = p[24];
-		p += 25;
-		if (nlen == 0 || nlen >= LS_MODEL_NAME_LEN || end - p < nlen)
-			return "a model name has an invalid length";
-		if (memchr(p, 0, nlen) != NULL || !pg_verifymbstr((const char *) p, nlen, true))
-			return "a model name is not valid text";
-		memcpy(m->name, p, nlen);
-		p += nlen;
-		if (m->count == 0 || (i > 0 && m->hash <= st->models[i - 1].hash))
-			return "models are not strictly ascending by hash";
-		if (m->first_seen != LS_NO_TIME &&
-			(f->n_timed == 0 || m->first_seen < f->first_seen ||
-			 m->first_seen > f->last_seen))
-			return "a model's first-seen time is outside the fingerprint's time span";
-		if (pg_add_u64_overflow(sum, m->count, &sum))
-			return "model counts overflow";
-	}
-	if (sum > f->n_requests)
-		return "model counts exceed the request count";
-	if (p != end)
-		return "input has trailing bytes";
-	return NULL;
 }

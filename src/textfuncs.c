@@ -3,7 +3,7 @@
  *	  The normalizer and the intent lexicon as SQL functions, so analysts
  *	  can see exactly what the content and intent channels see.
  */
-#include "lockstep.h"
+#include "prompt.h"
 
 #include "catalog/pg_type.h"
 #include "funcapi.h"

@@ -112,8 +112,8 @@ SET parallel_tuple_cost = 0;
 SET min_parallel_table_scan_size = 0;
 SET max_parallel_workers_per_gather = 2;
 SET enable_hashagg = off;
-EXPLAIN (COSTS OFF)
-SELECT fingerprint_agg(ts, prompt, client_ip, user_agent, payment, model, tokens_in, tokens_out) FROM log;
+SELECT plan_has($$SELECT fingerprint_agg(ts, prompt, client_ip, user_agent, payment, model, tokens_in, tokens_out) FROM log$$,
+                'Partial Aggregate') AS partial_aggregate;
 CREATE TABLE par AS
 SELECT fingerprint_agg(ts, prompt, client_ip, user_agent, payment, model, tokens_in, tokens_out) AS fp FROM log;
 RESET ALL;
@@ -128,6 +128,6 @@ FROM par p, ser s;
 SET parallel_setup_cost = 0;
 SET parallel_tuple_cost = 0;
 SET min_parallel_table_scan_size = 0;
-EXPLAIN (COSTS OFF) SELECT fingerprint_union_agg(fp) FROM daily;
+SELECT plan_has('SELECT fingerprint_union_agg(fp) FROM daily', 'Partial Aggregate') AS partial_aggregate;
 SELECT fingerprint_summary(fingerprint_union_agg(fp))->'volume' FROM daily;
 RESET ALL;

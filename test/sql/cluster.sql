@@ -4,13 +4,13 @@ SET timezone = 'UTC';
 -- the small campaigns of a small log sit close to the thresholds
 SET max_parallel_workers_per_gather = 0;
 
--- lockstep_components: plain connected components, pgRouting's convention
+-- lockstep_clusters: plain connected components, pgRouting's convention
 CREATE TABLE edges (source bigint, target bigint, weight float8);
 INSERT INTO edges VALUES (1, 2, 0.9), (2, 3, 0.9), (10, 11, 0.9), (11, 12, 0.9), (12, 10, 0.9), (20, 20, 0.9);
-SELECT * FROM lockstep_components('SELECT source, target FROM edges') ORDER BY node;
+SELECT * FROM lockstep_clusters('SELECT source, target FROM edges') ORDER BY node;
 -- integer ids, NULL endpoints skipped, no edges at all
-SELECT count(*) FROM lockstep_components('SELECT source::int, target::int FROM edges UNION ALL SELECT NULL, 1');
-SELECT count(*) FROM lockstep_components('SELECT source, target FROM edges WHERE false');
+SELECT count(*) FROM lockstep_clusters('SELECT source::int, target::int FROM edges UNION ALL SELECT NULL, 1');
+SELECT count(*) FROM lockstep_clusters('SELECT source, target FROM edges WHERE false');
 
 -- cohesion: two cliques bridged by a weak edge stay apart, and so does a
 -- legitimate account weakly linked to one of them; it is attached instead
@@ -20,29 +20,29 @@ SELECT a, b, 0.8 FROM generate_series(1, 6) a, generate_series(1, 6) b WHERE a <
 UNION ALL SELECT a, b, 0.8 FROM generate_series(101, 106) a, generate_series(101, 106) b WHERE a < b
 UNION ALL VALUES (6, 101, 0.55), (5, 102, 0.52), (500, 3, 0.51), (500, 104, 0.56), (900, 901, 0.8);
 -- plain components merge the two campaigns
-SELECT component, count(*) FROM lockstep_components('SELECT source, target FROM edges')
+SELECT cluster, count(*) FROM lockstep_clusters('SELECT source, target FROM edges')
 GROUP BY 1 ORDER BY 1;
 -- with a core threshold they stay apart; 500 joins its strongest core; 900-901 is too small
-SELECT component, count(*), count(*) FILTER (WHERE core) AS core
-FROM lockstep_components('SELECT source, target, weight FROM edges', 0.65, 3)
+SELECT cluster, count(*), count(*) FILTER (WHERE core) AS core
+FROM lockstep_clusters('SELECT source, target, weight FROM edges', 0.65, 3)
 GROUP BY 1 ORDER BY 1;
-SELECT * FROM lockstep_components('SELECT source, target, weight::real FROM edges', 0.65, 3)
+SELECT * FROM lockstep_clusters('SELECT source, target, weight::real FROM edges', 0.65, 3)
 WHERE node IN (500, 900) ORDER BY node;
 -- the result does not depend on the order of the edges
-SELECT (SELECT array_agg(component ORDER BY node) FROM lockstep_components('SELECT source, target, weight FROM edges ORDER BY random()', 0.65, 3))
-     = (SELECT array_agg(component ORDER BY node) FROM lockstep_components('SELECT source, target, weight FROM edges ORDER BY weight', 0.65, 3))
+SELECT (SELECT array_agg(cluster ORDER BY node) FROM lockstep_clusters('SELECT source, target, weight FROM edges ORDER BY random()', 0.65, 3))
+     = (SELECT array_agg(cluster ORDER BY node) FROM lockstep_clusters('SELECT source, target, weight FROM edges ORDER BY weight', 0.65, 3))
   AS order_free;
 -- errors
-SELECT expect_error($$SELECT * FROM lockstep_components('SELECT source, target FROM edges', 0.65)$$);
-SELECT expect_error($$SELECT * FROM lockstep_components('SELECT source::text, target FROM edges')$$);
-SELECT expect_error($$SELECT * FROM lockstep_components('SELECT source, target, weight::numeric FROM edges', 0.5)$$);
-SELECT expect_error($$SELECT * FROM lockstep_components('SELECT source, target FROM edges', NULL, 0)$$);
-SELECT expect_error($$SELECT * FROM lockstep_components(NULL)$$);
-SELECT expect_error($$SELECT * FROM lockstep_components('SELECT source, target, weight FROM edges', 'NaN')$$);
+SELECT expect_error($$SELECT * FROM lockstep_clusters('SELECT source, target FROM edges', 0.65)$$);
+SELECT expect_error($$SELECT * FROM lockstep_clusters('SELECT source::text, target FROM edges')$$);
+SELECT expect_error($$SELECT * FROM lockstep_clusters('SELECT source, target, weight::numeric FROM edges', 0.5)$$);
+SELECT expect_error($$SELECT * FROM lockstep_clusters('SELECT source, target FROM edges', NULL, 0)$$);
+SELECT expect_error($$SELECT * FROM lockstep_clusters(NULL)$$);
+SELECT expect_error($$SELECT * FROM lockstep_clusters('SELECT source, target, weight FROM edges', 'NaN')$$);
 -- NULL and NaN weights join nothing
-SELECT node, component, core FROM lockstep_components('SELECT 1::bigint, 2::bigint, NULL::float8 UNION ALL SELECT 2, 3, ''NaN''', 0.5, 1)
+SELECT node, cluster, core FROM lockstep_clusters('SELECT 1::bigint, 2::bigint, NULL::float8 UNION ALL SELECT 2, 3, ''NaN''', 0.5, 1)
 ORDER BY node;
-SELECT expect_error($$SELECT * FROM lockstep_components('SELECT nonsense')$$);
+SELECT expect_error($$SELECT * FROM lockstep_clusters('SELECT nonsense')$$);
 
 -- fingerprint_clusters on a generated log with its labels
 CREATE TABLE cl_log AS SELECT * FROM lockstep_synth_log(200000, 11);
@@ -67,21 +67,35 @@ FROM cl c;
 CREATE TABLE cl_pairs AS SELECT * FROM fingerprint_similar_pairs('SELECT account_id, fp FROM cl_fp', 0.5, 16, 2, 500);
 SELECT count(*) AS differences FROM (
   (SELECT account_id, cluster, core FROM cl
-   EXCEPT SELECT node, component, core FROM lockstep_components('SELECT a, b, similarity FROM cl_pairs', 0.65, 5)
-          WHERE component IS NOT NULL)
+   EXCEPT SELECT node, cluster, core FROM lockstep_clusters('SELECT a, b, similarity FROM cl_pairs', 0.65, 5)
+          WHERE cluster IS NOT NULL)
   UNION ALL
-  (SELECT node, component, core FROM lockstep_components('SELECT a, b, similarity FROM cl_pairs', 0.65, 5)
-   WHERE component IS NOT NULL
+  (SELECT node, cluster, core FROM lockstep_clusters('SELECT a, b, similarity FROM cl_pairs', 0.65, 5)
+   WHERE cluster IS NOT NULL
    EXCEPT SELECT account_id, cluster, core FROM cl)) d;
 -- errors
 SELECT expect_error($$SELECT * FROM fingerprint_clusters('SELECT account_id, fp FROM cl_fp', 0.7, 0.6)$$);
 SELECT expect_error($$SELECT * FROM fingerprint_clusters('SELECT account_id, fp FROM cl_fp', 0.5, 1.5)$$);
 SELECT expect_error($$SELECT * FROM fingerprint_clusters('SELECT account_id, fp FROM cl_fp', 0.5, 0.65, 0)$$);
-SELECT expect_error($$SELECT * FROM fingerprint_clusters('SELECT account_id, fp FROM cl_fp', 0.5, NULL)$$);
+SELECT expect_error($$SELECT * FROM fingerprint_clusters(NULL, 0.5)$$);
+-- a NULL argument takes its default, the one lockstep_cluster_defaults() reports
+SELECT lockstep_cluster_defaults();
+SELECT count(*) AS differences FROM (
+  (SELECT * FROM fingerprint_clusters('SELECT account_id, fp FROM cl_fp', 0.5, NULL, NULL, NULL, NULL, NULL)
+   EXCEPT SELECT * FROM fingerprint_clusters('SELECT account_id, fp FROM cl_fp', 0.5,
+     (lockstep_cluster_defaults()->>'core_threshold')::float8, (lockstep_cluster_defaults()->>'min_size')::int,
+     (lockstep_cluster_defaults()->>'bands')::int, (lockstep_cluster_defaults()->>'rows')::int,
+     (lockstep_cluster_defaults()->>'max_bucket')::int))
+  UNION ALL
+  (SELECT * FROM fingerprint_clusters('SELECT account_id, fp FROM cl_fp', 0.5,
+     (lockstep_cluster_defaults()->>'core_threshold')::float8, (lockstep_cluster_defaults()->>'min_size')::int,
+     (lockstep_cluster_defaults()->>'bands')::int, (lockstep_cluster_defaults()->>'rows')::int,
+     (lockstep_cluster_defaults()->>'max_bucket')::int)
+   EXCEPT SELECT * FROM fingerprint_clusters('SELECT account_id, fp FROM cl_fp'))) d;
 SELECT expect_error($$SELECT * FROM fingerprint_clusters('SELECT fp, account_id FROM cl_fp')$$);
 SET lockstep.pairs_memory_limit = 1024;
 SELECT expect_error($$SELECT * FROM fingerprint_clusters('SELECT account_id, fp FROM cl_fp')$$);
-SELECT expect_error($$SELECT * FROM lockstep_components('SELECT g, g + 1, 0.1::float8 FROM generate_series(1, 100000) g', 0.5)$$);
+SELECT expect_error($$SELECT * FROM lockstep_clusters('SELECT g, g + 1, 0.1::float8 FROM generate_series(1, 100000) g', 0.5)$$);
 RESET lockstep.pairs_memory_limit;
 
 -- scores: campaigns high, integrations and enterprise teams low, with evidence
@@ -134,11 +148,11 @@ SELECT expect_error($$SELECT * FROM lockstep_score_clusters(NULL, 'SELECT 1')$$)
 -- the pipeline: create, refresh, add a day without recomputing the past
 CREATE TABLE api_log AS SELECT * FROM cl_log WHERE ts < '2026-01-20';
 SELECT lockstep_create_pipeline('api', 'api_log', 28, NULL, '{"min_size": 5}');
-CALL lockstep_refresh('api');
+CALL lockstep_refresh('api', '2026-02-28');
 SELECT count(*) AS days, min(day), max(day) FROM (SELECT DISTINCT day FROM api_daily) d;
 CREATE TABLE api_before AS SELECT day, account_id, fp::text AS fp FROM api_daily;
 INSERT INTO api_log SELECT * FROM cl_log WHERE ts >= '2026-01-20' AND ts < '2026-01-21';
-CALL lockstep_refresh('api');
+CALL lockstep_refresh('api', '2026-02-28');
 -- one new day; the stored days are untouched
 SELECT count(DISTINCT day) AS days, max(day) FROM api_daily;
 SELECT count(*) AS changed FROM api_before b JOIN api_daily d USING (day, account_id) WHERE d.fp::text <> b.fp;
@@ -151,7 +165,7 @@ JOIN (SELECT (ts AT TIME ZONE 'UTC')::date AS day, account_id,
 WHERE fingerprint_summary(d.fp) - 'content' - 'bytes' <> fingerprint_summary(x.fp) - 'content' - 'bytes';
 -- the rest of the log, then the views refresh concurrently and show the campaigns
 INSERT INTO api_log SELECT * FROM cl_log WHERE ts >= '2026-01-21';
-CALL lockstep_refresh('api');
+CALL lockstep_refresh('api', '2026-02-28');
 SELECT coalesce(l.campaign, l.kind) AS population, count(*) AS flagged
 FROM api_accounts a JOIN cl_labels l USING (account_id) WHERE a.flagged GROUP BY 1 ORDER BY 1;
 SELECT count(*) AS flagged_campaigns FROM api_campaigns WHERE flagged;
@@ -160,7 +174,7 @@ REFRESH MATERIALIZED VIEW CONCURRENTLY api_campaigns;
 -- a log without the optional columns still works
 CREATE TABLE thin_log AS SELECT account_id, ts, prompt FROM cl_log WHERE ts < '2026-01-08';
 SELECT lockstep_create_pipeline('thin', 'thin_log');
-CALL lockstep_refresh('thin');
+CALL lockstep_refresh('thin', '2026-02-28');
 SELECT count(*) > 0 AS fingerprints FROM thin_daily;
 -- errors
 SELECT expect_error($$SELECT lockstep_create_pipeline('Bad Name', 'api_log')$$);

@@ -67,7 +67,7 @@ SELECT fingerprint_merge(a.fp, b.fp)::text = fingerprint_merge(b.fp, a.fp)::text
 FROM fps a, fps b WHERE a.account = 1 AND b.account = 2;
 
 -- co-activity: identical sets give 1, disjoint sets 0
-SELECT fingerprint_coactivity(a.fp, a.fp) AS self, fingerprint_coactivity(a.fp, b.fp) AS disjoint
+SELECT fingerprint_coactivity_similarity(a.fp, a.fp) AS self, fingerprint_coactivity_similarity(a.fp, b.fp) AS disjoint
 FROM fps a, fps b WHERE a.account = 1 AND b.account = 2;
 
 -- values survive storage, dump format and indexes on text

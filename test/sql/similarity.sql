@@ -24,17 +24,17 @@ SELECT bool_and(fingerprint_similarity(fp, fp) = 1) AS self_one,
 FROM sim_fp;
 -- every channel function is symmetric and in [0, 1] or NULL
 SELECT bool_and(coalesce(fingerprint_content_similarity(x.fp, y.fp) = fingerprint_content_similarity(y.fp, x.fp), true)
-            AND coalesce(fingerprint_intent_similarity(x.fp, y.fp) = fingerprint_intent_similarity(y.fp, x.fp), true)
-            AND coalesce(fingerprint_infra_similarity(x.fp, y.fp) = fingerprint_infra_similarity(y.fp, x.fp), true)
-            AND coalesce(fingerprint_coactivity(x.fp, y.fp) = fingerprint_coactivity(y.fp, x.fp), true)
+            AND coalesce(fingerprint_intents_similarity(x.fp, y.fp) = fingerprint_intents_similarity(y.fp, x.fp), true)
+            AND coalesce(fingerprint_infrastructure_similarity(x.fp, y.fp) = fingerprint_infrastructure_similarity(y.fp, x.fp), true)
+            AND coalesce(fingerprint_coactivity_similarity(x.fp, y.fp) = fingerprint_coactivity_similarity(y.fp, x.fp), true)
             AND coalesce(fingerprint_hours_similarity(x.fp, y.fp) = fingerprint_hours_similarity(y.fp, x.fp), true)
-            AND coalesce(fingerprint_model_similarity(x.fp, y.fp) = fingerprint_model_similarity(y.fp, x.fp), true)) AS channels_symmetric,
-       bool_and(greatest(fingerprint_content_similarity(x.fp, y.fp), fingerprint_intent_similarity(x.fp, y.fp),
-                         fingerprint_infra_similarity(x.fp, y.fp), fingerprint_coactivity(x.fp, y.fp),
-                         fingerprint_hours_similarity(x.fp, y.fp), fingerprint_model_similarity(x.fp, y.fp)) <= 1
-            AND least(fingerprint_content_similarity(x.fp, y.fp), fingerprint_intent_similarity(x.fp, y.fp),
-                      fingerprint_infra_similarity(x.fp, y.fp), fingerprint_coactivity(x.fp, y.fp),
-                      fingerprint_hours_similarity(x.fp, y.fp), fingerprint_model_similarity(x.fp, y.fp)) >= 0) AS channels_in_range
+            AND coalesce(fingerprint_models_similarity(x.fp, y.fp) = fingerprint_models_similarity(y.fp, x.fp), true)) AS channels_symmetric,
+       bool_and(greatest(fingerprint_content_similarity(x.fp, y.fp), fingerprint_intents_similarity(x.fp, y.fp),
+                         fingerprint_infrastructure_similarity(x.fp, y.fp), fingerprint_coactivity_similarity(x.fp, y.fp),
+                         fingerprint_hours_similarity(x.fp, y.fp), fingerprint_models_similarity(x.fp, y.fp)) <= 1
+            AND least(fingerprint_content_similarity(x.fp, y.fp), fingerprint_intents_similarity(x.fp, y.fp),
+                      fingerprint_infrastructure_similarity(x.fp, y.fp), fingerprint_coactivity_similarity(x.fp, y.fp),
+                      fingerprint_hours_similarity(x.fp, y.fp), fingerprint_models_similarity(x.fp, y.fp)) >= 0) AS channels_in_range
 FROM sim_pairs p JOIN sim_fp x ON x.account_id = p.a JOIN sim_fp y ON y.account_id = p.b;
 
 -- accounts of one campaign are similar; strangers are not
@@ -60,9 +60,9 @@ SELECT round(fingerprint_similarity(a.fp, b.fp)::numeric, 2) AS strangers_simila
 FROM strangers a, strangers b WHERE a.acct = 1 AND b.acct = 2;
 
 -- explicit weights: only co-activity counts
-SELECT bool_and(abs(fingerprint_similarity(x.fp, y.fp, '{0,0,0,1,0,0}') - fingerprint_coactivity(x.fp, y.fp)) < 1e-12) AS weights_select
+SELECT bool_and(abs(fingerprint_similarity(x.fp, y.fp, '{0,0,0,1,0,0}') - fingerprint_coactivity_similarity(x.fp, y.fp)) < 1e-12) AS weights_select
 FROM sim_pairs p JOIN sim_fp x ON x.account_id = p.a JOIN sim_fp y ON y.account_id = p.b
-WHERE fingerprint_coactivity(x.fp, y.fp) IS NOT NULL;
+WHERE fingerprint_coactivity_similarity(x.fp, y.fp) IS NOT NULL;
 SELECT expect_error($$SELECT fingerprint_similarity(fp, fp, '{1,1,1}') FROM sim_fp LIMIT 1$$);
 SELECT expect_error($$SELECT fingerprint_similarity(fp, fp, '{1,-1,1,1,1,1}') FROM sim_fp LIMIT 1$$);
 SELECT expect_error($$SELECT fingerprint_similarity(fp, fp, '{0,0,0,0,0,0}') FROM sim_fp LIMIT 1$$);
@@ -101,7 +101,7 @@ CREATE TABLE probes AS
 (SELECT account_id, fp FROM sim_fp WHERE pop IN ('A', 'B', 'C') ORDER BY account_id LIMIT 40)
 UNION ALL (SELECT account_id, fp FROM sim_fp WHERE pop NOT IN ('A', 'B', 'C') ORDER BY account_id LIMIT 20);
 SET enable_seqscan = off;
-EXPLAIN (COSTS OFF) SELECT account_id FROM sim_fp WHERE fp % (SELECT fp FROM probes LIMIT 1);
+SELECT plan_has('SELECT account_id FROM sim_fp WHERE fp % (SELECT fp FROM probes LIMIT 1)', 'Bitmap Index Scan on sim_fp_lsh') AS uses_index;
 CREATE TABLE by_index AS
 SELECT p.account_id AS probe, s.account_id FROM probes p, LATERAL (SELECT account_id FROM sim_fp WHERE fp % p.fp) s;
 RESET enable_seqscan;

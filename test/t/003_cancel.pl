@@ -47,9 +47,9 @@ cmp_ok($elapsed, '<', 15, sprintf('ended %.1f s after pg_cancel_backend', $elaps
 
 # clustering checks for interrupts while it reads its edges
 $t0 = time;
-($rc, $out, $err) = psql(q{SET statement_timeout = '1s'; SELECT count(*) FROM lockstep_components('SELECT g, g + 1 FROM generate_series(1, 500000000) g');});
+($rc, $out, $err) = psql(q{SET statement_timeout = '1s'; SELECT count(*) FROM lockstep_clusters('SELECT g, g + 1 FROM generate_series(1, 500000000) g');});
 $elapsed = time - $t0;
-like($err, qr/canceling statement due to statement timeout/, 'statement_timeout cancels lockstep_components');
+like($err, qr/canceling statement due to statement timeout/, 'statement_timeout cancels lockstep_clusters');
 cmp_ok($elapsed, '<', 15, sprintf('stopped %.1f s after start', $elapsed));
 
 # and fingerprint_clusters while it loads and joins fingerprints

@@ -21,7 +21,7 @@ psql_ok(q{
 	SELECT p.x, p.y,
 	       (SELECT count(*) FROM buckets u JOIN buckets v ON u.b = v.b WHERE u.account_id = p.x AND v.account_id = p.y)::float8 /
 	       (SELECT count(DISTINCT b) FROM buckets WHERE account_id IN (p.x, p.y)) AS exact,
-	       fingerprint_coactivity(fx.fp, fy.fp) AS est
+	       fingerprint_coactivity_similarity(fx.fp, fy.fp) AS est
 	FROM pairs p JOIN fps fx ON fx.account_id = p.x JOIN fps fy ON fy.account_id = p.y;
 });
 
@@ -35,9 +35,9 @@ cmp_ok($within, '>=', 0.97, "co-activity Jaccard within 3 sigma for $within of p
 my $mae = psql_ok('SELECT avg(abs(est - exact)) FROM jac');
 cmp_ok($mae, '<', 0.05, "mean absolute error $mae");
 is(psql_ok('SELECT count(*) FROM jac WHERE est < 0 OR est > 1'), 0, 'estimates in [0, 1]');
-is(psql_ok(q{SELECT count(*) FROM fps WHERE fingerprint_coactivity(fp, fp) <> 1}), 0, 'self co-activity is 1');
+is(psql_ok(q{SELECT count(*) FROM fps WHERE fingerprint_coactivity_similarity(fp, fp) <> 1}), 0, 'self co-activity is 1');
 is(psql_ok(q{SELECT count(*) FROM jac j JOIN fps a ON a.account_id = j.x JOIN fps b ON b.account_id = j.y
-	WHERE fingerprint_coactivity(a.fp, b.fp) <> fingerprint_coactivity(b.fp, a.fp)}), 0, 'co-activity is symmetric');
+	WHERE fingerprint_coactivity_similarity(a.fp, b.fp) <> fingerprint_coactivity_similarity(b.fp, a.fp)}), 0, 'co-activity is symmetric');
 
 # KMV distinct counts: exact below k, relative error ~ 1/sqrt(k-2) above
 my $exact_small = psql_ok(q{

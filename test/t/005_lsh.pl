@@ -21,7 +21,7 @@ psql_ok(q{
 	       avg(cardinality(ARRAY(SELECT unnest(fingerprint_lsh_keys(fa, 16, 2)) INTERSECT
 	                             SELECT unnest(fingerprint_lsh_keys(fb, 16, 2)))) / 16.0) AS band_rate,
 	       avg((fingerprint_lsh_keys(fa, 16, 2) && fingerprint_lsh_keys(fb, 16, 2))::int) AS any_rate,
-	       avg(fingerprint_infra_similarity(fa, fb)) AS jaccard_est
+	       avg(fingerprint_infrastructure_similarity(fa, fb)) AS jaccard_est
 	FROM pairs GROUP BY o;
 });
 for my $row (split /\n/, psql_ok('SELECT o, j, band_rate, any_rate, jaccard_est FROM rates ORDER BY o'))

@@ -18,7 +18,7 @@ my ($rc, $out, $err) = psql(q{
 	CREATE EXTENSION IF NOT EXISTS pg_cron;
 	SELECT cron.unschedule(jobid) FROM cron.job WHERE jobname = 'lockstep-nightly';
 	SELECT cron.schedule_in_database('lockstep-nightly', '* * * * *',
-	                                 $$CALL lockstep_refresh('nightly')$$, 'lockstep_tap') > 0;
+	                                 $$CALL lockstep_refresh('nightly', '2026-02-28')$$, 'lockstep_tap') > 0;
 }, db => 'postgres');
 is($rc, 0, 'job scheduled with cron.schedule_in_database') or diag($err);
 

@@ -1,0 +1,192 @@
+/*
+ * fingerprint.h
+ *	  The fingerprint: its format (which changes only with LS_VERSION), the
+ *	  expanded state that aggregates update, and the operations on both.
+ *
+ * A fingerprint exists in three forms:
+ *	- LsState: the expanded, fixed-capacity C struct that aggregates update
+ *	  and merge (also the internal transition state of fingerprint_agg);
+ *	- Fingerprint: the on-disk varlena, LsFixed followed by the used parts
+ *	  of the scaffold-key and model arrays (native byte order);
+ *	- the canonical wire form: big-endian, versioned, validated on read;
+ *	  used by send/recv, by text I/O (base64 of it) and by the aggregate's
+ *	  serialize/deserialize.
+ *
+ * sketch.c updates and merges states; format.c converts between the forms.
+ */
+#ifndef LS_FINGERPRINT_H
+#define LS_FINGERPRINT_H
+
+#include "postgres.h"
+
+#include "common/int.h"
+#include "prompt.h"
+
+/* Wire/disk format version, and the parameters it fixes. */
+#define LS_VERSION			1
+#define LS_MAX_KEYS			32	/* Misra-Gries counters for scaffold keys */
+#define LS_MAX_MODELS		8	/* models tracked with first-seen time */
+#define LS_MODEL_NAME_LEN	24	/* bytes kept of a model name, with NUL */
+#define LS_K_IP				16	/* bottom-k sizes of the infra sketches */
+#define LS_K_UA				8
+#define LS_K_PAY			8
+#define LS_K_ACT			32	/* bottom-k of active 15-minute buckets */
+#define LS_HOURS_OF_WEEK	168
+#define LS_BUCKET_USECS		INT64CONST(900000000)	/* 15 minutes */
+#define LS_HOUR_USECS		INT64CONST(3600000000)
+
+/* One heavy-hitter counter: a scaffold key and its (under-)count. */
+typedef struct LsKeyCount
+{
+	uint64		key;
+	uint64		count;
+} LsKeyCount;
+
+/* One model: identity is the hash of the full name. */
+typedef struct LsModel
+{
+	uint64		hash;
+	int64		first_seen;		/* TimestampTz, or LS_NO_TIME */
+	uint64		count;
+	char		name[LS_MODEL_NAME_LEN];
+} LsModel;
+
+#define LS_NO_TIME	PG_INT64_MAX
+
+/* The fixed-size part; also the head of the on-disk varlena. */
+typedef struct LsFixed
+{
+	int32		vl_len_;		/* varlena header, do not touch directly */
+	uint8		version;
+	uint8		n_keys;
+	uint8		n_models;
+	uint8		n_ip;
+	uint8		n_ua;
+	uint8		n_pay;
+	uint8		n_act;
+	uint8		pad;			/* always zero */
+	uint64		n_requests;		/* rows aggregated */
+	uint64		n_prompts;		/* rows with a non-NULL prompt */
+	uint64		n_keyed;		/* prompts long enough to give keys */
+	uint64		key_stream;		/* keys offered to the heavy-hitter counters */
+	uint64		n_timed;		/* rows with a non-NULL timestamp */
+	uint64		prompt_bytes;
+	uint64		tokens_in;
+	uint64		tokens_out;
+	uint64		other_models;	/* requests to models beyond LS_MAX_MODELS */
+	uint64		intents[LS_N_INTENTS];
+	int64		first_seen;		/* LS_NO_TIME when n_timed = 0 */
+	int64		last_seen;
+	uint32		hours[LS_HOURS_OF_WEEK];	/* hour of week, UTC, Monday 00h = 0 */
+	uint32		ip[LS_K_IP];	/* bottom-k sketches, ascending */
+	uint32		ua[LS_K_UA];
+	uint32		pay[LS_K_PAY];
+	uint32		act[LS_K_ACT];
+} LsFixed;
+
+/* The four bottom-k sketches, as indexes into LsState's per-row caches. */
+typedef enum LsSketch
+{
+	LS_SK_IP = 0,
+	LS_SK_UA,
+	LS_SK_PAY,
+	LS_SK_ACT,
+	LS_N_SKETCHES
+} LsSketch;
+
+/*
+ * The expanded state: fixed part plus full-capacity arrays.  The head is a
+ * per-row cache, never stored: for each bottom-k sketch the last hash seen
+ * and the admission limit (its largest element once full), so that the
+ * common row, whose network, agent, payment and time bucket are the last
+ * row's or too large to enter, touches no sketch array at all.
+ */
+typedef struct LsState
+{
+	uint32		last[LS_N_SKETCHES];	/* valid where bit i of last_valid */
+	uint32		limit[LS_N_SKETCHES];	/* a hash must be below to enter */
+	uint8		last_valid;
+	LsFixed		f;
+	LsKeyCount	keys[LS_MAX_KEYS];	/* any order; packed sorted by key */
+	LsModel		models[LS_MAX_MODELS];	/* sorted by hash */
+	uint8		tags[LS_MAX_KEYS];	/* top 8 bits of each key: half a cache
+									 * line to scan instead of eight lines */
+} LsState;
+
+typedef LsFixed Fingerprint;
+
+#define LS_FP_KEYS(fp) ((LsKeyCount *) ((char *) (fp) + sizeof(LsFixed)))
+#define LS_FP_MODELS(fp) \
+	((LsModel *) ((char *) (fp) + sizeof(LsFixed) + (fp)->n_keys * sizeof(LsKeyCount)))
+#define LS_FP_SIZE(nk, nm) \
+	(sizeof(LsFixed) + (nk) * sizeof(LsKeyCount) + (nm) * sizeof(LsModel))
+/* Longest wire form: used to reject oversized input before parsing. */
+#define LS_WIRE_MAX		4096
+
+/* Add a to *dst, raising an error on overflow. */
+static inline void
+ls_add_u64(uint64 *dst, uint64 a)
+{
+	if (unlikely(pg_add_u64_overflow(*dst, a, dst)))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("fingerprint counter overflow")));
+}
+
+/* Hour of the week of a timestamp, UTC, Monday 00:00 = 0. */
+static inline int
+ls_hour_of_week(int64 ts)
+{
+	int64		hours = ts / LS_HOUR_USECS - (ts % LS_HOUR_USECS < 0);
+
+	/* 2000-01-01, the PostgreSQL epoch, was a Saturday: hour 5 * 24 */
+	return (int) (((hours + 5 * 24) % LS_HOURS_OF_WEEK + LS_HOURS_OF_WEEK) %
+				  LS_HOURS_OF_WEEK);
+}
+
+/*
+ * The Misra-Gries error bound of the scaffold counters: each stored count
+ * is low by at most this much, whatever the merge order.
+ */
+static inline uint64
+ls_key_bound(uint64 key_stream, const LsKeyCount *keys, int n_keys)
+{
+	uint64		kept = 0;
+
+	for (int i = 0; i < n_keys; i++)
+		kept += keys[i].count;
+	return (key_stream - kept) / (LS_MAX_KEYS + 1);
+}
+
+/*
+ * A recurring scaffold key: seen at least twice and more often than the
+ * error bound allows by chance.  Content similarity and the content LSH
+ * keys compare only these.
+ */
+static inline bool
+ls_key_recurs(const LsKeyCount *k, uint64 bound)
+{
+	return k->count >= 2 && k->count > bound;
+}
+
+/* sketch.c: updates and merges of the expanded state */
+extern void ls_state_init(LsState *st);
+extern void ls_state_refresh(LsState *st);
+extern void ls_state_prefetch(const LsState *st, int hour);
+extern void ls_state_add_time(LsState *st, int64 ts, int hour);
+extern void ls_state_add_prompt(LsState *st, const LsPromptInfo *info, int nbytes);
+extern void ls_state_add_sketch(LsState *st, LsSketch which, uint64 hash);
+extern void ls_state_add_model(LsState *st, const char *name, int len, int64 ts);
+extern void ls_state_merge(LsState *dst, const LsState *src);
+extern int	ls_cmp_key_count_desc(const void *a, const void *b);
+extern double ls_kmv_distinct(const uint32 *arr, int n, int k);
+
+/* format.c: the on-disk and wire forms */
+extern Fingerprint *ls_state_pack(const LsState *st);
+extern void ls_check_version(const Fingerprint *fp);
+extern void ls_state_unpack(const Fingerprint *fp, LsState *st);
+extern Size ls_wire_size(const LsState *st);
+extern Size ls_wire_write(const LsState *st, unsigned char *buf);
+extern const char *ls_wire_read(const unsigned char *buf, Size len, LsState *st);
+
+#endif							/* LS_FINGERPRINT_H */

@@ -1,0 +1,21 @@
+/*
+ * lsh.h
+ *	  Banded MinHash keys of the discriminative channels.  Pure code.
+ */
+#ifndef LS_LSH_H
+#define LS_LSH_H
+
+#include "fingerprint.h"
+
+#define LS_LSH_CHANNELS		4	/* content, co-activity, networks, payment */
+#define LS_LSH_MAX_BANDS	64
+#define LS_LSH_MAX_ROWS		8
+#define LS_LSH_MAX_SIGNATURE 128	/* bands x rows, per channel */
+#define LS_LSH_BANDS		16	/* defaults, also those of the GIN opclass */
+#define LS_LSH_ROWS			2
+#define LS_LSH_MAX_KEYS		(LS_LSH_CHANNELS * LS_LSH_MAX_BANDS)
+
+extern void ls_lsh_check(int bands, int rows);
+extern int	ls_lsh_keys(const Fingerprint *fp, int bands, int rows, uint64 *keys);
+
+#endif							/* LS_LSH_H */

@@ -1,0 +1,62 @@
+/*
+ * pairs.h
+ *	  LSH candidate pairs of a query's fingerprints, in memory: the index
+ *	  that the similarity join and clustering share.
+ */
+#ifndef LS_PAIRS_H
+#define LS_PAIRS_H
+
+#include "lsh.h"
+#include "similarity.h"
+
+#include "fmgr.h"
+
+#define LS_MIN_SHARED_KEYS	4	/* keys a candidate pair must share */
+
+/*
+ * Defaults of the join's and clustering's NULL arguments, and so of a
+ * pipeline's settings: their one home.  Clustering rechecks about one
+ * pair per account where the join rechecks every candidate, so it can
+ * afford a tenth of the join's bucket budget for the same recall.
+ */
+#define LS_DEFAULT_THRESHOLD		0.5	/* lockstep.similarity_threshold */
+#define LS_JOIN_MAX_BUCKET			10000
+#define LS_CLUSTER_MAX_BUCKET		1000
+#define LS_CLUSTER_CORE_THRESHOLD	0.65
+#define LS_CLUSTER_MIN_SIZE			10
+typedef struct LsEntry LsEntry;
+
+/* Account j as a candidate of the current account i. */
+typedef struct LsSeen
+{
+	int32		mark;			/* == i: j is already a candidate of i */
+	int32		hits;			/* keys j shares with i */
+} LsSeen;
+
+typedef struct LsPairIndex
+{
+	const char *caller;			/* names the SQL function in errors */
+	Size		used;			/* bytes charged to lockstep.pairs_memory_limit */
+	int			n;				/* fingerprints */
+	int64	   *ids;
+	LsPrepared *fps;			/* the fingerprints, prepared */
+	int32	   *member;			/* account of each key entry, in bucket order */
+	int64		nentries;
+	int64	   *first;			/* CSR: positions of account i's entries */
+	int64	   *pos;
+	int64	   *bstart;			/* bucket of each sorted entry: [bstart, bend) */
+	int64	   *bend;
+	LsSeen	   *seen;			/* per account j, for the current account */
+	int			min_shared;		/* candidates must share this many keys */
+	int32	   *cand;			/* the candidates of the current account */
+	int64		candidates;		/* statistics for DEBUG1 */
+	int64		split;			/* buckets split into parts */
+	int64		largest;
+} LsPairIndex;
+
+extern void ls_pairs_build(LsPairIndex *ix, FunctionCallInfo fcinfo, const char *query,
+						   int bands, int rows, int max_bucket);
+extern int	ls_pairs_candidates(LsPairIndex *ix, int i, bool later_only);
+extern void ls_pairs_restart(LsPairIndex *ix);
+
+#endif							/* LS_PAIRS_H */

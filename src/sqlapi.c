@@ -1,0 +1,132 @@
+/*
+ * sqlapi.c
+ *	  Helpers of the SQL-callable functions: fingerprint arguments, the
+ *	  checks the set-returning functions share, their query cursors and
+ *	  memory budget, and the two GUCs that these and the % operator read.
+ */
+#include "sqlapi.h"
+#include "pairs.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+
+double		ls_similarity_threshold = LS_DEFAULT_THRESHOLD;
+static int	ls_pairs_memory_limit = 2 * 1024 * 1024;	/* kB */
+
+/* Register the GUCs; called from _PG_init. */
+void
+ls_define_gucs(void)
+{
+	DefineCustomRealVariable("lockstep.similarity_threshold",
+							 "Similarity at or above which fingerprint % fingerprint is true.",
+							 "Also the default threshold of fingerprint_similar_pairs and fingerprint_clusters.",
+							 &ls_similarity_threshold,
+							 LS_DEFAULT_THRESHOLD, 0.0, 1.0,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("lockstep.pairs_memory_limit",
+							"Memory the similarity join and clustering may use for fingerprints and keys.",
+							"Past it the call stops with an error instead of exhausting memory.",
+							&ls_pairs_memory_limit,
+							2 * 1024 * 1024, 1024, MAX_KILOBYTES,
+							PGC_USERSET, GUC_UNIT_KB, NULL, NULL, NULL);
+	MarkGUCPrefixReserved("lockstep");
+}
+
+/* Argument n as a fingerprint of a version this build reads. */
+Fingerprint *
+ls_fp_arg(FunctionCallInfo fcinfo, int n)
+{
+	Fingerprint *fp = PG_GETARG_FINGERPRINT_P(n);
+
+	ls_check_version(fp);
+	return fp;
+}
+
+/* The OID of type fingerprint: it lives in the schema of this function. */
+Oid
+ls_fingerprint_type_oid(FunctionCallInfo fcinfo)
+{
+	Oid			nsp = get_func_namespace(fcinfo->flinfo->fn_oid);
+
+	return GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
+						   CStringGetDatum("fingerprint"), ObjectIdGetDatum(nsp));
+}
+
+/* Count memory against the limit; raise a clear error past it. */
+void
+ls_memory_charge(Size *used, Size more, const char *caller)
+{
+	*used += more;
+	if (*used / 1024 > (Size) ls_pairs_memory_limit)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("%s needs more than lockstep.pairs_memory_limit (%d kB)",
+						caller, ls_pairs_memory_limit),
+				 errhint("Raise lockstep.pairs_memory_limit, or give it a smaller input.")));
+}
+
+/* A threshold argument: in [0, 1]. */
+void
+ls_check_threshold(const char *name, double value)
+{
+	if (!(value >= 0 && value <= 1))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be between 0 and 1", name),
+				 errdetail("The value was %g.", value)));
+}
+
+/*
+ * The arguments of a function (query, threshold, ...): the query must not
+ * be NULL; a NULL threshold means lockstep.similarity_threshold.  Returns
+ * the threshold, checked.
+ */
+double
+ls_query_threshold_args(FunctionCallInfo fcinfo, const char *caller)
+{
+	double		threshold;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("the query of %s must not be NULL", caller)));
+	threshold = PG_ARGISNULL(1) ? ls_similarity_threshold : PG_GETARG_FLOAT8(1);
+	ls_check_threshold("threshold", threshold);
+	return threshold;
+}
+
+/* Integer argument n, or dflt when it is NULL (the documented default). */
+int32
+ls_int_arg(FunctionCallInfo fcinfo, int n, int32 dflt)
+{
+	return PG_ARGISNULL(n) ? dflt : PG_GETARG_INT32(n);
+}
+
+/* Float argument n, or dflt when it is NULL (the documented default). */
+double
+ls_float_arg(FunctionCallInfo fcinfo, int n, double dflt)
+{
+	return PG_ARGISNULL(n) ? dflt : PG_GETARG_FLOAT8(n);
+}
+
+/*
+ * Connect to SPI and open a read-only cursor on a caller's query; the
+ * caller fetches, then closes the cursor and calls SPI_finish.
+ */
+Portal
+ls_query_open(const char *query)
+{
+	SPIPlanPtr	plan;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	plan = SPI_prepare(query, 0, NULL);
+	if (plan == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("could not prepare the query: %s", SPI_result_code_string(SPI_result))));
+	return SPI_cursor_open(NULL, plan, NULL, NULL, true);
+}

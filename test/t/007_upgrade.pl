@@ -1,0 +1,97 @@
+# The update from 0.1.0: a database that made and refreshed a pipeline
+# under 0.1.0, updated with ALTER EXTENSION, refreshes again and ends with
+# the same catalog as a fresh install that made the same pipeline: the
+# extension's own objects (pg_dump --binary-upgrade lists them) and the
+# pipeline's tables and views.  Then the pipeline's dependencies: no part
+# drops alone, lockstep_drop_pipeline and DROP EXTENSION CASCADE remove
+# all of it.
+use strict;
+use warnings;
+use LsTest;
+use Test::More;
+
+for my $db (qw(lockstep_old lockstep_new))
+{
+	system("psql -X -q -d postgres -c 'DROP DATABASE IF EXISTS $db' -c 'CREATE DATABASE $db' >/dev/null 2>&1") == 0
+	  or die "cannot create $db";
+}
+
+# The same log, pipeline and refreshes in both; 0.1.0 had the generator
+# built in, so the test's generator lives in a schema of its own there.
+my $setup = <<'SQL';
+CREATE SCHEMA synth;
+CREATE EXTENSION lockstep_synth SCHEMA synth;
+SET timezone = 'UTC';
+CREATE TABLE api_log AS SELECT * FROM synth.lockstep_synth_log(20000, 7);
+CREATE TABLE rel AS SELECT * FROM synth.lockstep_synth_releases();
+DROP SCHEMA synth CASCADE;
+SELECT lockstep_create_pipeline('api', 'api_log', 28, 'rel');
+CALL lockstep_refresh('api', '2026-01-20');
+SQL
+my $summary = q{SELECT (SELECT count(*) FROM api_daily) || ' daily, '
+  || (SELECT count(*) FROM api_clusters) || ' clustered, '
+  || (SELECT count(*) FILTER (WHERE flagged) FROM api_accounts) || ' flagged'};
+
+my ($rc, $out, $err) = psql("CREATE EXTENSION lockstep VERSION '0.1.0';\n$setup\n$summary", db => 'lockstep_old');
+is($rc, 0, '0.1.0 makes and refreshes a pipeline') or diag($err);
+(my $before = $out) =~ s/.*\n//s;
+($rc, $out, $err) = psql("ALTER EXTENSION lockstep UPDATE;\nSELECT extversion FROM pg_extension WHERE extname = 'lockstep'",
+	db => 'lockstep_old');
+is($out, '0.2.0', 'ALTER EXTENSION lockstep UPDATE reaches 0.2.0') or diag($err);
+like($err, qr/pipeline public\.api updated/, 'the update says which pipelines it updated');
+($rc, $out, $err) = psql("CALL lockstep_refresh('api', '2026-02-10');\n$summary", db => 'lockstep_old');
+my $old_after = $out;
+is($rc, 0, 'the updated pipeline refreshes') or diag($err);
+
+($rc, $out, $err) = psql("CREATE EXTENSION lockstep;\n$setup\nCALL lockstep_refresh('api', '2026-02-10');\n$summary",
+	db => 'lockstep_new');
+is($rc, 0, 'a fresh 0.2.0 install makes and refreshes the same pipeline') or diag($err);
+$out =~ s/.*\n//s;
+is($old_after, $out, "the updated and the fresh pipeline hold the same ($out)");
+isnt($before, $old_after, 'the refresh after the update added days');
+
+# The catalogs, through pg_dump: OIDs, transaction ids, the dropped
+# 0.1.0 config column and the dump's order (which follows OIDs) aside.
+sub catalog
+{
+	my ($db) = @_;
+	my $dump = `pg_dump --schema-only --binary-upgrade -d $db`;
+	die "pg_dump $db failed" if $?;
+	my @lines = grep {
+		!/^\\(un)?restrict|binary_upgrade_set_next|must preserve|relfrozenxid|^WHERE oid = |pg\.dropped|recreate dropped column|^UPDATE pg_catalog\.pg_attribute|^SET attlen|^  AND attrelid/
+	} split /\n/, $dump;
+	my @blocks = map { s/\n\n+/\n/gr =~ s/^\s+|\s+$//gr } split /\n(?=--\n-- Name: )/, join("\n", @lines);
+	return join("\n=====\n", sort @blocks);
+}
+my $old = catalog('lockstep_old');
+my $new = catalog('lockstep_new');
+ok(length($new) > 10000 && $new =~ /ALTER EXTENSION lockstep ADD FUNCTION public\.fingerprint_clusters/,
+	'the dump lists the extension\'s objects');
+if (!is($old, $new, 'pg_dump: the updated catalog equals a fresh 0.2.0 install'))
+{
+	my $dir = scratch_dir();
+	open my $f, '>', "$dir/old" or die; print $f $old; close $f;
+	open $f, '>', "$dir/new" or die; print $f $new; close $f;
+	diag(`diff $dir/old $dir/new | head -40`);
+}
+
+# Dependencies: every part of the pipeline is pinned, and knows its parts.
+for my $stmt ('DROP MATERIALIZED VIEW api_window', 'DROP MATERIALIZED VIEW api_accounts',
+	'DROP TABLE api_daily', 'DROP TABLE api_config', 'DROP TABLE rel')
+{
+	($rc, $out, $err) = psql($stmt, db => 'lockstep_new');
+	like($err, qr/depends on/, "refused without CASCADE: $stmt");
+}
+my $parts = q{SELECT string_agg(relname, ' ' ORDER BY relname) FROM pg_class
+  WHERE relname LIKE 'api\_%' AND relkind IN ('r', 'm', 'v')};
+($rc, $out, $err) = psql("SELECT lockstep_drop_pipeline('api');\n$parts", db => 'lockstep_new');
+is((split /\n/, $out)[-1], 'api_log', 'lockstep_drop_pipeline removes every table and view it made') or diag($err);
+($rc, $out, $err) = psql("SELECT lockstep_create_pipeline('api', 'api_log', 28, 'rel')", db => 'lockstep_new');
+is($rc, 0, 'the same pipeline can be made again') or diag($err);
+($rc, $out, $err) = psql("DROP EXTENSION lockstep CASCADE;\n$parts", db => 'lockstep_new');
+is($out, 'api_log', 'DROP EXTENSION lockstep CASCADE removes the pipeline with it') or diag($err);
+($rc, $out, $err) = psql("CREATE EXTENSION lockstep;\nSELECT lockstep_create_pipeline('api', 'api_log')",
+	db => 'lockstep_new');
+is($rc, 0, 'and a new install makes it again') or diag($err);
+
+done_testing();
