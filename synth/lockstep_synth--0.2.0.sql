@@ -38,3 +38,8 @@ CREATE FUNCTION @extschema@.lockstep_synth_releases(OUT model text, OUT released
 	AS 'MODULE_PATHNAME', 'synth_releases' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.lockstep_synth_releases() IS
 	'model release calendar of the synthetic log';
+
+CREATE FUNCTION @extschema@.lockstep_synth_deserialize_trans(internal, bytea) RETURNS internal
+	AS 'MODULE_PATHNAME', 'synth_deserialize_trans' LANGUAGE C IMMUTABLE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.lockstep_synth_deserialize_trans(internal, bytea) IS
+	'test hook: a transition function whose state is lockstep''s fingerprint_agg_deserialize of its input, so that a fuzzer can reach the deserializer (with FINALFUNC fingerprint_agg_final)';

@@ -1,9 +1,10 @@
 /*
  * lockstep_synth.c
  *	  A deterministic synthetic request log with ground-truth labels: the
- *	  data of lockstep's demo, tests and benchmarks.  Its own extension,
- *	  so that a production CREATE EXTENSION lockstep installs no generator
- *	  of attack-like prompts.
+ *	  data of lockstep's demo, tests and benchmarks; and one test hook
+ *	  that lets a fuzzer reach the aggregate's state deserializer.  Its
+ *	  own extension, so that a production CREATE EXTENSION lockstep
+ *	  installs neither.
  *
  * Every row is a pure function of (rows, seed, row number), so the log can
  * be made in chunks, in any order, by parallel workers, and comes out the
@@ -37,12 +38,16 @@
 #include "utils/builtins.h"
 #include "utils/inet.h"
 #include "utils/timestamp.h"
+#include "parser/parse_func.h"
+#include "nodes/makefuncs.h"
+#include "catalog/pg_type.h"
 
 PG_MODULE_MAGIC;
 
 PG_FUNCTION_INFO_V1(synth_log_chunk);
 PG_FUNCTION_INFO_V1(synth_accounts);
 PG_FUNCTION_INFO_V1(synth_releases);
+PG_FUNCTION_INFO_V1(synth_deserialize_trans);
 
 #define FULL_ROWS		16000000.0
 #define DAYS			28
@@ -665,4 +670,45 @@ synth_releases(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nulls);
 	}
 	return (Datum) 0;
+}
+
+/*
+ * lockstep_synth_deserialize_trans(state, bytes): a transition function
+ * whose state is lockstep's fingerprint_agg_deserialize(bytes), called in
+ * this aggregate's own context.  Forged bytes cannot reach the
+ * deserializer from SQL otherwise (it checks that an aggregate calls it),
+ * so this is how test/t/002_fuzz.pl fuzzes it.  The previous state is
+ * dropped: it lives until the aggregate context is reset.
+ */
+Datum
+synth_deserialize_trans(PG_FUNCTION_ARGS)
+{
+	FmgrInfo   *deser = fcinfo->flinfo->fn_extra;
+	LOCAL_FCINFO(call, 2);
+	Datum		result;
+
+	if (!AggCheckCallContext(fcinfo, NULL))
+		elog(ERROR, "lockstep_synth_deserialize_trans called in non-aggregate context");
+	if (PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	if (deser == NULL)
+	{
+		Oid			args[2] = {BYTEAOID, INTERNALOID};
+		Oid			fn = LookupFuncName(list_make1(makeString("fingerprint_agg_deserialize")),
+										2, args, false);
+
+		deser = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(FmgrInfo));
+		fmgr_info_cxt(fn, deser, fcinfo->flinfo->fn_mcxt);
+		fcinfo->flinfo->fn_extra = deser;
+	}
+	/* the aggregate's own node as context: the deserializer allocates there */
+	InitFunctionCallInfoData(*call, deser, 2, InvalidOid, fcinfo->context, NULL);
+	call->args[0].value = PG_GETARG_DATUM(1);
+	call->args[0].isnull = false;
+	call->args[1].value = (Datum) 0;
+	call->args[1].isnull = true;
+	result = FunctionCallInvoke(call);
+	if (call->isnull)
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(result);
 }
