@@ -66,54 +66,97 @@ band_key(int channel, int band, const uint64 *mins, int rows)
 	return ls_fmix64(h);
 }
 
-/* Keys of a channel given as a plain sample of 32-bit hashes. */
+/*
+ * The element of xs[0..n) that MinHash function i of a channel picks: the
+ * one with the least hash; or, with weights, the least exponential clock
+ * -ln(u) / w (P-MinHash), so that heavier elements win more often.
+ */
+static inline uint64
+minhash_pick(int channel, int i, const uint64 *xs, const double *w, int n)
+{
+	uint64		seed = seed_of(channel, i);
+	uint64		arg = 0;
+
+	if (w == NULL)
+	{
+		uint64		best = PG_UINT64_MAX;
+
+		for (int j = 0; j < n; j++)
+		{
+			uint64		h = ls_fmix64(xs[j] ^ seed);
+
+			if (h < best)
+			{
+				best = h;
+				arg = xs[j];
+			}
+		}
+	}
+	else
+	{
+		double		best = HUGE_VAL;
+
+		for (int j = 0; j < n; j++)
+		{
+			/* u in (0, 1); -ln(u) / w is exponential with rate w */
+			double		u = ((ls_fmix64(xs[j] ^ seed) >> 11) + 0.5) / 9007199254740992.0;
+			double		v = -log(u) / w[j];
+
+			if (v < best)
+			{
+				best = v;
+				arg = xs[j];
+			}
+		}
+	}
+	return arg;
+}
+
+/* The band keys of a channel's (weighted) set xs[0..n), n > 0. */
 static int
-sample_keys(int channel, const uint32 *xs, int n, int bands, int rows, uint64 *out)
+band_keys(int channel, const uint64 *xs, const double *w, int n, int bands, int rows, uint64 *out)
 {
 	uint64		mins[LS_LSH_MAX_ROWS];
 
-	if (n == 0)
-		return 0;
-	if (n == 1)
-	{
-		/* every MinHash of a one-element set is that element: one key says it all */
-		for (int r = 0; r < rows; r++)
-			mins[r] = xs[0];
-		out[0] = band_key(channel, 0, mins, rows);
-		return 1;
-	}
 	for (int b = 0; b < bands; b++)
 	{
 		for (int r = 0; r < rows; r++)
-		{
-			uint64		seed = seed_of(channel, b * rows + r);
-			uint64		best = PG_UINT64_MAX;
-			uint32		arg = 0;
-
-			for (int i = 0; i < n; i++)
-			{
-				uint64		h = ls_fmix64((uint64) xs[i] ^ seed);
-
-				if (h < best)
-				{
-					best = h;
-					arg = xs[i];
-				}
-			}
-			mins[r] = arg;
-		}
+			mins[r] = minhash_pick(channel, b * rows + r, xs, w, n);
 		out[b] = band_key(channel, b, mins, rows);
 	}
 	return bands;
 }
 
-/* Content keys: P-MinHash over the recurring keys, weighted by share. */
+/* Keys of a channel given as a plain sample of 32-bit hashes. */
+static int
+sample_keys(int channel, const uint32 *sample, int n, int bands, int rows, uint64 *out)
+{
+	uint64		xs[LS_K_ACT];
+
+	Assert(n <= LS_K_ACT);
+	if (n == 0)
+		return 0;
+	if (n == 1)
+	{
+		uint64		mins[LS_LSH_MAX_ROWS];
+
+		/* every MinHash of a one-element set is that element: one key says it all */
+		for (int r = 0; r < rows; r++)
+			mins[r] = sample[0];
+		out[0] = band_key(channel, 0, mins, rows);
+		return 1;
+	}
+	for (int i = 0; i < n; i++)
+		xs[i] = sample[i];
+	return band_keys(channel, xs, NULL, n, bands, rows, out);
+}
+
+/* Content keys: P-MinHash over the recurring keys, weighted by count. */
 static int
 content_keys(const Fingerprint *fp, int bands, int rows, uint64 *out)
 {
 	const LsKeyCount *keys = LS_FP_KEYS(fp);
 	uint64		bound = ls_key_bound(fp->key_stream, keys, fp->n_keys);
-	uint64		mins[LS_LSH_MAX_ROWS];
 	double		w[LS_MAX_KEYS];
 	uint64		k[LS_MAX_KEYS];
 	int			n = 0;
@@ -126,31 +169,7 @@ content_keys(const Fingerprint *fp, int bands, int rows, uint64 *out)
 		}
 	if (n == 0)
 		return 0;
-	for (int b = 0; b < bands; b++)
-	{
-		for (int r = 0; r < rows; r++)
-		{
-			uint64		seed = seed_of(LSH_CONTENT, b * rows + r);
-			double		best = HUGE_VAL;
-			uint64		arg = 0;
-
-			for (int i = 0; i < n; i++)
-			{
-				/* u in (0, 1); -ln(u) / w is exponential with rate w */
-				double		u = ((ls_fmix64(k[i] ^ seed) >> 11) + 0.5) / 9007199254740992.0;
-				double		v = -log(u) / w[i];
-
-				if (v < best)
-				{
-					best = v;
-					arg = k[i];
-				}
-			}
-			mins[r] = arg;
-		}
-		out[b] = band_key(LSH_CONTENT, b, mins, rows);
-	}
-	return bands;
+	return band_keys(LSH_CONTENT, k, w, n, bands, rows, out);
 }
 
 /*
