@@ -53,6 +53,17 @@ CREATE FUNCTION @extschema@.fingerprint_scaffolds(@extschema@.fingerprint,
 COMMENT ON FUNCTION @extschema@.fingerprint_scaffolds(@extschema@.fingerprint) IS
 	'the recurring scaffold keys of a fingerprint; each count is low by at most error_bound';
 
+CREATE FUNCTION @extschema@.fingerprint_models(@extschema@.fingerprint,
+	OUT model text, OUT model_hash bigint, OUT requests bigint, OUT first_seen timestamptz) RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.fingerprint_models(@extschema@.fingerprint) IS
+	'the models of a fingerprint: name (its first 23 bytes, ASCII), model_hash (the identity of the whole name, see lockstep_model_hash), requests, first use';
+
+CREATE FUNCTION @extschema@.lockstep_model_hash(model text) RETURNS bigint
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.lockstep_model_hash(text) IS
+	'the identity of a model name in fingerprint_models: a hash of the whole name, however long';
+
 -- fingerprint_agg --------------------------------------------------------
 -- One C transition function serves every arity; missing columns are
 -- simply empty channels.

@@ -1,29 +1,43 @@
 -- lockstep: the detection pipeline, its tables and views, its refresh.
 -- Part of the install script and of the update to it (see sql/README).
 --
--- A pipeline named N is six objects in the schema it was created in:
---   N_config    one row: the log, the window, the releases, the settings
---   N_daily     one fingerprint per account and UTC day
---   N_window    materialized: the last window_days days merged per account
---   N_clusters  materialized: fingerprint_clusters over N_window
---   N_campaigns materialized: lockstep_score_clusters, one row per cluster
---   N_accounts  materialized: lockstep_score_accounts, one row per account
--- The views name the relations they read as regclass constants, and the
--- config table's pipeline_objects constraint names all six, so PostgreSQL
--- records every dependency: none of them can be dropped alone, pg_dump
--- restores them in order, lockstep_drop_pipeline knows what to remove, and
--- DROP EXTENSION lockstep CASCADE removes the typed tables with the types.
+-- A pipeline named N is eight objects in the schema it was created in:
+--   N_config     one row: the window and the settings (typed, no SQL text)
+--   N_days       one row per stored UTC day: rows read, rows skipped
+--   N_daily      one fingerprint per account and UTC day
+--   N_refreshes  one row per refresh: what it added, recomputed, skipped
+--   N_window     materialized: the last window_days days merged per account
+--   N_clusters   materialized: fingerprint_clusters over N_window
+--   N_campaigns  materialized: lockstep_score_clusters, one row per cluster
+--   N_accounts   materialized: lockstep_score_accounts, one row per account
+-- The views name the relations they read as regclass constants, and
+-- constraints on N_config name the log (pipeline_log) and every part
+-- (pipeline_objects), so PostgreSQL records every dependency: no part and
+-- not the log can be dropped alone, pg_dump restores them in order,
+-- lockstep_drop_pipeline knows what to remove, and DROP EXTENSION lockstep
+-- CASCADE removes the typed tables with their types.  Only the owner can
+-- change a constraint; a role that may UPDATE N_config changes numbers.
+--
+-- Every function here runs with search_path = pg_catalog, the extension's
+-- schema, pg_temp; relations of the user are named by qualified regclass.
 
 -- The pipeline -------------------------------------------------------------
 
 CREATE TYPE @extschema@.lockstep_pipeline_config AS (
-	log regclass,
 	window_days integer,
-	releases regclass,
 	settings jsonb
 );
 COMMENT ON TYPE @extschema@.lockstep_pipeline_config IS
-	'row type of a pipeline''s N_config table: the log, the window in days, the (model, released_at) release table, the settings (keys of lockstep_default_settings())';
+	'row type of a pipeline''s N_config table: the window in days and the settings (keys of lockstep_default_settings())';
+
+CREATE TYPE @extschema@.lockstep_pipeline_day AS (
+	day date,
+	rows bigint,
+	skipped bigint,
+	computed_at timestamptz
+);
+COMMENT ON TYPE @extschema@.lockstep_pipeline_day IS
+	'row type of a pipeline''s N_days table: per stored UTC day, the log rows counted and those skipped (no account_id) when its fingerprints were computed (NULL: not counted, a day stored by 0.1.0)';
 
 CREATE TYPE @extschema@.lockstep_daily_fingerprint AS (
 	day date,
@@ -34,71 +48,104 @@ CREATE TYPE @extschema@.lockstep_daily_fingerprint AS (
 COMMENT ON TYPE @extschema@.lockstep_daily_fingerprint IS
 	'row type of a pipeline''s N_daily table: one fingerprint per account and UTC day';
 
--- The config table of pipeline name, checked; NULL if there is none.
+CREATE TYPE @extschema@.lockstep_pipeline_refresh AS (
+	started_at timestamptz,
+	finished_at timestamptz,
+	first_day date,
+	last_day date,
+	days_added integer,
+	days_recomputed integer,
+	rows_read bigint,
+	rows_skipped bigint,
+	rows_before_range bigint
+);
+COMMENT ON TYPE @extschema@.lockstep_pipeline_refresh IS
+	'row type of a pipeline''s N_refreshes table: the days a refresh read, how many it added and recomputed (late rows), the rows it read, skipped (no account_id) and left before its range (older than backfill_days)';
+
+-- The config table of pipeline name ("N" or "schema.N"), found among the
+-- tables of type lockstep_pipeline_config, not through the search path.
 CREATE FUNCTION @extschema@.lockstep_pipeline_config(name text) RETURNS regclass
 	LANGUAGE plpgsql STABLE PARALLEL SAFE
+	SET search_path = pg_catalog, @extschema@, pg_temp
 	AS $$
 DECLARE
-	cfg regclass := to_regclass(quote_ident(name || '_config'));
+	ident text[];
+	found regclass[];
 BEGIN
-	IF cfg IS NULL OR (SELECT reloftype FROM pg_class WHERE oid = cfg)
-					  <> '@extschema@.lockstep_pipeline_config'::regtype THEN
+	IF name IS NULL THEN
 		RETURN NULL;
 	END IF;
-	RETURN cfg;
+	ident := parse_ident(name);
+	IF cardinality(ident) > 2 THEN
+		RAISE EXCEPTION 'a pipeline name is N or schema.N, not %', name USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	SELECT array_agg(c.oid::regclass ORDER BY c.oid) INTO found
+	FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+	WHERE c.reloftype = 'lockstep_pipeline_config'::regtype
+	  AND c.relname = ident[cardinality(ident)] || '_config'
+	  AND (cardinality(ident) = 1 OR n.nspname = ident[1]);
+	IF cardinality(found) > 1 THEN
+		RAISE EXCEPTION 'pipeline name % is ambiguous', name USING ERRCODE = 'ambiguous_alias',
+			HINT = 'Qualify it with its schema: schema.N.';
+	END IF;
+	RETURN found[1];
 END $$;
 COMMENT ON FUNCTION @extschema@.lockstep_pipeline_config(text) IS
-	'the N_config table of the pipeline N visible in the search path, or NULL if there is no such pipeline';
+	'the N_config table of the pipeline N (or schema.N), NULL if there is none';
 
--- The materialized views of a pipeline whose tables exist; used by
--- lockstep_create_pipeline and by the update from 0.1.0.
-CREATE FUNCTION @extschema@.lockstep_create_pipeline_views(config regclass) RETURNS void
+-- A relation named by a constraint of a pipeline's config table.
+CREATE FUNCTION @extschema@.lockstep_pipeline_part(config regclass, constraint_name text) RETURNS regclass[]
+	LANGUAGE sql STABLE PARALLEL SAFE
+	SET search_path = pg_catalog, @extschema@, pg_temp
+	AS $$
+	SELECT array_agg(d.refobjid::regclass ORDER BY d.refobjid)
+	FROM pg_constraint k
+	JOIN pg_depend d ON d.classid = 'pg_constraint'::regclass AND d.objid = k.oid
+					AND d.refclassid = 'pg_class'::regclass AND d.refobjid <> config
+	WHERE k.conrelid = config AND k.conname = constraint_name
+$$;
+COMMENT ON FUNCTION @extschema@.lockstep_pipeline_part(regclass, text) IS
+	'internal: the relations a constraint of a pipeline''s config table names (pipeline_log, pipeline_objects)';
+
+-- The materialized views of a pipeline whose tables exist, and the
+-- constraint that records them; used by lockstep_create_pipeline and by
+-- the update from 0.1.0.
+CREATE FUNCTION @extschema@.lockstep_create_pipeline_views(config regclass, releases regclass) RETURNS void
 	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, @extschema@, pg_temp
 	AS $$
 DECLARE
 	nsp text;
 	name text;
-	releases regclass;
-	-- a relation of this pipeline, as the regclass constant a view records
-	rel text;
 BEGIN
 	SELECT n.nspname, left(c.relname, -length('_config')) INTO nsp, name
 	FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = config;
-	EXECUTE format('SELECT releases FROM %s', config) INTO releases;
 	EXECUTE format($q$CREATE MATERIALIZED VIEW %1$I.%2$I AS
 		SELECT account_id, max(org_id) AS org_id, @extschema@.fingerprint_union_agg(fp) AS fp
 		FROM %1$I.%3$I
 		WHERE day > (SELECT day FROM %1$I.%3$I ORDER BY day DESC LIMIT 1) - (SELECT window_days FROM %1$I.%4$I)
 		GROUP BY account_id WITH NO DATA$q$, nsp, name || '_window', name || '_daily', name || '_config');
-	rel := format('%L::pg_catalog.regclass', format('%I.%I', nsp, name || '_window'));
 	EXECUTE format($q$CREATE MATERIALIZED VIEW %1$I.%2$I AS
 		SELECT c.* FROM %1$I.%3$I s,
 		LATERAL (SELECT @extschema@.lockstep_settings(s.settings) AS v) v,
 		LATERAL @extschema@.fingerprint_clusters(
-			pg_catalog.format('SELECT account_id, fp FROM %%s', %4$s),
+			pg_catalog.format('SELECT account_id, fp FROM %%s', %4$L::pg_catalog.regclass),
 			(v->>'threshold')::float8, (v->>'core_threshold')::float8, (v->>'min_size')::int,
 			(v->>'bands')::int, (v->>'rows')::int, (v->>'max_bucket')::int) c WITH NO DATA$q$,
-		nsp, name || '_clusters', name || '_config', rel);
+		nsp, name || '_clusters', name || '_config', format('%I.%I', nsp, name || '_window'));
 	EXECUTE format($q$CREATE MATERIALIZED VIEW %1$I.%2$I AS
 		SELECT k.* FROM %1$I.%3$I s,
-		LATERAL @extschema@.lockstep_score_clusters(
-			pg_catalog.format('SELECT account_id, cluster FROM %%s', %4$s),
-			pg_catalog.format('SELECT account_id, org_id, fp FROM %%s', %5$s),
+		LATERAL @extschema@.lockstep_score_clusters(%4$L::pg_catalog.regclass, %5$L::pg_catalog.regclass,
 			%6$s, s.settings) k WITH NO DATA$q$,
-		nsp, name || '_campaigns', name || '_config',
-		format('%L::pg_catalog.regclass', format('%I.%I', nsp, name || '_clusters')), rel,
-		CASE WHEN releases IS NULL THEN 'NULL'
-			 ELSE format('pg_catalog.format(''SELECT model, released_at FROM %%s'', %L::pg_catalog.regclass)',
-						 releases::text) END);
+		nsp, name || '_campaigns', name || '_config', format('%I.%I', nsp, name || '_clusters'),
+		format('%I.%I', nsp, name || '_window'),
+		CASE WHEN releases IS NULL THEN 'NULL' ELSE format('%L::pg_catalog.regclass', releases::text) END);
 	EXECUTE format($q$CREATE MATERIALIZED VIEW %1$I.%2$I AS
 		SELECT a.* FROM %1$I.%3$I s,
-		LATERAL @extschema@.lockstep_score_accounts(
-			pg_catalog.format('SELECT account_id, cluster, core, similarity FROM %%s', %4$s),
-			pg_catalog.format('SELECT cluster, score, evidence FROM %%s', %5$s),
+		LATERAL @extschema@.lockstep_score_accounts(%4$L::pg_catalog.regclass, %5$L::pg_catalog.regclass,
 			s.settings) a WITH NO DATA$q$,
-		nsp, name || '_accounts', name || '_config',
-		format('%L::pg_catalog.regclass', format('%I.%I', nsp, name || '_clusters')),
-		format('%L::pg_catalog.regclass', format('%I.%I', nsp, name || '_campaigns')));
+		nsp, name || '_accounts', name || '_config', format('%I.%I', nsp, name || '_clusters'),
+		format('%I.%I', nsp, name || '_campaigns'));
 	EXECUTE format('CREATE UNIQUE INDEX ON %I.%I (account_id)', nsp, name || '_window');
 	EXECUTE format('CREATE UNIQUE INDEX ON %I.%I (account_id)', nsp, name || '_clusters');
 	EXECUTE format('CREATE UNIQUE INDEX ON %I.%I (cluster)', nsp, name || '_campaigns');
@@ -112,24 +159,23 @@ BEGIN
 	EXECUTE format('COMMENT ON MATERIALIZED VIEW %I.%I IS %L', nsp, name || '_accounts',
 		'lockstep_score_accounts: one scored row per clustered account');
 	-- one record of what the pipeline is, which also pins each part
-	EXECUTE format($q$ALTER TABLE %1$I.%2$I ADD CONSTRAINT pipeline_objects CHECK (ARRAY[
-		%3$L::pg_catalog.regclass, %4$L::pg_catalog.regclass, %5$L::pg_catalog.regclass,
-		%6$L::pg_catalog.regclass, %7$L::pg_catalog.regclass] IS NOT NULL)$q$,
-		nsp, name || '_config', format('%I.%I', nsp, name || '_daily'),
-		format('%I.%I', nsp, name || '_window'), format('%I.%I', nsp, name || '_clusters'),
-		format('%I.%I', nsp, name || '_campaigns'), format('%I.%I', nsp, name || '_accounts'));
+	EXECUTE format('ALTER TABLE %s ADD CONSTRAINT pipeline_objects CHECK (ARRAY[%s] IS NOT NULL)', config,
+		(SELECT string_agg(format('%L::pg_catalog.regclass', format('%I.%I', nsp, name || '_' || part)), ', ')
+		 FROM unnest(ARRAY['days', 'daily', 'refreshes', 'window', 'clusters', 'campaigns', 'accounts']) part));
 END $$;
-COMMENT ON FUNCTION @extschema@.lockstep_create_pipeline_views(regclass) IS
-	'internal: the materialized views of a pipeline whose N_config and N_daily tables exist';
+COMMENT ON FUNCTION @extschema@.lockstep_create_pipeline_views(regclass, regclass) IS
+	'internal: the materialized views of a pipeline whose tables exist, and its pipeline_objects constraint';
 
 CREATE FUNCTION @extschema@.lockstep_create_pipeline(name text, log regclass,
-	window_days integer DEFAULT 28, releases regclass DEFAULT NULL, settings jsonb DEFAULT NULL)
+	window_days integer DEFAULT 28, releases regclass DEFAULT NULL, settings jsonb DEFAULT NULL,
+	schema name DEFAULT pg_catalog.current_schema())
 	RETURNS text
 	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, @extschema@, pg_temp
 	AS $$
 DECLARE
 	missing text;
-	nsp text := current_schema();
+	config regclass;
 BEGIN
 	IF name IS NULL OR name !~ '^[a-z_][a-z0-9_]{0,40}$' THEN
 		RAISE EXCEPTION 'pipeline name must be a lower-case identifier of at most 41 characters'
@@ -139,11 +185,15 @@ BEGIN
 		RAISE EXCEPTION 'a log table and a positive window_days are needed'
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
-	IF nsp IS NULL THEN
+	IF schema IS NULL THEN
 		RAISE EXCEPTION 'no schema to create the pipeline in' USING ERRCODE = 'invalid_schema_name',
-			HINT = 'Set search_path to the schema the pipeline belongs in.';
+			HINT = 'Pass schema => or set search_path to the schema the pipeline belongs in.';
 	END IF;
-	PERFORM @extschema@.lockstep_settings(settings);
+	IF lockstep_pipeline_config(name) IS NOT NULL THEN
+		RAISE EXCEPTION 'a pipeline named % exists already', name USING ERRCODE = 'duplicate_object',
+			HINT = 'Pipeline names are unique in a database; lockstep_drop_pipeline removes one.';
+	END IF;
+	PERFORM lockstep_settings(settings);
 	SELECT string_agg(c, ', ') INTO missing
 	FROM unnest(ARRAY['account_id', 'ts']) c
 	WHERE NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = log AND attname = c
@@ -154,117 +204,183 @@ BEGIN
 	END IF;
 
 	EXECUTE format('CREATE TABLE %I.%I OF @extschema@.lockstep_pipeline_config (
-					log WITH OPTIONS NOT NULL, window_days WITH OPTIONS NOT NULL,
-					settings WITH OPTIONS NOT NULL)', nsp, name || '_config');
-	EXECUTE format('INSERT INTO %I.%I VALUES ($1, $2, $3, $4)', nsp, name || '_config')
-		USING log, window_days, releases, coalesce(settings, '{}');
-	EXECUTE format('COMMENT ON TABLE %I.%I IS %L', nsp, name || '_config',
+					window_days WITH OPTIONS NOT NULL CHECK (window_days > 0),
+					settings WITH OPTIONS NOT NULL)', schema, name || '_config');
+	config := format('%I.%I', schema, name || '_config')::regclass;
+	EXECUTE format('INSERT INTO %s VALUES ($1, $2)', config) USING window_days, coalesce(settings, '{}');
+	EXECUTE format('ALTER TABLE %s ADD CONSTRAINT pipeline_log CHECK (%L::pg_catalog.regclass IS NOT NULL)',
+				   config, log::text);
+	EXECUTE format('COMMENT ON TABLE %s IS %L', config,
 		'lockstep pipeline settings: UPDATE settings (keys of lockstep_default_settings()), then CALL lockstep_refresh(' || quote_literal(name) || ')');
+	EXECUTE format('CREATE TABLE %I.%I OF @extschema@.lockstep_pipeline_day (
+					day WITH OPTIONS PRIMARY KEY)',
+				   schema, name || '_days');
+	EXECUTE format('COMMENT ON TABLE %I.%I IS %L', schema, name || '_days',
+		'per stored UTC day: the log rows read and skipped (no account_id); a day whose count changes is computed again');
 	EXECUTE format('CREATE TABLE %I.%I OF @extschema@.lockstep_daily_fingerprint (
 					day WITH OPTIONS NOT NULL, account_id WITH OPTIONS NOT NULL, fp WITH OPTIONS NOT NULL,
-					PRIMARY KEY (day, account_id))', nsp, name || '_daily');
-	EXECUTE format('COMMENT ON TABLE %I.%I IS %L', nsp, name || '_daily',
+					PRIMARY KEY (day, account_id))', schema, name || '_daily');
+	EXECUTE format('COMMENT ON TABLE %I.%I IS %L', schema, name || '_daily',
 		'one fingerprint per account and UTC day; lockstep_refresh adds the new days');
-	PERFORM @extschema@.lockstep_create_pipeline_views(format('%I.%I', nsp, name || '_config')::regclass);
+	EXECUTE format('CREATE TABLE %I.%I OF @extschema@.lockstep_pipeline_refresh', schema, name || '_refreshes');
+	EXECUTE format('COMMENT ON TABLE %I.%I IS %L', schema, name || '_refreshes',
+		'one row per lockstep_refresh: the days it read, added and recomputed, the rows it read and skipped');
+	PERFORM lockstep_create_pipeline_views(config, releases);
+	IF releases IS NOT NULL THEN
+		EXECUTE format('ALTER TABLE %s ADD CONSTRAINT pipeline_releases CHECK (%L::pg_catalog.regclass IS NOT NULL)',
+					   config, releases::text);
+	END IF;
 	RETURN format('CALL lockstep_refresh(%L)', name);
 END $$;
-COMMENT ON FUNCTION @extschema@.lockstep_create_pipeline(text, regclass, integer, regclass, jsonb) IS
-	'create the tables and materialized views of a detection pipeline over a log table; returns the statement that refreshes it';
+COMMENT ON FUNCTION @extschema@.lockstep_create_pipeline(text, regclass, integer, regclass, jsonb, name) IS
+	'create the tables and materialized views of a detection pipeline over a log table, in schema (default: the current one); returns the statement that refreshes it';
 
 CREATE FUNCTION @extschema@.lockstep_drop_pipeline(name text, cascade boolean DEFAULT false) RETURNS void
 	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, @extschema@, pg_temp
 	AS $$
 DECLARE
-	cfg regclass := @extschema@.lockstep_pipeline_config(name);
+	cfg regclass := lockstep_pipeline_config(name);
 	parts regclass[];
+	how text := CASE WHEN cascade THEN ' CASCADE' ELSE '' END;
 BEGIN
 	IF cfg IS NULL THEN
 		RAISE EXCEPTION 'no lockstep pipeline named %', coalesce(name, 'NULL')
 			USING ERRCODE = 'undefined_object';
 	END IF;
-	-- the relations its pipeline_objects constraint names; one DROP each
-	-- for the views and the tables, so that their order does not matter
-	SELECT array_agg(d.refobjid::regclass) INTO parts
-	FROM pg_constraint k
-	JOIN pg_depend d ON d.classid = 'pg_constraint'::regclass AND d.objid = k.oid
-					AND d.refclassid = 'pg_class'::regclass AND d.refobjid <> cfg
-	WHERE k.conrelid = cfg AND k.conname = 'pipeline_objects';
+	parts := lockstep_pipeline_part(cfg, 'pipeline_objects');
+	-- the constraints go first; then one DROP for the views and one for
+	-- the tables, so that their order does not matter
 	EXECUTE format('ALTER TABLE %s DROP CONSTRAINT pipeline_objects', cfg);
 	EXECUTE format('DROP MATERIALIZED VIEW %s%s',
 		(SELECT string_agg(p::text, ', ') FROM unnest(parts) p JOIN pg_class c ON c.oid = p WHERE c.relkind = 'm'),
-		CASE WHEN cascade THEN ' CASCADE' ELSE '' END);
+		how);
 	EXECUTE format('DROP TABLE %s%s',
 		(SELECT string_agg(p::text, ', ') FROM unnest(parts || cfg) p JOIN pg_class c ON c.oid = p WHERE c.relkind = 'r'),
-		CASE WHEN cascade THEN ' CASCADE' ELSE '' END);
+		how);
 END $$;
 COMMENT ON FUNCTION @extschema@.lockstep_drop_pipeline(text, boolean) IS
 	'drop every table and view of a pipeline (with cascade, also what others built on them); the log and the releases table stay';
 
 CREATE PROCEDURE @extschema@.lockstep_refresh(name text, through date DEFAULT NULL)
 	LANGUAGE plpgsql
+	SET search_path = pg_catalog, @extschema@, pg_temp
 	AS $$
 DECLARE
-	cfg_table regclass := @extschema@.lockstep_pipeline_config(name);
+	cfg_table regclass := lockstep_pipeline_config(name);
 	cfg record;
+	s jsonb;
+	log regclass;
 	nsp text;
+	base text;
 	cols text;
 	first_day date;
 	last_day date;
-	day date;
+	stored_max date;
+	log_min date;
+	d record;
 	how text;
 	view text;
+	report lockstep_pipeline_refresh;
 	started timestamptz := clock_timestamp();
 BEGIN
 	IF cfg_table IS NULL THEN
 		RAISE EXCEPTION 'no lockstep pipeline named %', coalesce(name, 'NULL')
 			USING ERRCODE = 'undefined_object', HINT = 'lockstep_create_pipeline makes one.';
 	END IF;
-	SELECT n.nspname INTO nsp FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = cfg_table;
+	-- one refresh of a pipeline at a time: a second one waits, then finds the work done
+	PERFORM pg_advisory_xact_lock(('lockstep_pipeline_config'::regtype::oid::bigint << 32) | cfg_table::oid::bigint);
+	SELECT n.nspname, left(c.relname, -length('_config')) INTO nsp, base
+	FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = cfg_table;
 	EXECUTE format('SELECT * FROM %s', cfg_table) INTO cfg;
+	s := lockstep_settings(cfg.settings);
+	log := (lockstep_pipeline_part(cfg_table, 'pipeline_log'))[1];
 	-- the fingerprint_agg arguments: the log's columns as it has them now,
 	-- quoted here, NULL where it has none; no SQL text is stored
-	SELECT string_agg(CASE WHEN a.attname IS NOT NULL THEN format('%I::%s', c.name, c.type)
+	SELECT string_agg(CASE WHEN a.attname IS NOT NULL THEN format('%I::%s', c.col, c.type)
 						   ELSE format('NULL::%s', c.type) END, ', ' ORDER BY c.i)
 	INTO cols
 	FROM (VALUES (1, 'ts', 'timestamptz'), (2, 'prompt', 'text'), (3, 'client_ip', 'inet'),
 				 (4, 'user_agent', 'text'), (5, 'payment', 'text'), (6, 'model', 'text'),
 				 (7, 'tokens_in', 'integer'), (8, 'tokens_out', 'integer'), (9, 'org_id', 'bigint'))
-		 AS c(i, name, type)
-	LEFT JOIN pg_attribute a ON a.attrelid = cfg.log AND a.attname = c.name AND a.attnum > 0
+		 AS c(i, col, type)
+	LEFT JOIN pg_attribute a ON a.attrelid = log AND a.attname = c.col AND a.attnum > 0
 							 AND NOT a.attisdropped;
-	-- the new complete UTC days only: the past is never recomputed
-	EXECUTE format('SELECT max(day) + 1 FROM %I.%I', nsp, name || '_daily') INTO first_day;
-	EXECUTE format('SELECT min((ts AT TIME ZONE ''UTC'')::date), max((ts AT TIME ZONE ''UTC'')::date)
-					FROM %s WHERE $1 IS NULL OR ts >= $1::timestamp AT TIME ZONE ''UTC''', cfg.log)
-		INTO first_day, last_day USING first_day;
-	last_day := least(last_day, coalesce(through, (now() AT TIME ZONE 'UTC')::date - 1));
-	-- a day at a time: a day's accounts fit in memory, and a ts index or BRIN finds the day
-	FOR day IN SELECT d::date FROM generate_series(first_day, last_day, interval '1 day') d
+
+	-- the days to read: complete UTC days up to through (default yesterday);
+	-- a first refresh goes back backfill_days at most, whatever the oldest
+	-- row says; later ones recheck the last late_days stored days
+	last_day := coalesce(through, (now() AT TIME ZONE 'UTC')::date - 1);
+	EXECUTE format('SELECT max(day) FROM %I.%I', nsp, base || '_days') INTO stored_max;
+	IF stored_max IS NULL THEN
+		EXECUTE format('SELECT (min(ts) AT TIME ZONE ''UTC'')::date FROM %s', log) INTO log_min;
+		first_day := greatest(log_min, last_day - (s->>'backfill_days')::int + 1);
+	ELSE
+		first_day := stored_max - (s->>'late_days')::int + 1;
+	END IF;
+	report := (started, NULL, first_day, last_day, 0, 0, 0, 0, 0);
+	IF log_min < first_day THEN
+		EXECUTE format('SELECT count(*) FROM %s WHERE ts < $1::timestamp AT TIME ZONE ''UTC''', log)
+			INTO report.rows_before_range USING first_day;
+	END IF;
+
+	-- each day whose row count differs from the stored one (or that is new)
+	-- is computed whole: late rows and a partial last day are folded in
+	FOR d IN EXECUTE format($q$
+		SELECT l.day, l.rows, l.skipped, s.day IS NOT NULL AS stored
+		FROM (SELECT (ts AT TIME ZONE 'UTC')::date AS day, count(*) AS rows,
+					 count(*) FILTER (WHERE account_id IS NULL) AS skipped
+			  FROM %s
+			  WHERE ts >= $1::timestamp AT TIME ZONE 'UTC' AND ts < ($2 + 1)::timestamp AT TIME ZONE 'UTC'
+			  GROUP BY 1) l
+		LEFT JOIN %I.%I s USING (day)
+		WHERE s.day IS NULL OR s.rows IS DISTINCT FROM l.rows OR s.skipped IS DISTINCT FROM l.skipped
+		ORDER BY l.day$q$, log, nsp, base || '_days') USING first_day, last_day
 	LOOP
+		IF d.stored THEN
+			EXECUTE format('DELETE FROM %I.%I WHERE day = $1', nsp, base || '_daily') USING d.day;
+			EXECUTE format('DELETE FROM %I.%I WHERE day = $1', nsp, base || '_days') USING d.day;
+			report.days_recomputed := report.days_recomputed + 1;
+		ELSE
+			report.days_added := report.days_added + 1;
+		END IF;
 		EXECUTE format($q$INSERT INTO %I.%I
 			SELECT $1, account_id, max(org_id),
 				   @extschema@.fingerprint_agg(ts, prompt, client_ip, user_agent, payment, model, tokens_in, tokens_out)
 			FROM (SELECT account_id::bigint, %s FROM %s
-				  WHERE ts >= $1::timestamp AT TIME ZONE 'UTC' AND ts < ($1 + 1)::timestamp AT TIME ZONE 'UTC')
+				  WHERE ts >= $1::timestamp AT TIME ZONE 'UTC' AND ts < ($1 + 1)::timestamp AT TIME ZONE 'UTC'
+					AND account_id IS NOT NULL)
 				 AS l(account_id, ts, prompt, client_ip, user_agent, payment, model, tokens_in, tokens_out, org_id)
-			GROUP BY account_id$q$, nsp, name || '_daily', cols, cfg.log)
-			USING day;
+			GROUP BY account_id$q$, nsp, base || '_daily', cols, log)
+			USING d.day;
+		EXECUTE format('INSERT INTO %I.%I VALUES ($1, $2, $3, clock_timestamp())', nsp, base || '_days')
+			USING d.day, d.rows, d.skipped;
+		report.rows_read := report.rows_read + d.rows;
+		report.rows_skipped := report.rows_skipped + d.skipped;
 	END LOOP;
+	IF report.days_added + report.days_recomputed > 0 THEN
+		EXECUTE format('ANALYZE %I.%I', nsp, base || '_daily');	-- a hash plan for the window
+	END IF;
+	RAISE DEBUG 'lockstep_refresh(%): days % to %: % added, % recomputed in % s', name, first_day, last_day,
+		report.days_added, report.days_recomputed,
+		round(extract(epoch FROM clock_timestamp() - started)::numeric, 2);
+
 	-- CONCURRENTLY needs a populated view: the first refresh is a plain one
 	SELECT CASE WHEN relispopulated THEN 'CONCURRENTLY ' ELSE '' END INTO how
-	FROM pg_class WHERE oid = format('%I.%I', nsp, name || '_window')::regclass;
-	IF first_day <= last_day THEN
-		EXECUTE format('ANALYZE %I.%I', nsp, name || '_daily');	-- a hash plan for the window
-	END IF;
-	RAISE DEBUG 'lockstep_refresh(%): days % to % added in % s', name, first_day, last_day,
-		round(extract(epoch FROM clock_timestamp() - started)::numeric, 2);
+	FROM pg_class WHERE oid = format('%I.%I', nsp, base || '_window')::regclass;
 	FOREACH view IN ARRAY ARRAY['window', 'clusters', 'campaigns', 'accounts']
 	LOOP
-		started := clock_timestamp();
-		EXECUTE format('REFRESH MATERIALIZED VIEW %s%I.%I', how, nsp, name || '_' || view);
-		RAISE DEBUG 'lockstep_refresh(%): %_% refreshed in % s', name, name, view,
+		EXECUTE format('REFRESH MATERIALIZED VIEW %s%I.%I', how, nsp, base || '_' || view);
+		RAISE DEBUG 'lockstep_refresh(%): %_% refreshed at % s', name, base, view,
 			round(extract(epoch FROM clock_timestamp() - started)::numeric, 2);
 	END LOOP;
+	report.finished_at := clock_timestamp();
+	EXECUTE format('INSERT INTO %I.%I SELECT ($1).*', nsp, base || '_refreshes') USING report;
+	IF report.rows_skipped + report.rows_before_range > 0 THEN
+		RAISE NOTICE 'lockstep_refresh(%): % rows without account_id skipped, % rows before % left out',
+			name, report.rows_skipped, report.rows_before_range, first_day
+			USING HINT = format('%I.%I has the counts of every refresh.', nsp, base || '_refreshes');
+	END IF;
 END $$;
 COMMENT ON PROCEDURE @extschema@.lockstep_refresh(text, date) IS
-	'add the log''s new complete days to a pipeline''s daily fingerprints, then refresh its views (concurrently once populated)';
+	'add the log''s new complete days (up to through, default yesterday, UTC) to a pipeline''s daily fingerprints, compute again the recent days whose rows changed, refresh its views (concurrently once populated), and report in N_refreshes';

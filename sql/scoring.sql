@@ -5,6 +5,7 @@
 
 CREATE FUNCTION @extschema@.lockstep_default_settings() RETURNS jsonb
 	LANGUAGE sql IMMUTABLE PARALLEL SAFE
+	SET search_path = pg_catalog, @extschema@, pg_temp
 	AS $$ SELECT '{
 		"weights": {"shared_infrastructure": 0.25, "elicitation": 0.20, "pivot": 0.15,
 		            "synchrony": 0.15, "cohesion": 0.10, "size": 0.10, "volume": 0.05},
@@ -13,14 +14,17 @@ CREATE FUNCTION @extschema@.lockstep_default_settings() RETURNS jsonb
 		"pivot_hours": 24,
 		"sample_pairs": 100,
 		"fire_at": 0.25,
-		"flag_at": 0.5
+		"flag_at": 0.5,
+		"backfill_days": 90,
+		"late_days": 3
 	}'::jsonb || @extschema@.lockstep_cluster_defaults() $$;
 COMMENT ON FUNCTION @extschema@.lockstep_default_settings() IS
-	'every setting of a pipeline: the weights and thresholds of the campaign and account scores, and the clustering defaults of lockstep_cluster_defaults(); pass a jsonb with the keys to change';
+	'every setting of a pipeline: the weights and thresholds of the campaign and account scores, the clustering defaults of lockstep_cluster_defaults(), the days a first refresh reads back (backfill_days) and the stored days each refresh checks for late rows (late_days); pass a jsonb with the keys to change';
 
 -- The settings in force: defaults overridden by the given keys (weights merged key by key).
 CREATE FUNCTION @extschema@.lockstep_settings(settings jsonb) RETURNS jsonb
 	LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+	SET search_path = pg_catalog, @extschema@, pg_temp
 	AS $$
 DECLARE
 	d jsonb := @extschema@.lockstep_default_settings();
@@ -42,10 +46,35 @@ BEGIN
 	END IF;
 	d := d || (s - 'weights') || jsonb_build_object('weights', d->'weights' || coalesce(s->'weights', '{}'));
 	IF EXISTS (SELECT 1 FROM jsonb_each(d->'weights') w
-			   WHERE jsonb_typeof(w.value) <> 'number' OR (w.value)::float8 < 0)
-	   OR EXISTS (SELECT 1 FROM jsonb_each(d - 'weights') v WHERE jsonb_typeof(v.value) <> 'number')
-	   OR (SELECT sum(value::float8) FROM jsonb_each(d->'weights')) <= 0 THEN
-		RAISE EXCEPTION 'settings must be numbers and weights non-negative with a positive sum'
+			   WHERE jsonb_typeof(w.value) <> 'number' OR NOT (w.value)::float8 BETWEEN 0 AND 1e6)
+	   OR (SELECT max(value::float8) FROM jsonb_each(d->'weights')) <= 0 THEN
+		RAISE EXCEPTION 'weights must be numbers from 0 to 1e6, at least one positive'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	-- every other setting: a number in its range, whole where it counts something
+	SELECT string_agg(format('%s (%s: %s to %s%s)', r.k, coalesce(d->>r.k, 'null'), r.lo, r.hi,
+						  CASE WHEN r.whole THEN ', whole' ELSE '' END), '; ' ORDER BY r.k)
+	INTO bad
+	FROM (VALUES ('size_full', 2, 1e9, false), ('volume_full', 1e-9, 1, false),
+				 ('pivot_hours', 0, 8760, false), ('sample_pairs', 1, 1e6, true),
+				 ('fire_at', 0, 1, false), ('flag_at', 0, 1, false),
+				 ('threshold', 0, 1, false), ('core_threshold', 0, 1, false),
+				 ('min_size', 1, 1e9, true), ('bands', 1, 64, true), ('rows', 1, 8, true),
+				 ('max_bucket', 1, 1e9, true), ('backfill_days', 1, 36600, true),
+				 ('late_days', 0, 366, true)) r(k, lo, hi, whole)
+	WHERE jsonb_typeof(d->r.k) IS DISTINCT FROM 'number'
+	   OR NOT (d->>r.k)::float8 BETWEEN r.lo AND r.hi
+	   OR (r.whole AND (d->>r.k)::numeric <> trunc((d->>r.k)::numeric));
+	IF bad IS NOT NULL THEN
+		RAISE EXCEPTION 'settings out of range: %', bad USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	-- whole settings as integers, so that readers may cast them to int
+	d := d || (SELECT jsonb_object_agg(k, (d->>k)::numeric::bigint)
+			   FROM unnest(ARRAY['sample_pairs', 'min_size', 'bands', 'rows', 'max_bucket',
+								 'backfill_days', 'late_days']) k);
+	IF (d->>'core_threshold')::float8 < (d->>'threshold')::float8
+	   OR (d->>'bands')::int * (d->>'rows')::int > 128 THEN
+		RAISE EXCEPTION 'core_threshold must not be below threshold, and bands times rows must be at most 128'
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 	RETURN d;
@@ -53,12 +82,13 @@ END $$;
 COMMENT ON FUNCTION @extschema@.lockstep_settings(jsonb) IS
 	'lockstep_default_settings() with the given keys overridden, validated';
 
-CREATE FUNCTION @extschema@.lockstep_score_clusters(clusters text, fingerprints text,
-	releases text DEFAULT NULL, settings jsonb DEFAULT NULL,
+CREATE FUNCTION @extschema@.lockstep_score_clusters(clusters regclass, fingerprints regclass,
+	releases regclass DEFAULT NULL, settings jsonb DEFAULT NULL,
 	OUT cluster bigint, OUT accounts integer, OUT score double precision, OUT flagged boolean,
 	OUT evidence jsonb)
 	RETURNS SETOF record
 	LANGUAGE plpgsql VOLATILE PARALLEL RESTRICTED
+	SET search_path = pg_catalog, @extschema@, pg_temp
 	AS $$
 DECLARE
 	s jsonb := @extschema@.lockstep_settings(settings);
@@ -67,24 +97,28 @@ DECLARE
 	rel text;
 BEGIN
 	IF clusters IS NULL OR fingerprints IS NULL THEN
-		RAISE EXCEPTION 'the clusters and fingerprints queries must not be NULL'
+		RAISE EXCEPTION 'the clusters and fingerprints relations must not be NULL'
 			USING ERRCODE = 'null_value_not_allowed';
 	END IF;
-	-- releases: given, or each model's first use by anyone, if a day after the log begins
-	rel := coalesce('SELECT model::text AS model, released_at::timestamptz AS released_at FROM (' || releases || ') r',
-		$q$SELECT e->>'model' AS model, (e->>'first_seen')::timestamptz AS released_at
-		   FROM everyone, jsonb_array_elements(everyone.s->'models') e
-		   WHERE (e->>'first_seen')::timestamptz > (everyone.s->'timing'->>'first_seen')::timestamptz + interval '1 day'$q$);
+	-- releases, a model known by the hash of its whole name: the given
+	-- table, or each model's first use by anyone, if a day after the log begins
+	rel := CASE WHEN releases IS NOT NULL THEN
+		format('SELECT lockstep_model_hash(model::text) AS model_hash, model::text AS model,
+				released_at::timestamptz AS released_at FROM %s', releases)
+		ELSE $q$SELECT fm.model_hash, fm.model, fm.first_seen AS released_at
+		   FROM everyone, fingerprint_models(everyone.fp) fm
+		   WHERE fm.first_seen > (everyone.s->'timing'->>'first_seen')::timestamptz + interval '1 day'$q$ END;
 	RETURN QUERY EXECUTE format($q$
 	WITH m AS (
 		SELECT c.account_id, c.cluster, f.org_id, f.fp, @extschema@.fingerprint_summary(f.fp) AS s,
 			   row_number() OVER (PARTITION BY c.cluster ORDER BY hashint8(c.account_id)) AS r
-		FROM (SELECT account_id::bigint AS account_id, cluster::bigint AS cluster FROM (%1$s) c0) c
-		JOIN (SELECT account_id::bigint AS account_id, org_id::bigint AS org_id, fp FROM (%2$s) f0) f
+		FROM (SELECT account_id::bigint AS account_id, cluster::bigint AS cluster FROM %1$s c0) c
+		JOIN (SELECT account_id::bigint AS account_id, org_id::bigint AS org_id, fp FROM %2$s f0) f
 		  USING (account_id)),
 	-- every account merged: the total volume and each model's first use
 	everyone AS (
-		SELECT @extschema@.fingerprint_summary(@extschema@.fingerprint_union_agg(fp)) AS s FROM (%2$s) f),
+		SELECT u.fp, fingerprint_summary(u.fp) AS s
+		FROM (SELECT fingerprint_union_agg(fp) AS fp FROM %2$s f) u),
 	total AS (SELECT (s->'volume'->>'requests')::float8 AS requests FROM everyone),
 	rel AS (%3$s),
 	span AS (
@@ -115,8 +149,8 @@ BEGIN
 		SELECT m.cluster, count(*)::int AS n,
 			   count(DISTINCT m.org_id) AS orgs,
 			   sum((s->'volume'->>'requests')::float8) AS requests,
-			   avg((SELECT count(*) > 0 FROM jsonb_array_elements(s->'models') e JOIN rel ON rel.model = e->>'model'
-					WHERE (e->>'first_seen')::timestamptz < rel.released_at + make_interval(hours => %5$s))::int) AS pivot,
+			   avg((SELECT count(*) > 0 FROM fingerprint_models(m.fp) fm JOIN rel USING (model_hash)
+					WHERE fm.first_seen < rel.released_at + %5$s * interval '1 hour')::int) AS pivot,
 			   (SELECT jsonb_agg(DISTINCT rel.model) FROM rel) AS released
 		FROM m GROUP BY 1),
 	-- each intent's mean rate, over the intents the fingerprint names (lexicon.c)
@@ -163,20 +197,21 @@ BEGIN
 		greatest((s->>'size_full')::float8, 2), (s->>'volume_full')::float8, w, wsum,
 		(s->>'fire_at')::float8, (s->>'flag_at')::float8);
 END $$;
-COMMENT ON FUNCTION @extschema@.lockstep_score_clusters(text, text, text, jsonb) IS
-	'a score in [0, 1] and a jsonb explanation per cluster, from queries of (account_id, cluster) and (account_id, org_id, fp), with an optional (model, released_at) release query';
+COMMENT ON FUNCTION @extschema@.lockstep_score_clusters(regclass, regclass, regclass, jsonb) IS
+	'a score in [0, 1] and a jsonb explanation per cluster, from relations (tables or views) of (account_id, cluster) and (account_id, org_id, fp), with an optional (model, released_at) release table';
 
-CREATE FUNCTION @extschema@.lockstep_score_accounts(clusters text, campaigns text, settings jsonb DEFAULT NULL,
+CREATE FUNCTION @extschema@.lockstep_score_accounts(clusters regclass, campaigns regclass, settings jsonb DEFAULT NULL,
 	OUT account_id bigint, OUT cluster bigint, OUT score double precision, OUT flagged boolean,
 	OUT evidence jsonb)
 	RETURNS SETOF record
 	LANGUAGE plpgsql VOLATILE PARALLEL RESTRICTED
+	SET search_path = pg_catalog, @extschema@, pg_temp
 	AS $$
 DECLARE
 	s jsonb := @extschema@.lockstep_settings(settings);
 BEGIN
 	IF clusters IS NULL OR campaigns IS NULL THEN
-		RAISE EXCEPTION 'the clusters and campaigns queries must not be NULL'
+		RAISE EXCEPTION 'the clusters and campaigns relations must not be NULL'
 			USING ERRCODE = 'null_value_not_allowed';
 	END IF;
 	RETURN QUERY EXECUTE format($q$
@@ -185,10 +220,10 @@ BEGIN
 			'membership', CASE WHEN c.core THEN 'core' ELSE 'attached' END,
 			'similarity_to_core', round(c.similarity::numeric, 4),
 			'cluster_signals', k.evidence->'fired')
-	FROM (SELECT account_id::bigint AS account_id, cluster::bigint AS cluster, core, similarity FROM (%1$s) c0) c
-	JOIN (SELECT cluster::bigint AS cluster, score, evidence FROM (%2$s) k0) k USING (cluster),
+	FROM (SELECT account_id::bigint AS account_id, cluster::bigint AS cluster, core, similarity FROM %1$s c0) c
+	JOIN (SELECT cluster::bigint AS cluster, score, evidence FROM %2$s k0) k USING (cluster),
 	LATERAL (SELECT k.score * CASE WHEN c.core THEN 1 ELSE least(1, c.similarity / %4$s) END AS score) x
 	$q$, clusters, campaigns, (s->>'flag_at')::float8, greatest((s->>'core_threshold')::float8, 1e-9));
 END $$;
-COMMENT ON FUNCTION @extschema@.lockstep_score_accounts(text, text, jsonb) IS
+COMMENT ON FUNCTION @extschema@.lockstep_score_accounts(regclass, regclass, jsonb) IS
 	'a score per clustered account: its cluster''s score, discounted for accounts attached below the core threshold';

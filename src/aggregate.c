@@ -50,15 +50,28 @@ new_state(MemoryContext ctx)
 	return st;
 }
 
-/* Hash of an address's network: IPv4 /24, IPv6 /48. */
+/*
+ * Hash of an address's network: IPv4 /24, IPv6 /48.  An IPv4-mapped IPv6
+ * address (::ffff:a.b.c.d) is the IPv4 address it maps, as a dual-stack
+ * server logs it one way or the other for the same client.
+ */
 static uint64
 ip_prefix_hash(inet *addr)
 {
+	static const unsigned char v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 	unsigned char buf[8];
-	int			nbytes = (ip_family(addr) == PGSQL_AF_INET) ? 3 : 6;
+	const unsigned char *a = ip_addr(addr);
+	int			family = ip_family(addr);
+	int			nbytes;
 
-	buf[0] = ip_family(addr);
-	memcpy(buf + 1, ip_addr(addr), nbytes);
+	if (family == PGSQL_AF_INET6 && memcmp(a, v4mapped, 12) == 0)
+	{
+		family = PGSQL_AF_INET;
+		a += 12;
+	}
+	nbytes = (family == PGSQL_AF_INET) ? 3 : 6;
+	buf[0] = family;
+	memcpy(buf + 1, a, nbytes);
 	return ls_hash_bytes(buf, nbytes + 1, SEED_IP);
 }
 

@@ -8,6 +8,7 @@
  * what output would print for the value it decodes to.
  */
 #include "fingerprint.h"
+#include "lshash.h"
 #include "sqlapi.h"
 
 #include "common/base64.h"
@@ -27,6 +28,8 @@ PG_FUNCTION_INFO_V1(fingerprint_send);
 PG_FUNCTION_INFO_V1(fingerprint_summary);
 PG_FUNCTION_INFO_V1(fingerprint_size);
 PG_FUNCTION_INFO_V1(fingerprint_scaffolds);
+PG_FUNCTION_INFO_V1(fingerprint_models);
+PG_FUNCTION_INFO_V1(lockstep_model_hash);
 
 /*
  * Parse a wire form into an on-disk fingerprint, raising errcode on any
@@ -155,7 +158,11 @@ fingerprint_size(PG_FUNCTION_ARGS)
 	PG_RETURN_INT32(VARSIZE(fp));
 }
 
-/* Append a timestamp as ISO 8601 in UTC, independent of the session. */
+/*
+ * Append a timestamp as ISO 8601 in UTC, independent of the session; a
+ * year before 1 AD as PostgreSQL writes it (4713-01-01T00:00:00Z BC), so
+ * that every printed time casts back to timestamptz.
+ */
 static void
 append_time(StringInfo out, int64 ts)
 {
@@ -168,11 +175,11 @@ append_time(StringInfo out, int64 ts)
 		return;
 	}
 	appendStringInfo(out, "\"%04d-%02d-%02dT%02d:%02d:%02d",
-					 tm.tm_year, tm.tm_mon, tm.tm_mday,
+					 tm.tm_year > 0 ? tm.tm_year : 1 - tm.tm_year, tm.tm_mon, tm.tm_mday,
 					 tm.tm_hour, tm.tm_min, tm.tm_sec);
 	if (fsec != 0)
 		appendStringInfo(out, ".%06d", (int) fsec);
-	appendStringInfoString(out, "Z\"");
+	appendStringInfoString(out, tm.tm_year > 0 ? "Z\"" : "Z BC\"");
 }
 
 /* Append a ratio, 0 when the denominator is 0, to 4 decimals. */
@@ -300,4 +307,42 @@ fingerprint_scaffolds(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nulls);
 	}
 	return (Datum) 0;
+}
+
+/*
+ * The models of a fingerprint: the name as stored (its first bytes, for
+ * display), the hash of the whole name (its identity, as
+ * lockstep_model_hash computes it), requests and first-seen time.
+ */
+Datum
+fingerprint_models(PG_FUNCTION_ARGS)
+{
+	Fingerprint *fp = ls_fp_arg(fcinfo, 0);
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	LsModel    *models = LS_FP_MODELS(fp);
+
+	InitMaterializedSRF(fcinfo, 0);
+	for (int i = 0; i < fp->n_models; i++)
+	{
+		Datum		v[4];
+		bool		nulls[4] = {0};
+
+		v[0] = PointerGetDatum(cstring_to_text_with_len(models[i].name,
+														strnlen(models[i].name, LS_MODEL_NAME_LEN)));
+		v[1] = Int64GetDatum((int64) models[i].hash);
+		v[2] = Int64GetDatum((int64) models[i].count);
+		nulls[3] = models[i].first_seen == LS_NO_TIME;
+		v[3] = TimestampTzGetDatum(models[i].first_seen);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nulls);
+	}
+	return (Datum) 0;
+}
+
+/* The identity of a model name in a fingerprint: the hash of all of it. */
+Datum
+lockstep_model_hash(PG_FUNCTION_ARGS)
+{
+	text	   *name = PG_GETARG_TEXT_PP(0);
+
+	PG_RETURN_INT64((int64) ls_hash_bytes(VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name), 0));
 }

@@ -8,6 +8,7 @@
  */
 #include "fingerprint.h"
 
+#include "datatype/timestamp.h"
 #include "mb/pg_wchar.h"
 
 /* Ascending by key. */
@@ -204,6 +205,49 @@ read_bottomk(const unsigned char **pp, uint32 *arr, int n, const char *what)
 }
 
 /*
+ * The time fields of a fingerprint agree with each other as the aggregate
+ * leaves them: finite first and last seen in timestamp range, the hour
+ * bins of both non-empty, no non-empty bin outside the span they cover,
+ * no more active 15-minute buckets than the span has.  NULL if they do.
+ */
+static const char *
+check_times(const LsFixed *f)
+{
+	int64		span;
+	bool		covered[LS_HOURS_OF_WEEK] = {0};
+
+	if (f->n_timed == 0)
+		return (f->first_seen != 0 || f->last_seen != 0 || f->n_act != 0) ?
+			"first and last seen times of an untimed fingerprint" : NULL;
+	if (!IS_VALID_TIMESTAMP(f->first_seen) || !IS_VALID_TIMESTAMP(f->last_seen) ||
+		f->first_seen > f->last_seen || f->n_act == 0)
+		return "first and last seen times are inconsistent";
+	if (f->hours[ls_hour_of_week(f->first_seen)] == 0 ||
+		f->hours[ls_hour_of_week(f->last_seen)] == 0)
+		return "the hour bins of the first and last seen times are empty";
+	span = f->last_seen - f->first_seen;
+	if (span / LS_BUCKET_USECS + 2 < f->n_act)
+		return "more active 15-minute buckets than the time span holds";
+	if (span < LS_HOURS_OF_WEEK * LS_HOUR_USECS)
+	{
+		int			h = ls_hour_of_week(f->first_seen);
+		int			last = ls_hour_of_week(f->last_seen);
+
+		for (;;)
+		{
+			covered[h] = true;
+			if (h == last)
+				break;
+			h = (h + 1) % LS_HOURS_OF_WEEK;
+		}
+		for (int i = 0; i < LS_HOURS_OF_WEEK; i++)
+			if (f->hours[i] > 0 && !covered[i])
+				return "an hour bin outside the first and last seen times is not empty";
+	}
+	return NULL;
+}
+
+/*
  * Parse and validate a wire form into st.  Returns NULL on success, else
  * a description of the first problem found (for errdetail).  Every
  * invariant the update and merge code maintains is checked, so a value
@@ -268,12 +312,12 @@ ls_wire_read(const unsigned char *buf, Size len, LsState *st)
 	for (int i = 0; i < LS_N_INTENTS; i++)
 		if (f->intents[i] > f->n_prompts)
 			return "an intent count exceeds the prompt count";
+	/* each keyed prompt offers 1 to LS_KEYS_PER_PROMPT keys */
 	if (f->key_stream < f->n_keyed ||
-		f->key_stream / LS_KEYS_PER_PROMPT > f->n_keyed)
+		pg_mul_u64_overflow(f->n_keyed, LS_KEYS_PER_PROMPT, &sum) || f->key_stream > sum)
 		return "scaffold key count is inconsistent with the keyed prompt count";
-	if (f->n_timed == 0 ? (f->first_seen != 0 || f->last_seen != 0 || f->n_act != 0)
-		: (f->first_seen > f->last_seen || f->n_act == 0))
-		return "first and last seen times are inconsistent";
+	if ((err = check_times(f)) != NULL)
+		return err;
 	if ((f->n_ip > 0 || f->n_ua > 0 || f->n_pay > 0) && f->n_requests == 0)
 		return "infrastructure sketch of an empty fingerprint";
 
@@ -317,6 +361,8 @@ ls_wire_read(const unsigned char *buf, Size len, LsState *st)
 			(f->n_timed == 0 || m->first_seen < f->first_seen ||
 			 m->first_seen > f->last_seen))
 			return "a model's first-seen time is outside the fingerprint's time span";
+		if (m->first_seen == LS_NO_TIME && f->n_timed == f->n_requests)
+			return "a model has no first-seen time although every request is timed";
 		if (pg_add_u64_overflow(sum, m->count, &sum))
 			return "model counts overflow";
 	}

@@ -240,6 +240,7 @@ ls_tokenizer_init(LsTokenizer *t, const char *s, int len, bool text)
 	t->space_before = false;
 	/* one fast scan saves an e-mail match attempt at every word */
 	t->may_email = memchr(s, '@', len) != NULL;
+	t->no_email_before = t->p;
 }
 
 /* Set the token to a placeholder. */
@@ -271,9 +272,16 @@ url_prefix(const unsigned char *p, const unsigned char *end)
 	return 0;
 }
 
-/* End of an e-mail address starting at p, or NULL. */
+/*
+ * End of an e-mail address starting at p, or NULL.  On failure, *stop is
+ * where the local part's scan stopped: an address starting anywhere
+ * before it would stop there too and fail the same way, so the caller
+ * tries no start before *stop again.  That keeps a prompt of many short
+ * words and one '@' linear instead of rescanning the rest of the word at
+ * every word.
+ */
 static const unsigned char *
-match_email(const unsigned char *p, const unsigned char *end)
+match_email(const unsigned char *p, const unsigned char *end, const unsigned char **stop)
 {
 	const unsigned char *q = p;
 	const unsigned char *lastdot = NULL;
@@ -282,6 +290,7 @@ match_email(const unsigned char *p, const unsigned char *end)
 	while (q < end && (is_word_ascii(*q) || *q == '.' || *q == '%' ||
 					   *q == '+' || *q == '-'))
 		q++;
+	*stop = q;
 	if (q == p || q >= end || *q != '@')
 		return NULL;
 	domain = ++q;
@@ -405,10 +414,10 @@ ls_next_token(LsTokenizer *t)
 		return true;
 	}
 
-	if (t->may_email &&
+	if (t->may_email && p >= t->no_email_before &&
 		(is_word_ascii(*p) || *p == '.' || *p == '%' || *p == '+' || *p == '-'))
 	{
-		if ((q = match_email(p, end)) != NULL)
+		if ((q = match_email(p, end, &t->no_email_before)) != NULL)
 		{
 			set_placeholder(t, "<email>", 7);
 			t->p = q;

@@ -43,7 +43,7 @@ weights_arg(ArrayType *arr, double *w)
 	Datum	   *elems;
 	bool	   *nulls;
 	int			n;
-	double		sum = 0;
+	double		max = 0;
 
 	if (ARR_NDIM(arr) > 1)
 		ereport(ERROR,
@@ -69,12 +69,15 @@ weights_arg(ArrayType *arr, double *w)
 					 errmsg("weight of channel %s must be a finite non-negative number",
 							ls_channel_names[i]),
 					 errdetail("The value was %g.", w[i])));
-		sum += w[i];
+		max = Max(max, w[i]);
 	}
-	if (sum <= 0)
+	if (max <= 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("at least one weight must be positive")));
+	/* only their ratios count: scaled to at most 1, no sum can overflow */
+	for (int i = 0; i < n; i++)
+		w[i] /= max;
 }
 
 /* Combined similarity with explicit weights. */

@@ -53,6 +53,7 @@ typedef struct LsTokenizer
 	const unsigned char *end;
 	bool		space_before;	/* whitespace separated it from the last */
 	bool		may_email;		/* the text contains an '@' */
+	const unsigned char *no_email_before;	/* no address starts before */
 	bool		text;			/* keep the token text in buf, not only its hash */
 	int			len;
 	uint64		hash;			/* of the normalized text */

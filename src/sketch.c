@@ -20,7 +20,6 @@
 
 #include "common/int.h"
 #include "datatype/timestamp.h"
-#include "mb/pg_wchar.h"
 
 /* Seeds that keep the hash spaces of the different sketches apart. */
 #define SEED_ACT	UINT64CONST(0x6c6f636b73746570)
@@ -239,14 +238,19 @@ ls_state_add_prompt(LsState *st, const LsPromptInfo *info, int nbytes)
 		mg_add(st, info->keys[i]);
 }
 
-/* Copy a model name, cut to fit at a character boundary, zero-padded. */
+/*
+ * Copy a model name for display: its first LS_MODEL_NAME_LEN - 1 bytes,
+ * printable ASCII kept and anything else shown as '?', so that the value
+ * loads into a database of any encoding.  The model's identity is the
+ * hash of the whole name (fingerprint_models, lockstep_model_hash).
+ */
 static void
 copy_model_name(char *dst, const char *name, int len)
 {
-	if (len >= LS_MODEL_NAME_LEN)
-		len = pg_mbcliplen(name, len, LS_MODEL_NAME_LEN - 1);
+	len = Min(len, LS_MODEL_NAME_LEN - 1);
 	memset(dst, 0, LS_MODEL_NAME_LEN);
-	memcpy(dst, name, len);
+	for (int i = 0; i < len; i++)
+		dst[i] = (name[i] >= 0x20 && name[i] < 0x7f) ? name[i] : '?';
 }
 
 /* Account for one request to a model; ts is LS_NO_TIME if unknown. */

@@ -99,9 +99,9 @@ SELECT expect_error($$SELECT * FROM lockstep_clusters('SELECT g, g + 1, 0.1::flo
 RESET lockstep.pairs_memory_limit;
 
 -- scores: campaigns high, integrations and enterprise teams low, with evidence
+CREATE TABLE cl_releases AS SELECT * FROM lockstep_synth_releases();
 CREATE TABLE cl_scores AS
-SELECT * FROM lockstep_score_clusters('SELECT account_id, cluster FROM cl', 'SELECT account_id, org_id, fp FROM cl_fp',
-                                      'SELECT * FROM lockstep_synth_releases()');
+SELECT * FROM lockstep_score_clusters('cl', 'cl_fp', 'cl_releases');
 SELECT p.population, count(*) AS clusters, bool_and(s.flagged) AS all_flagged, bool_or(s.flagged) AS any_flagged,
        min(s.score) >= 0 AND max(s.score) <= 1 AS in_range
 FROM cl_scores s
@@ -121,15 +121,15 @@ SELECT bool_and((evidence->'hard_negative'->>'same_org_pair_share')::float8 > 0.
 FROM cl_scores s WHERE cluster IN (SELECT cluster FROM cl JOIN cl_labels USING (account_id) WHERE kind = 'enterprise');
 -- weights are overridable: with only the size weight, every score is the size signal
 SELECT bool_and(abs(score / (evidence->'hard_negative'->>'factor')::float8 - least(1, ln(accounts) / ln(100))) < 1e-9) AS size_only
-FROM lockstep_score_clusters('SELECT account_id, cluster FROM cl', 'SELECT account_id, org_id, fp FROM cl_fp', NULL,
+FROM lockstep_score_clusters('cl', 'cl_fp', NULL,
   '{"weights": {"shared_infrastructure": 0, "elicitation": 0, "pivot": 0, "synchrony": 0, "cohesion": 0, "volume": 0}}')
 WHERE (evidence->'hard_negative'->>'factor')::float8 > 0;
 -- release detection without a release table finds the model released inside the log
 SELECT DISTINCT evidence->'released_models' AS detected
-FROM lockstep_score_clusters('SELECT account_id, cluster FROM cl', 'SELECT account_id, org_id, fp FROM cl_fp');
+FROM lockstep_score_clusters('cl', 'cl_fp');
 -- accounts: flagged exactly the campaign accounts
 CREATE TABLE cl_accounts AS
-SELECT * FROM lockstep_score_accounts('SELECT * FROM cl', 'SELECT * FROM cl_scores');
+SELECT * FROM lockstep_score_accounts('cl', 'cl_scores');
 SELECT count(*) FILTER (WHERE a.flagged AND l.campaign IS NULL) AS false_positives,
        count(*) FILTER (WHERE l.campaign IS NOT NULL AND coalesce(a.flagged, false)) AS true_positives,
        count(*) FILTER (WHERE l.campaign IS NOT NULL) AS campaign_accounts
@@ -143,7 +143,7 @@ SELECT expect_error($$SELECT lockstep_settings('{"flag": 1}')$$);
 SELECT expect_error($$SELECT lockstep_settings('{"weights": {"size": -1}}')$$);
 SELECT expect_error($$SELECT lockstep_settings('{"flag_at": "high"}')$$);
 SELECT expect_error($$SELECT lockstep_settings('[1]')$$);
-SELECT expect_error($$SELECT * FROM lockstep_score_clusters(NULL, 'SELECT 1')$$);
+SELECT expect_error($$SELECT * FROM lockstep_score_clusters(NULL, 'cl_fp')$$);
 
 -- the pipeline: create, refresh, add a day without recomputing the past
 CREATE TABLE api_log AS SELECT * FROM cl_log WHERE ts < '2026-01-20';
