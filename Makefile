@@ -25,7 +25,7 @@ DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql \
 	sql/$(EXTENSION)--$(UPDATE_FROM)--$(EXTVERSION).sql
 DATA = sql/$(EXTENSION)--0.1.0.sql
 
-REGRESS = setup fingerprint aggregate text generator similarity cluster
+REGRESS = setup fingerprint aggregate text generator similarity cluster hardening
 REGRESS_OPTS = --inputdir=test --outputdir=test
 
 PG_CONFIG ?= pg_config

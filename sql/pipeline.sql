@@ -18,8 +18,8 @@
 -- CASCADE removes the typed tables with their types.  Only the owner can
 -- change a constraint; a role that may UPDATE N_config changes numbers.
 --
--- Every function here runs with search_path = pg_catalog, the extension's
--- schema, pg_temp; relations of the user are named by qualified regclass.
+-- Every function here runs with search_path = pg_catalog, pg_temp and names
+-- the extension's objects with its schema and the user's relations by regclass.
 
 -- The pipeline -------------------------------------------------------------
 
@@ -28,7 +28,7 @@ CREATE TYPE @extschema@.lockstep_pipeline_config AS (
 	settings jsonb
 );
 COMMENT ON TYPE @extschema@.lockstep_pipeline_config IS
-	'row type of a pipeline''s N_config table: the window in days and the settings (keys of lockstep_default_settings())';
+	'row type of a pipeline''s N_config table: the window in days and the settings (keys of @extschema@.lockstep_default_settings())';
 
 CREATE TYPE @extschema@.lockstep_pipeline_day AS (
 	day date,
@@ -66,7 +66,7 @@ COMMENT ON TYPE @extschema@.lockstep_pipeline_refresh IS
 -- tables of type lockstep_pipeline_config, not through the search path.
 CREATE FUNCTION @extschema@.lockstep_pipeline_config(name text) RETURNS regclass
 	LANGUAGE plpgsql STABLE PARALLEL SAFE
-	SET search_path = pg_catalog, @extschema@, pg_temp
+	SET search_path = pg_catalog, pg_temp
 	AS $$
 DECLARE
 	ident text[];
@@ -81,7 +81,7 @@ BEGIN
 	END IF;
 	SELECT array_agg(c.oid::regclass ORDER BY c.oid) INTO found
 	FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-	WHERE c.reloftype = 'lockstep_pipeline_config'::regtype
+	WHERE c.reloftype = '@extschema@.lockstep_pipeline_config'::regtype
 	  AND c.relname = ident[cardinality(ident)] || '_config'
 	  AND (cardinality(ident) = 1 OR n.nspname = ident[1]);
 	IF cardinality(found) > 1 THEN
@@ -96,7 +96,7 @@ COMMENT ON FUNCTION @extschema@.lockstep_pipeline_config(text) IS
 -- A relation named by a constraint of a pipeline's config table.
 CREATE FUNCTION @extschema@.lockstep_pipeline_part(config regclass, constraint_name text) RETURNS regclass[]
 	LANGUAGE sql STABLE PARALLEL SAFE
-	SET search_path = pg_catalog, @extschema@, pg_temp
+	SET search_path = pg_catalog, pg_temp
 	AS $$
 	SELECT array_agg(d.refobjid::regclass ORDER BY d.refobjid)
 	FROM pg_constraint k
@@ -112,7 +112,7 @@ COMMENT ON FUNCTION @extschema@.lockstep_pipeline_part(regclass, text) IS
 -- the update from 0.1.0.
 CREATE FUNCTION @extschema@.lockstep_create_pipeline_views(config regclass, releases regclass) RETURNS void
 	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
-	SET search_path = pg_catalog, @extschema@, pg_temp
+	SET search_path = pg_catalog, pg_temp
 	AS $$
 DECLARE
 	nsp text;
@@ -171,7 +171,7 @@ CREATE FUNCTION @extschema@.lockstep_create_pipeline(name text, log regclass,
 	schema name DEFAULT pg_catalog.current_schema())
 	RETURNS text
 	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
-	SET search_path = pg_catalog, @extschema@, pg_temp
+	SET search_path = pg_catalog, pg_temp
 	AS $$
 DECLARE
 	missing text;
@@ -189,11 +189,11 @@ BEGIN
 		RAISE EXCEPTION 'no schema to create the pipeline in' USING ERRCODE = 'invalid_schema_name',
 			HINT = 'Pass schema => or set search_path to the schema the pipeline belongs in.';
 	END IF;
-	IF lockstep_pipeline_config(name) IS NOT NULL THEN
+	IF @extschema@.lockstep_pipeline_config(name) IS NOT NULL THEN
 		RAISE EXCEPTION 'a pipeline named % exists already', name USING ERRCODE = 'duplicate_object',
 			HINT = 'Pipeline names are unique in a database; lockstep_drop_pipeline removes one.';
 	END IF;
-	PERFORM lockstep_settings(settings);
+	PERFORM @extschema@.lockstep_settings(settings);
 	SELECT string_agg(c, ', ') INTO missing
 	FROM unnest(ARRAY['account_id', 'ts']) c
 	WHERE NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = log AND attname = c
@@ -211,7 +211,7 @@ BEGIN
 	EXECUTE format('ALTER TABLE %s ADD CONSTRAINT pipeline_log CHECK (%L::pg_catalog.regclass IS NOT NULL)',
 				   config, log::text);
 	EXECUTE format('COMMENT ON TABLE %s IS %L', config,
-		'lockstep pipeline settings: UPDATE settings (keys of lockstep_default_settings()), then CALL lockstep_refresh(' || quote_literal(name) || ')');
+		'lockstep pipeline settings: UPDATE settings (keys of @extschema@.lockstep_default_settings()), then CALL lockstep_refresh(' || quote_literal(name) || ')');
 	EXECUTE format('CREATE TABLE %I.%I OF @extschema@.lockstep_pipeline_day (
 					day WITH OPTIONS PRIMARY KEY)',
 				   schema, name || '_days');
@@ -225,7 +225,7 @@ BEGIN
 	EXECUTE format('CREATE TABLE %I.%I OF @extschema@.lockstep_pipeline_refresh', schema, name || '_refreshes');
 	EXECUTE format('COMMENT ON TABLE %I.%I IS %L', schema, name || '_refreshes',
 		'one row per lockstep_refresh: the days it read, added and recomputed, the rows it read and skipped');
-	PERFORM lockstep_create_pipeline_views(config, releases);
+	PERFORM @extschema@.lockstep_create_pipeline_views(config, releases);
 	IF releases IS NOT NULL THEN
 		EXECUTE format('ALTER TABLE %s ADD CONSTRAINT pipeline_releases CHECK (%L::pg_catalog.regclass IS NOT NULL)',
 					   config, releases::text);
@@ -237,10 +237,10 @@ COMMENT ON FUNCTION @extschema@.lockstep_create_pipeline(text, regclass, integer
 
 CREATE FUNCTION @extschema@.lockstep_drop_pipeline(name text, cascade boolean DEFAULT false) RETURNS void
 	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
-	SET search_path = pg_catalog, @extschema@, pg_temp
+	SET search_path = pg_catalog, pg_temp
 	AS $$
 DECLARE
-	cfg regclass := lockstep_pipeline_config(name);
+	cfg regclass := @extschema@.lockstep_pipeline_config(name);
 	parts regclass[];
 	how text := CASE WHEN cascade THEN ' CASCADE' ELSE '' END;
 BEGIN
@@ -248,7 +248,7 @@ BEGIN
 		RAISE EXCEPTION 'no lockstep pipeline named %', coalesce(name, 'NULL')
 			USING ERRCODE = 'undefined_object';
 	END IF;
-	parts := lockstep_pipeline_part(cfg, 'pipeline_objects');
+	parts := @extschema@.lockstep_pipeline_part(cfg, 'pipeline_objects');
 	-- the constraints go first; then one DROP for the views and one for
 	-- the tables, so that their order does not matter
 	EXECUTE format('ALTER TABLE %s DROP CONSTRAINT pipeline_objects', cfg);
@@ -264,10 +264,10 @@ COMMENT ON FUNCTION @extschema@.lockstep_drop_pipeline(text, boolean) IS
 
 CREATE PROCEDURE @extschema@.lockstep_refresh(name text, through date DEFAULT NULL)
 	LANGUAGE plpgsql
-	SET search_path = pg_catalog, @extschema@, pg_temp
+	SET search_path = pg_catalog, pg_temp
 	AS $$
 DECLARE
-	cfg_table regclass := lockstep_pipeline_config(name);
+	cfg_table regclass := @extschema@.lockstep_pipeline_config(name);
 	cfg record;
 	s jsonb;
 	log regclass;
@@ -281,7 +281,7 @@ DECLARE
 	d record;
 	how text;
 	view text;
-	report lockstep_pipeline_refresh;
+	report @extschema@.lockstep_pipeline_refresh;
 	started timestamptz := clock_timestamp();
 BEGIN
 	IF cfg_table IS NULL THEN
@@ -289,12 +289,12 @@ BEGIN
 			USING ERRCODE = 'undefined_object', HINT = 'lockstep_create_pipeline makes one.';
 	END IF;
 	-- one refresh of a pipeline at a time: a second one waits, then finds the work done
-	PERFORM pg_advisory_xact_lock(('lockstep_pipeline_config'::regtype::oid::bigint << 32) | cfg_table::oid::bigint);
+	PERFORM pg_advisory_xact_lock(('@extschema@.lockstep_pipeline_config'::regtype::oid::bigint << 32) | cfg_table::oid::bigint);
 	SELECT n.nspname, left(c.relname, -length('_config')) INTO nsp, base
 	FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = cfg_table;
 	EXECUTE format('SELECT * FROM %s', cfg_table) INTO cfg;
-	s := lockstep_settings(cfg.settings);
-	log := (lockstep_pipeline_part(cfg_table, 'pipeline_log'))[1];
+	s := @extschema@.lockstep_settings(cfg.settings);
+	log := (@extschema@.lockstep_pipeline_part(cfg_table, 'pipeline_log'))[1];
 	-- the fingerprint_agg arguments: the log's columns as it has them now,
 	-- quoted here, NULL where it has none; no SQL text is stored
 	SELECT string_agg(CASE WHEN a.attname IS NOT NULL THEN format('%I::%s', c.col, c.type)

@@ -5,7 +5,7 @@
 
 CREATE FUNCTION @extschema@.lockstep_default_settings() RETURNS jsonb
 	LANGUAGE sql IMMUTABLE PARALLEL SAFE
-	SET search_path = pg_catalog, @extschema@, pg_temp
+	SET search_path = pg_catalog, pg_temp
 	AS $$ SELECT '{
 		"weights": {"shared_infrastructure": 0.25, "elicitation": 0.20, "pivot": 0.15,
 		            "synchrony": 0.15, "cohesion": 0.10, "size": 0.10, "volume": 0.05},
@@ -19,12 +19,12 @@ CREATE FUNCTION @extschema@.lockstep_default_settings() RETURNS jsonb
 		"late_days": 3
 	}'::jsonb || @extschema@.lockstep_cluster_defaults() $$;
 COMMENT ON FUNCTION @extschema@.lockstep_default_settings() IS
-	'every setting of a pipeline: the weights and thresholds of the campaign and account scores, the clustering defaults of lockstep_cluster_defaults(), the days a first refresh reads back (backfill_days) and the stored days each refresh checks for late rows (late_days); pass a jsonb with the keys to change';
+	'every setting of a pipeline: the weights and thresholds of the campaign and account scores, the clustering defaults of @extschema@.lockstep_cluster_defaults(), the days a first refresh reads back (backfill_days) and the stored days each refresh checks for late rows (late_days); pass a jsonb with the keys to change';
 
 -- The settings in force: defaults overridden by the given keys (weights merged key by key).
 CREATE FUNCTION @extschema@.lockstep_settings(settings jsonb) RETURNS jsonb
 	LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
-	SET search_path = pg_catalog, @extschema@, pg_temp
+	SET search_path = pg_catalog, pg_temp
 	AS $$
 DECLARE
 	d jsonb := @extschema@.lockstep_default_settings();
@@ -42,7 +42,7 @@ BEGIN
 	END IF;
 	IF bad IS NOT NULL THEN
 		RAISE EXCEPTION 'unknown setting: %', bad USING ERRCODE = 'invalid_parameter_value',
-			HINT = 'SELECT lockstep_default_settings() lists them.';
+			HINT = 'SELECT @extschema@.lockstep_default_settings() lists them.';
 	END IF;
 	d := d || (s - 'weights') || jsonb_build_object('weights', d->'weights' || coalesce(s->'weights', '{}'));
 	IF EXISTS (SELECT 1 FROM jsonb_each(d->'weights') w
@@ -80,7 +80,7 @@ BEGIN
 	RETURN d;
 END $$;
 COMMENT ON FUNCTION @extschema@.lockstep_settings(jsonb) IS
-	'lockstep_default_settings() with the given keys overridden, validated';
+	'@extschema@.lockstep_default_settings() with the given keys overridden, validated';
 
 CREATE FUNCTION @extschema@.lockstep_score_clusters(clusters regclass, fingerprints regclass,
 	releases regclass DEFAULT NULL, settings jsonb DEFAULT NULL,
@@ -88,7 +88,7 @@ CREATE FUNCTION @extschema@.lockstep_score_clusters(clusters regclass, fingerpri
 	OUT evidence jsonb)
 	RETURNS SETOF record
 	LANGUAGE plpgsql VOLATILE PARALLEL RESTRICTED
-	SET search_path = pg_catalog, @extschema@, pg_temp
+	SET search_path = pg_catalog, pg_temp
 	AS $$
 DECLARE
 	s jsonb := @extschema@.lockstep_settings(settings);
@@ -103,10 +103,10 @@ BEGIN
 	-- releases, a model known by the hash of its whole name: the given
 	-- table, or each model's first use by anyone, if a day after the log begins
 	rel := CASE WHEN releases IS NOT NULL THEN
-		format('SELECT lockstep_model_hash(model::text) AS model_hash, model::text AS model,
+		format('SELECT @extschema@.lockstep_model_hash(model::text) AS model_hash, model::text AS model,
 				released_at::timestamptz AS released_at FROM %s', releases)
 		ELSE $q$SELECT fm.model_hash, fm.model, fm.first_seen AS released_at
-		   FROM everyone, fingerprint_models(everyone.fp) fm
+		   FROM everyone, @extschema@.fingerprint_models(everyone.fp) fm
 		   WHERE fm.first_seen > (everyone.s->'timing'->>'first_seen')::timestamptz + interval '1 day'$q$ END;
 	RETURN QUERY EXECUTE format($q$
 	WITH m AS (
@@ -117,8 +117,8 @@ BEGIN
 		  USING (account_id)),
 	-- every account merged: the total volume and each model's first use
 	everyone AS (
-		SELECT u.fp, fingerprint_summary(u.fp) AS s
-		FROM (SELECT fingerprint_union_agg(fp) AS fp FROM %2$s f) u),
+		SELECT u.fp, @extschema@.fingerprint_summary(u.fp) AS s
+		FROM (SELECT @extschema@.fingerprint_union_agg(fp) AS fp FROM %2$s f) u),
 	total AS (SELECT (s->'volume'->>'requests')::float8 AS requests FROM everyone),
 	rel AS (%3$s),
 	span AS (
@@ -149,7 +149,7 @@ BEGIN
 		SELECT m.cluster, count(*)::int AS n,
 			   count(DISTINCT m.org_id) AS orgs,
 			   sum((s->'volume'->>'requests')::float8) AS requests,
-			   avg((SELECT count(*) > 0 FROM fingerprint_models(m.fp) fm JOIN rel USING (model_hash)
+			   avg((SELECT count(*) > 0 FROM @extschema@.fingerprint_models(m.fp) fm JOIN rel USING (model_hash)
 					WHERE fm.first_seen < rel.released_at + %5$s * interval '1 hour')::int) AS pivot,
 			   (SELECT jsonb_agg(DISTINCT rel.model) FROM rel) AS released
 		FROM m GROUP BY 1),
@@ -205,7 +205,7 @@ CREATE FUNCTION @extschema@.lockstep_score_accounts(clusters regclass, campaigns
 	OUT evidence jsonb)
 	RETURNS SETOF record
 	LANGUAGE plpgsql VOLATILE PARALLEL RESTRICTED
-	SET search_path = pg_catalog, @extschema@, pg_temp
+	SET search_path = pg_catalog, pg_temp
 	AS $$
 DECLARE
 	s jsonb := @extschema@.lockstep_settings(settings);

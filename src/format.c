@@ -204,6 +204,13 @@ read_bottomk(const unsigned char **pp, uint32 *arr, int n, const char *what)
 	return NULL;
 }
 
+/* Floor of a / b for b > 0, also for negative a (times before 2000). */
+static inline int64
+floor_div(int64 a, int64 b)
+{
+	return a / b - (a % b < 0);
+}
+
 /*
  * The time fields of a fingerprint agree with each other as the aggregate
  * leaves them: finite first and last seen in timestamp range, the hour
@@ -214,6 +221,7 @@ static const char *
 check_times(const LsFixed *f)
 {
 	int64		span;
+	int64		nbins;
 	bool		covered[LS_HOURS_OF_WEEK] = {0};
 
 	if (f->n_timed == 0)
@@ -228,18 +236,14 @@ check_times(const LsFixed *f)
 	span = f->last_seen - f->first_seen;
 	if (span / LS_BUCKET_USECS + 2 < f->n_act)
 		return "more active 15-minute buckets than the time span holds";
-	if (span < LS_HOURS_OF_WEEK * LS_HOUR_USECS)
+	/* the clock hours from first to last seen, if fewer than a week's bins */
+	nbins = floor_div(f->last_seen, LS_HOUR_USECS) - floor_div(f->first_seen, LS_HOUR_USECS) + 1;
+	if (nbins < LS_HOURS_OF_WEEK)
 	{
 		int			h = ls_hour_of_week(f->first_seen);
-		int			last = ls_hour_of_week(f->last_seen);
 
-		for (;;)
-		{
-			covered[h] = true;
-			if (h == last)
-				break;
-			h = (h + 1) % LS_HOURS_OF_WEEK;
-		}
+		for (int64 i = 0; i < nbins; i++)
+			covered[(h + i) % LS_HOURS_OF_WEEK] = true;
 		for (int i = 0; i < LS_HOURS_OF_WEEK; i++)
 			if (f->hours[i] > 0 && !covered[i])
 				return "an hour bin outside the first and last seen times is not empty";

@@ -58,16 +58,47 @@ struct LsEntry
 	uint32		idx;			/* account number */
 };
 
-/* By key, then by account. */
-static int
-cmp_entry(const void *a, const void *b)
+/*
+ * Sort entries by key, then by account, as they arrive in account order:
+ * a stable LSD radix sort on the key, 16 bits a pass, through tmp (as
+ * large as entries).  Linear, and it checks for interrupts as it goes,
+ * which a comparison sort of millions of entries would not.
+ */
+static void
+sort_entries(LsEntry *entries, int64 n, LsEntry *tmp)
 {
-	const LsEntry *x = a;
-	const LsEntry *y = b;
+	int64	   *count = palloc_array(int64, 1 << 16);
+	LsEntry    *from = entries;
+	LsEntry    *to = tmp;
 
-	if (x->key != y->key)
-		return x->key < y->key ? -1 : 1;
-	return x->idx < y->idx ? -1 : (x->idx > y->idx);
+	for (int shift = 0; shift < 64; shift += 16)
+	{
+		int64		sum = 0;
+		LsEntry    *t;
+
+		memset(count, 0, (1 << 16) * sizeof(int64));
+		for (int64 i = 0; i < n; i++)
+			count[(from[i].key >> shift) & 0xFFFF]++;
+		for (int d = 0; d < (1 << 16); d++)
+		{
+			int64		c = count[d];
+
+			count[d] = sum;
+			sum += c;
+		}
+		for (int64 i = 0; i < n; i++)
+		{
+			if ((i & 0xFFFFF) == 0)
+				CHECK_FOR_INTERRUPTS();
+			to[count[(from[i].key >> shift) & 0xFFFF]++] = from[i];
+		}
+		t = from;
+		from = to;
+		to = t;
+	}
+	/* four passes: the sorted entries are back in entries */
+	Assert(from == entries);
+	pfree(count);
 }
 
 /* By order (random, then the part), then by account: within a split bucket. */
@@ -195,8 +226,13 @@ ls_pairs_build(LsPairIndex *ix, FunctionCallInfo fcinfo, const char *query,
 	MemoryContextSwitchTo(work);
 
 	/* buckets: equal keys, sorted, then a CSR index from account to entries */
-	qsort(entries, nentries, sizeof(LsEntry), cmp_entry);
-	CHECK_FOR_INTERRUPTS();
+	ls_memory_charge(&ix->used, nentries * sizeof(LsEntry), ix->caller);
+	{
+		LsEntry    *tmp = palloc_extended(Max(nentries, 1) * sizeof(LsEntry), MCXT_ALLOC_HUGE);
+
+		sort_entries(entries, nentries, tmp);
+		pfree(tmp);
+	}
 	for (int64 e = 0, end; e < nentries; e = end)
 	{
 		int64		size;

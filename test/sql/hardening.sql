@@ -1,0 +1,170 @@
+-- Hardening: the accounts being detected write the log, and roles share a
+-- pipeline.  Each block is a regression test of a finding against 0.1.0.
+SET timezone = 'UTC';
+SET max_parallel_workers_per_gather = 0;
+
+-- 1. node ids of the whole bigint range: negative ids cluster like others
+SELECT * FROM lockstep_clusters('SELECT -1::bigint, -2::bigint') ORDER BY node;
+SELECT * FROM lockstep_clusters($$SELECT (-9223372036854775807 - 1)::bigint, 9223372036854775807::bigint
+                                  UNION ALL SELECT 0, -1$$, 0.5, 2) ORDER BY node;
+-- a pipeline over hashed ids (the README's recipe for text ids) flags as many accounts
+CREATE TABLE neg_log AS
+SELECT hashtextextended(account_id::text, 0) AS account_id, ts, prompt, client_ip, user_agent, payment, model,
+       tokens_in, tokens_out, org_id
+FROM cl_log;
+SELECT lockstep_create_pipeline('neg', 'neg_log', 28, NULL, '{"min_size": 5}');
+CALL lockstep_refresh('neg', '2026-02-28');
+SELECT count(*) AS flagged, count(*) FILTER (WHERE account_id < 0) > 0 AS negative_ids_flagged,
+       count(*) = (SELECT count(*) FROM api_accounts WHERE flagged) AS as_many_as_plain_ids
+FROM neg_accounts WHERE flagged;
+
+-- 3. the config holds numbers: a role allowed to UPDATE it runs nothing
+CREATE ROLE regress_lockstep_analyst;
+CREATE TABLE calls (fn text, by_role text);
+GRANT INSERT ON calls TO PUBLIC;
+CREATE FUNCTION planted() RETURNS int LANGUAGE sql AS $$ INSERT INTO calls VALUES ('planted', current_user) RETURNING 1 $$;
+GRANT SELECT, UPDATE ON neg_config TO regress_lockstep_analyst;
+SELECT attname FROM pg_attribute WHERE attrelid = 'neg_config'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum;
+SET ROLE regress_lockstep_analyst;
+UPDATE neg_config SET settings = '{"min_size": "5) c, planted() x --"}';
+SELECT expect_error($$ALTER TABLE neg_config DROP CONSTRAINT pipeline_log$$);
+RESET ROLE;
+SELECT expect_error($$CALL lockstep_refresh('neg', '2026-02-28')$$);
+UPDATE neg_config SET settings = '{"min_size": 5}';
+
+-- 4. look-alike functions in a public schema others may write to never run
+CREATE ROLE regress_lockstep_mallory;
+GRANT CREATE ON SCHEMA public TO regress_lockstep_mallory;
+SET ROLE regress_lockstep_mallory;
+CREATE FUNCTION public.ln(integer) RETURNS float8 LANGUAGE sql
+	AS $$ INSERT INTO calls VALUES ('ln', current_user); SELECT pg_catalog.ln($1::float8) $$;
+CREATE FUNCTION public.generate_series(date, date, interval) RETURNS SETOF timestamptz LANGUAGE sql
+	AS $$ INSERT INTO calls VALUES ('generate_series', current_user);
+	      SELECT pg_catalog.generate_series($1::timestamptz, $2::timestamptz, $3) $$;
+CREATE FUNCTION public.format(text, text) RETURNS text LANGUAGE sql
+	AS $$ INSERT INTO calls VALUES ('format', current_user); SELECT pg_catalog.format($1, VARIADIC ARRAY[$2]) $$;
+CREATE FUNCTION public.quote_ident(name) RETURNS text LANGUAGE sql
+	AS $$ INSERT INTO calls VALUES ('quote_ident', current_user); SELECT pg_catalog.quote_ident($1::text) $$;
+CREATE FUNCTION public.jsonb_typeof(json) RETURNS text LANGUAGE sql
+	AS $$ INSERT INTO calls VALUES ('jsonb_typeof', current_user); SELECT pg_catalog.json_typeof($1) $$;
+RESET ROLE;
+INSERT INTO neg_log SELECT account_id, ts + interval '28 days', prompt, client_ip, user_agent, payment, model,
+       tokens_in, tokens_out, org_id FROM neg_log WHERE ts < '2026-01-06';
+CALL lockstep_refresh('neg', '2026-02-28');
+SELECT count(*) AS scores FROM lockstep_score_clusters('cl', 'cl_fp', 'cl_releases', '{"pivot_hours": 30}');
+SELECT count(*) AS planted_calls FROM calls;
+DROP FUNCTION public.ln(integer), public.generate_series(date, date, interval), public.format(text, text),
+	public.quote_ident(name), public.jsonb_typeof(json);
+REVOKE CREATE ON SCHEMA public FROM regress_lockstep_mallory;
+REVOKE ALL ON neg_config FROM regress_lockstep_analyst;
+DROP ROLE regress_lockstep_mallory, regress_lockstep_analyst;
+
+-- 6. and 8. bad rows and late rows: rows without an account are skipped
+-- and counted; a row from 1970 does not make the first refresh walk
+-- 20,000 days; the rest of a half-stored day is folded in later
+CREATE TABLE bad_log AS SELECT * FROM cl_log WHERE ts < '2026-01-11 12:00';
+INSERT INTO bad_log (account_id, ts, prompt) VALUES
+	(NULL, '2026-01-06 10:00Z', 'no account'), (NULL, '2026-01-07 10:00Z', 'no account'),
+	(42, '1970-01-01 00:00Z', 'from 1970');
+SELECT lockstep_create_pipeline('bad', 'bad_log', 28, NULL, '{"min_size": 5, "backfill_days": 30}');
+CALL lockstep_refresh('bad', '2026-01-11');
+SELECT first_day, last_day, days_added, days_recomputed, rows_skipped, rows_before_range FROM bad_refreshes;
+INSERT INTO bad_log SELECT * FROM cl_log WHERE ts >= '2026-01-11 12:00' AND ts < '2026-01-13';
+CALL lockstep_refresh('bad', '2026-01-12');
+SELECT first_day, last_day, days_added, days_recomputed, rows_skipped, rows_before_range
+FROM bad_refreshes ORDER BY started_at OFFSET 1;
+-- the recomputed day is the whole day's aggregate
+SELECT count(*) AS accounts, count(*) FILTER (WHERE d.fp::text <> x.fp::text) AS differ
+FROM bad_daily d
+JOIN (SELECT account_id, fingerprint_agg(ts, prompt, client_ip, user_agent, payment, model, tokens_in, tokens_out) AS fp
+      FROM bad_log WHERE ts >= '2026-01-11' AND ts < '2026-01-12' AND account_id IS NOT NULL GROUP BY 1) x
+  USING (account_id)
+WHERE d.day = '2026-01-11';
+SELECT day, rows, skipped FROM bad_days ORDER BY day;
+
+-- 7. model names past 23 bytes: the pivot joins on the whole name
+CREATE TABLE long_names AS
+SELECT model, model || '-2026-01-23-extended-preview-build' AS long_model FROM lockstep_synth_releases();
+CREATE TABLE long_releases AS
+SELECT n.long_model AS model, r.released_at FROM lockstep_synth_releases() r JOIN long_names n USING (model);
+CREATE TABLE long_fp AS
+SELECT account_id, max(org_id) AS org_id,
+       fingerprint_agg(ts, prompt, client_ip, user_agent, payment, coalesce(n.long_model, l.model), tokens_in, tokens_out) AS fp
+FROM cl_log l LEFT JOIN long_names n USING (model) GROUP BY account_id;
+SELECT model, model_hash = lockstep_model_hash('frontier-2-2026-01-23-extended-preview-build') AS whole_name_hash
+FROM fingerprint_models((SELECT fp FROM long_fp WHERE account_id = (SELECT min(account_id) FROM cl JOIN cl_labels USING (account_id) WHERE campaign = 'C')))
+WHERE model LIKE 'frontier-2%';
+SELECT bool_and(abs((SELECT (x->>'value')::float8 FROM jsonb_array_elements(l.evidence->'signals') x WHERE x->>'signal' = 'pivot')
+                  - (SELECT (x->>'value')::float8 FROM jsonb_array_elements(s.evidence->'signals') x WHERE x->>'signal' = 'pivot')) < 1e-9)
+         AS same_pivot,
+       max((SELECT (x->>'value')::float8 FROM jsonb_array_elements(l.evidence->'signals') x WHERE x->>'signal' = 'pivot')) > 0.9
+         AS campaigns_pivot
+FROM lockstep_score_clusters('cl', 'long_fp', 'long_releases') l JOIN cl_scores s USING (cluster);
+
+-- 9. the type takes only what the aggregate can make: forged wire forms
+-- of one real fingerprint (offsets of the big-endian form, format.c)
+CREATE TABLE one AS
+SELECT fingerprint_send(fingerprint_agg(ts, prompt, client_ip, user_agent, payment, model, tokens_in, tokens_out)) AS b
+FROM cl_log WHERE account_id = (SELECT min(account_id) FROM cl_log);
+CREATE FUNCTION forged(b bytea) RETURNS text LANGUAGE sql
+	AS $$ SELECT expect_error(format('SELECT %L::fingerprint', translate(encode(b, 'base64'), E'\n', ''))) $$;
+CREATE FUNCTION u64at(b bytea, off int) RETURNS bigint LANGUAGE sql
+	AS $$ SELECT ('x' || encode(substring(b FROM off + 1 FOR 8), 'hex'))::bit(64)::bigint $$;
+CREATE FUNCTION u32at(b bytea, off int) RETURNS int LANGUAGE sql
+	AS $$ SELECT ('x' || encode(substring(b FROM off + 1 FOR 4), 'hex'))::bit(32)::int $$;
+SELECT forged(b) AS unchanged FROM one;
+-- first_seen (offset 128) infinite; last_seen (136) past the end of timestamps
+SELECT forged(overlay(b PLACING int8send(9223372036854775807) FROM 129 FOR 8)) AS infinite_first_seen FROM one;
+SELECT forged(overlay(b PLACING int8send(9223372036854775792) FROM 137 FOR 8)) AS last_seen_out_of_range FROM one;
+-- the requests of the first request's hour bin (hours at 144) moved to the next bin
+SELECT forged(overlay(overlay(b PLACING int4send(0) FROM 145 + 4 * h FOR 4)
+                      PLACING int4send(u32at(b, 144 + 4 * h) + u32at(b, 144 + 4 * ((h + 1) % 168)))
+                      FROM 145 + 4 * ((h + 1) % 168) FOR 4)) AS first_hour_bin_empty
+FROM one, LATERAL (SELECT (((u64at(b, 128) / 3600000000) % 168 + 168 + 120) % 168)::int AS h) x;
+-- the key stream (32) one over twice the keyed prompts (24): 0.1.0 took it,
+-- and fingerprint_merge(x, x) then made a value it refused
+SELECT forged(overlay(b PLACING int8send(2 * u64at(b, 24) + 1) FROM 33 FOR 8)) AS key_stream_odd FROM one;
+-- every value the aggregate makes loads, merged with itself too
+SELECT count(*) AS accounts,
+       count(*) FILTER (WHERE fp::text::fingerprint::text = fp::text
+                          AND fingerprint_merge(fp, fp)::text::fingerprint::text = fingerprint_merge(fp, fp)::text) AS load
+FROM cl_fp;
+
+-- 10. smaller findings
+-- times before 1 AD print in a form that casts back
+SELECT (fingerprint_summary(fingerprint_agg(ts, 'x'))->'timing'->>'first_seen')::timestamptz = ts AS bc_casts_back
+FROM (VALUES (timestamptz '4000-06-01 12:30Z BC')) v(ts) GROUP BY ts;
+-- an IPv4 address and its IPv4-mapped IPv6 form are one network
+SELECT fingerprint_infrastructure_similarity(
+         fingerprint_agg(now(), 'x', '10.1.2.3', 'ua', 'card'),
+         (SELECT fingerprint_agg(now(), 'x', '::ffff:10.1.2.3', 'ua', 'card'))) AS mapped_same
+FROM (VALUES (1)) v;
+-- model names are stored as ASCII: the value loads into a database of any encoding
+SELECT m.model, m.model_hash = lockstep_model_hash('modèle-éçà') AS whole_name_hash,
+       fp::text::fingerprint::text = fp::text AS loads
+FROM (SELECT fingerprint_agg(now(), 'x', NULL, NULL, NULL, 'modèle-éçà') AS fp) f, fingerprint_models(f.fp) m;
+-- settings are checked against their ranges; a fractional pivot window works
+SELECT (lockstep_settings('{"pivot_hours": 1.5}')->>'pivot_hours')::float8 AS pivot_hours;
+SELECT count(*) AS scored FROM lockstep_score_clusters('cl', 'cl_fp', NULL, '{"pivot_hours": 1.5}');
+SELECT expect_error($$SELECT lockstep_settings('{"sample_pairs": 0}')$$);
+SELECT expect_error($$SELECT lockstep_settings('{"threshold": 7}')$$);
+SELECT expect_error($$SELECT lockstep_settings('{"min_size": 2.5}')$$);
+SELECT expect_error($$SELECT lockstep_settings('{"core_threshold": 0.4, "threshold": 0.5}')$$);
+-- a time zone whose DST starts at midnight (Havana, 2026-03-08) loses no day of a catch-up
+CREATE TABLE dst_log AS
+SELECT a AS account_id, timestamptz '2026-03-05 00:00Z' + h * interval '6 hours' AS ts, 'prompt ' || h AS prompt
+FROM generate_series(1, 3) a, generate_series(0, 27) h;
+SET timezone = 'America/Havana';
+SELECT lockstep_create_pipeline('dst', 'dst_log', 28, NULL, '{"min_size": 1}');
+CALL lockstep_refresh('dst', '2026-03-10');
+SET timezone = 'UTC';
+SELECT count(*) AS days, min(day), max(day) FROM dst_days;
+-- weights near the largest double give the same similarity as equal small ones
+SELECT bool_and(fingerprint_similarity(x.fp, y.fp, '{1e308,1e308,1e308,1e308,1e308,1e308}')
+                = fingerprint_similarity(x.fp, y.fp, '{1,1,1,1,1,1}')) AS huge_weights, count(*) > 100 AS many
+FROM (SELECT fp, row_number() OVER (ORDER BY account_id) AS r FROM cl_fp) x
+JOIN (SELECT fp, row_number() OVER (ORDER BY account_id) AS r FROM cl_fp) y ON y.r BETWEEN x.r + 1 AND x.r + 5;
+
+SELECT lockstep_drop_pipeline('neg');
+SELECT lockstep_drop_pipeline('bad');
+SELECT lockstep_drop_pipeline('dst');
