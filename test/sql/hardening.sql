@@ -130,6 +130,20 @@ SELECT count(*) AS accounts,
                           AND fingerprint_merge(fp, fp)::text::fingerprint::text = fingerprint_merge(fp, fp)::text) AS load
 FROM cl_fp;
 
+-- and so do values of any time span anywhere in the timestamp range, merged too
+SELECT setseed(0.42);
+CREATE TABLE wild AS
+SELECT g % 60 AS a,
+       CASE WHEN g % 3 = 0 THEN timestamptz '4713-01-01 00:00Z BC' + random() * interval '290000 years'
+            ELSE timestamptz '2026-03-01 00:00Z' + (g % 60) * interval '13 hours'
+                 + random() * (g % 60 + 1) * interval '3 hours' END AS ts
+FROM generate_series(1, 6000) g;
+CREATE TABLE wild_fp AS SELECT a, fingerprint_agg(ts, 'prompt ' || a) AS fp FROM wild GROUP BY a;
+SELECT count(*) AS pairs,
+       count(*) FILTER (WHERE x.fp::text::fingerprint::text = x.fp::text
+                          AND fingerprint_merge(x.fp, y.fp)::text::fingerprint::text = fingerprint_merge(x.fp, y.fp)::text) AS load
+FROM wild_fp x JOIN wild_fp y ON y.a = (x.a + 7) % 60;
+
 -- 10. smaller findings
 -- times before 1 AD print in a form that casts back
 SELECT (fingerprint_summary(fingerprint_agg(ts, 'x'))->'timing'->>'first_seen')::timestamptz = ts AS bc_casts_back
