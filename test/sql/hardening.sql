@@ -124,6 +124,10 @@ FROM one, LATERAL (SELECT (((u64at(b, 128) / 3600000000) % 168 + 168 + 120) % 16
 -- the key stream (32) one over twice the keyed prompts (24): 0.1.0 took it,
 -- and fingerprint_merge(x, x) then made a value it refused
 SELECT forged(overlay(b PLACING int8send(2 * u64at(b, 24) + 1) FROM 33 FOR 8)) AS key_stream_odd FROM one;
+-- a model without a first-seen time although every request is timed (one
+-- model "m1" last: its first_seen 19 bytes from the end)
+SELECT forged(overlay(b PLACING int8send(9223372036854775807) FROM length(b) - 18 FOR 8)) AS untimed_model
+FROM (SELECT fingerprint_send(fingerprint_agg(now(), 'x', NULL, NULL, NULL, 'm1')) AS b) m;
 -- every value the aggregate makes loads, merged with itself too
 SELECT count(*) AS accounts,
        count(*) FILTER (WHERE fp::text::fingerprint::text = fp::text
