@@ -28,7 +28,7 @@ CREATE TYPE @extschema@.lockstep_pipeline_config AS (
 	settings jsonb
 );
 COMMENT ON TYPE @extschema@.lockstep_pipeline_config IS
-	'row type of a pipeline''s N_config table: the window in days and the settings (keys of @extschema@.lockstep_default_settings())';
+	'row type of a pipeline''s N_config table: the window in days and the settings (keys of lockstep_default_settings())';
 
 CREATE TYPE @extschema@.lockstep_pipeline_day AS (
 	day date,
@@ -211,7 +211,7 @@ BEGIN
 	EXECUTE format('ALTER TABLE %s ADD CONSTRAINT pipeline_log CHECK (%L::pg_catalog.regclass IS NOT NULL)',
 				   config, log::text);
 	EXECUTE format('COMMENT ON TABLE %s IS %L', config,
-		'lockstep pipeline settings: UPDATE settings (keys of @extschema@.lockstep_default_settings()), then CALL lockstep_refresh(' || quote_literal(name) || ')');
+		'lockstep pipeline settings: UPDATE settings (keys of lockstep_default_settings()), then CALL lockstep_refresh(' || quote_literal(name) || ')');
 	EXECUTE format('CREATE TABLE %I.%I OF @extschema@.lockstep_pipeline_day (
 					day WITH OPTIONS PRIMARY KEY)',
 				   schema, name || '_days');

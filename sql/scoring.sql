@@ -19,7 +19,7 @@ CREATE FUNCTION @extschema@.lockstep_default_settings() RETURNS jsonb
 		"late_days": 3
 	}'::jsonb || @extschema@.lockstep_cluster_defaults() $$;
 COMMENT ON FUNCTION @extschema@.lockstep_default_settings() IS
-	'every setting of a pipeline: the weights and thresholds of the campaign and account scores, the clustering defaults of @extschema@.lockstep_cluster_defaults(), the days a first refresh reads back (backfill_days) and the stored days each refresh checks for late rows (late_days); pass a jsonb with the keys to change';
+	'every setting of a pipeline: the weights and thresholds of the campaign and account scores, the clustering defaults of lockstep_cluster_defaults(), the days a first refresh reads back (backfill_days) and the stored days each refresh checks for late rows (late_days); pass a jsonb with the keys to change';
 
 -- The settings in force: defaults overridden by the given keys (weights merged key by key).
 CREATE FUNCTION @extschema@.lockstep_settings(settings jsonb) RETURNS jsonb
@@ -42,7 +42,7 @@ BEGIN
 	END IF;
 	IF bad IS NOT NULL THEN
 		RAISE EXCEPTION 'unknown setting: %', bad USING ERRCODE = 'invalid_parameter_value',
-			HINT = 'SELECT @extschema@.lockstep_default_settings() lists them.';
+			HINT = 'SELECT lockstep_default_settings() lists them.';
 	END IF;
 	d := d || (s - 'weights') || jsonb_build_object('weights', d->'weights' || coalesce(s->'weights', '{}'));
 	IF EXISTS (SELECT 1 FROM jsonb_each(d->'weights') w
@@ -80,7 +80,7 @@ BEGIN
 	RETURN d;
 END $$;
 COMMENT ON FUNCTION @extschema@.lockstep_settings(jsonb) IS
-	'@extschema@.lockstep_default_settings() with the given keys overridden, validated';
+	'lockstep_default_settings() with the given keys overridden, validated';
 
 CREATE FUNCTION @extschema@.lockstep_score_clusters(clusters regclass, fingerprints regclass,
 	releases regclass DEFAULT NULL, settings jsonb DEFAULT NULL,
