@@ -94,9 +94,9 @@ CREATE TEMP TABLE win AS SELECT start_time, end_time FROM cron.job_run_details W
 SELECT CASE WHEN EXISTS (SELECT 1 FROM win WHERE to_timestamp(epoch + usec / 1e6) BETWEEN start_time AND end_time)
             THEN 'during a refresh' ELSE 'no refresh' END AS readers,
        count(*) AS queries,
-       round(percentile_cont(0.5) WITHIN GROUP (ORDER BY us) / 1000.0, 1) AS p50,
-       round(percentile_cont(0.95) WITHIN GROUP (ORDER BY us) / 1000.0, 1) AS p95,
-       round(percentile_cont(0.99) WITHIN GROUP (ORDER BY us) / 1000.0, 1) AS p99,
+       round((percentile_cont(0.5) WITHIN GROUP (ORDER BY us) / 1000.0)::numeric, 1) AS p50,
+       round((percentile_cont(0.95) WITHIN GROUP (ORDER BY us) / 1000.0)::numeric, 1) AS p95,
+       round((percentile_cont(0.99) WITHIN GROUP (ORDER BY us) / 1000.0)::numeric, 1) AS p99,
        round(max(us) / 1000.0, 1) AS max
 FROM lat GROUP BY 1 ORDER BY 1;
 SQL

@@ -278,7 +278,12 @@ DECLARE
 	last_day date;
 	stored_max date;
 	log_min date;
-	d record;
+	first_new date;
+	recompute date[];
+	day_sql text;
+	d date;
+	day_rows bigint;
+	day_skipped bigint;
 	how text;
 	view text;
 	report @extschema@.lockstep_pipeline_refresh;
@@ -315,8 +320,10 @@ BEGIN
 	IF stored_max IS NULL THEN
 		EXECUTE format('SELECT (min(ts) AT TIME ZONE ''UTC'')::date FROM %s', log) INTO log_min;
 		first_day := greatest(log_min, last_day - (s->>'backfill_days')::int + 1);
+		first_new := first_day;
 	ELSE
 		first_day := stored_max - (s->>'late_days')::int + 1;
+		first_new := stored_max + 1;
 	END IF;
 	report := (started, NULL, first_day, last_day, 0, 0, 0, 0, 0);
 	IF log_min < first_day THEN
@@ -324,39 +331,56 @@ BEGIN
 			INTO report.rows_before_range USING first_day;
 	END IF;
 
-	-- each day whose row count differs from the stored one (or that is new)
-	-- is computed whole: late rows and a partial last day are folded in
-	FOR d IN EXECUTE format($q$
-		SELECT l.day, l.rows, l.skipped, s.day IS NOT NULL AS stored
-		FROM (SELECT (ts AT TIME ZONE 'UTC')::date AS day, count(*) AS rows,
-					 count(*) FILTER (WHERE account_id IS NULL) AS skipped
-			  FROM %s
-			  WHERE ts >= $1::timestamp AT TIME ZONE 'UTC' AND ts < ($2 + 1)::timestamp AT TIME ZONE 'UTC'
-			  GROUP BY 1) l
-		LEFT JOIN %I.%I s USING (day)
-		WHERE s.day IS NULL OR s.rows IS DISTINCT FROM l.rows OR s.skipped IS DISTINCT FROM l.skipped
-		ORDER BY l.day$q$, log, nsp, base || '_days') USING first_day, last_day
-	LOOP
-		IF d.stored THEN
-			EXECUTE format('DELETE FROM %I.%I WHERE day = $1', nsp, base || '_daily') USING d.day;
-			EXECUTE format('DELETE FROM %I.%I WHERE day = $1', nsp, base || '_days') USING d.day;
-			report.days_recomputed := report.days_recomputed + 1;
-		ELSE
-			report.days_added := report.days_added + 1;
-		END IF;
-		EXECUTE format($q$INSERT INTO %I.%I
-			SELECT $1, account_id, max(org_id),
-				   @extschema@.fingerprint_agg(ts, prompt, client_ip, user_agent, payment, model, tokens_in, tokens_out)
+	-- one day's fingerprints, stored, and its row counts, in one scan
+	day_sql := format($q$
+		WITH agg AS (
+			SELECT account_id, count(*) AS n, max(org_id) AS org_id,
+				   @extschema@.fingerprint_agg(ts, prompt, client_ip, user_agent, payment, model, tokens_in, tokens_out) AS fp
 			FROM (SELECT account_id::bigint, %s FROM %s
-				  WHERE ts >= $1::timestamp AT TIME ZONE 'UTC' AND ts < ($1 + 1)::timestamp AT TIME ZONE 'UTC'
-					AND account_id IS NOT NULL)
+				  WHERE ts >= $1::timestamp AT TIME ZONE 'UTC' AND ts < ($1 + 1)::timestamp AT TIME ZONE 'UTC')
 				 AS l(account_id, ts, prompt, client_ip, user_agent, payment, model, tokens_in, tokens_out, org_id)
-			GROUP BY account_id$q$, nsp, base || '_daily', cols, log)
-			USING d.day;
-		EXECUTE format('INSERT INTO %I.%I VALUES ($1, $2, $3, clock_timestamp())', nsp, base || '_days')
-			USING d.day, d.rows, d.skipped;
-		report.rows_read := report.rows_read + d.rows;
-		report.rows_skipped := report.rows_skipped + d.skipped;
+			GROUP BY account_id),
+		stored AS (
+			INSERT INTO %I.%I SELECT $1, account_id, org_id, fp FROM agg WHERE account_id IS NOT NULL)
+		SELECT coalesce(sum(n), 0), coalesce(sum(n) FILTER (WHERE account_id IS NULL), 0) FROM agg$q$,
+		cols, log, nsp, base || '_daily');
+	-- the stored days of the recheck window whose row count changed: late
+	-- rows, or the rest of a day stored half, make it be computed again
+	recompute := ARRAY[]::date[];
+	IF stored_max IS NOT NULL THEN
+		EXECUTE format($q$
+			SELECT coalesce(array_agg(s.day ORDER BY s.day), '{}')
+			FROM %I.%I s
+			LEFT JOIN (SELECT (ts AT TIME ZONE 'UTC')::date AS day, count(*) AS rows,
+							  count(*) FILTER (WHERE account_id IS NULL) AS skipped
+					   FROM %s
+					   WHERE ts >= $1::timestamp AT TIME ZONE 'UTC' AND ts < ($2 + 1)::timestamp AT TIME ZONE 'UTC'
+					   GROUP BY 1) l USING (day)
+			WHERE s.day BETWEEN $1 AND $2
+			  AND (s.rows IS DISTINCT FROM coalesce(l.rows, 0) OR s.skipped IS DISTINCT FROM coalesce(l.skipped, 0))$q$,
+			nsp, base || '_days', log) INTO recompute USING first_day, least(stored_max, last_day);
+	END IF;
+	-- then every day after the stored ones, day by day (dates, not times:
+	-- no time zone can skip one)
+	FOR i IN 0 .. cardinality(recompute) + greatest(last_day - first_new + 1, 0) - 1
+	LOOP
+		d := CASE WHEN i < cardinality(recompute) THEN recompute[i + 1] ELSE first_new + (i - cardinality(recompute)) END;
+		IF i < cardinality(recompute) THEN
+			EXECUTE format('DELETE FROM %I.%I WHERE day = $1', nsp, base || '_daily') USING d;
+			EXECUTE format('DELETE FROM %I.%I WHERE day = $1', nsp, base || '_days') USING d;
+		END IF;
+		EXECUTE day_sql INTO day_rows, day_skipped USING d;
+		IF day_rows > 0 THEN
+			EXECUTE format('INSERT INTO %I.%I VALUES ($1, $2, $3, clock_timestamp())', nsp, base || '_days')
+				USING d, day_rows, day_skipped;
+			IF i < cardinality(recompute) THEN
+				report.days_recomputed := report.days_recomputed + 1;
+			ELSE
+				report.days_added := report.days_added + 1;
+			END IF;
+			report.rows_read := report.rows_read + day_rows;
+			report.rows_skipped := report.rows_skipped + day_skipped;
+		END IF;
 	END LOOP;
 	IF report.days_added + report.days_recomputed > 0 THEN
 		EXECUTE format('ANALYZE %I.%I', nsp, base || '_daily');	-- a hash plan for the window

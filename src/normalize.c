@@ -390,6 +390,23 @@ ls_next_token(LsTokenizer *t)
 		return false;
 	}
 
+	/*
+	 * ASCII punctuation, one character a token: the common case of
+	 * separator-heavy text, decided before the URL, e-mail, UUID and word
+	 * checks, none of which can start here (only '.', '%', '+' and '-' can
+	 * start an e-mail address).  The hash is the general path's.
+	 */
+	if (*p < 0x80 && !(ascii_class[*p] & C_WORD) &&
+		!(t->may_email && p >= t->no_email_before &&
+		  (*p == '.' || *p == '%' || *p == '+' || *p == '-')))
+	{
+		t->buf[0] = *p;
+		t->len = 1;
+		t->hash = hash_finish((uint64) *p, 1);
+		t->p = p + 1;
+		return true;
+	}
+
 	n = utf8_len(p, end);
 	c = utf8_cp(p, n);
 

@@ -85,8 +85,9 @@ ls_ngram_hash(const uint64 *toks, int n)
 
 /* lexicon.c: the intent phrases, matched on token n-grams */
 #define LS_LEX_MAX_NGRAM	4	/* tokens in the longest phrase */
-#define LS_LEX_FINAL_BIT(h)	((h) >> 54)	/* 10 bits of a token hash */
-#define LS_LEX_FINAL_WORDS	16		/* 1024 bits */
+#define LS_LEX_FINAL_BIT(h)	((h) >> 48)	/* 16 bits of a token hash */
+#define LS_LEX_FINAL_WORDS	1024	/* 65536 bits: a token that ends no
+									 * phrase passes for one in 1 of 800 */
 
 /* Bit LS_LEX_FINAL_BIT(t) is set when some phrase ends in token t. */
 extern uint64 ls_lex_final[LS_LEX_FINAL_WORDS];
