@@ -133,11 +133,18 @@ ls_add_u64(uint64 *dst, uint64 a)
 				 errmsg("fingerprint counter overflow")));
 }
 
+/* Floor of a / b for b > 0, also for negative a (times before 2000). */
+static inline int64
+ls_floor_div(int64 a, int64 b)
+{
+	return a / b - (a % b < 0);
+}
+
 /* Hour of the week of a timestamp, UTC, Monday 00:00 = 0. */
 static inline int
 ls_hour_of_week(int64 ts)
 {
-	int64		hours = ts / LS_HOUR_USECS - (ts % LS_HOUR_USECS < 0);
+	int64		hours = ls_floor_div(ts, LS_HOUR_USECS);
 
 	/* 2000-01-01, the PostgreSQL epoch, was a Saturday: hour 5 * 24 */
 	return (int) (((hours + 5 * 24) % LS_HOURS_OF_WEEK + LS_HOURS_OF_WEEK) %

@@ -204,13 +204,6 @@ read_bottomk(const unsigned char **pp, uint32 *arr, int n, const char *what)
 	return NULL;
 }
 
-/* Floor of a / b for b > 0, also for negative a (times before 2000). */
-static inline int64
-floor_div(int64 a, int64 b)
-{
-	return a / b - (a % b < 0);
-}
-
 /*
  * The time fields of a fingerprint agree with each other as the aggregate
  * leaves them: finite first and last seen in timestamp range, the hour
@@ -237,7 +230,7 @@ check_times(const LsFixed *f)
 	if (span / LS_BUCKET_USECS + 2 < f->n_act)
 		return "more active 15-minute buckets than the time span holds";
 	/* the clock hours from first to last seen, if fewer than a week's bins */
-	nbins = floor_div(f->last_seen, LS_HOUR_USECS) - floor_div(f->first_seen, LS_HOUR_USECS) + 1;
+	nbins = ls_floor_div(f->last_seen, LS_HOUR_USECS) - ls_floor_div(f->first_seen, LS_HOUR_USECS) + 1;
 	if (nbins < LS_HOURS_OF_WEEK)
 	{
 		int			h = ls_hour_of_week(f->first_seen);

@@ -131,7 +131,7 @@ ls_state_add_sketch(LsState *st, LsSketch which, uint64 hash)
 void
 ls_state_add_time(LsState *st, int64 ts, int hour)
 {
-	int64		bucket = ts / LS_BUCKET_USECS - (ts % LS_BUCKET_USECS < 0);
+	int64		bucket = ls_floor_div(ts, LS_BUCKET_USECS);
 
 	Assert(hour == ls_hour_of_week(ts));
 	if (unlikely(st->f.hours[hour] == PG_UINT32_MAX))
