@@ -344,20 +344,20 @@ BEGIN
 			INSERT INTO %I.%I SELECT $1, account_id, org_id, fp FROM agg WHERE account_id IS NOT NULL)
 		SELECT coalesce(sum(n), 0), coalesce(sum(n) FILTER (WHERE account_id IS NULL), 0) FROM agg$q$,
 		cols, log, nsp, base || '_daily');
-	-- the stored days of the recheck window whose row count changed: late
-	-- rows, or the rest of a day stored half, make it be computed again
+	-- the days of the recheck window whose row count changed since they were
+	-- stored (or that had no rows then): late rows, or the rest of a day
+	-- stored half, make it be computed again
 	recompute := ARRAY[]::date[];
 	IF stored_max IS NOT NULL THEN
 		EXECUTE format($q$
-			SELECT coalesce(array_agg(s.day ORDER BY s.day), '{}')
-			FROM %I.%I s
-			LEFT JOIN (SELECT (ts AT TIME ZONE 'UTC')::date AS day, count(*) AS rows,
+			SELECT coalesce(array_agg(day ORDER BY day), '{}')
+			FROM (SELECT day, rows, skipped FROM %I.%I WHERE day BETWEEN $1 AND $2) s
+			FULL JOIN (SELECT (ts AT TIME ZONE 'UTC')::date AS day, count(*) AS rows,
 							  count(*) FILTER (WHERE account_id IS NULL) AS skipped
 					   FROM %s
 					   WHERE ts >= $1::timestamp AT TIME ZONE 'UTC' AND ts < ($2 + 1)::timestamp AT TIME ZONE 'UTC'
 					   GROUP BY 1) l USING (day)
-			WHERE s.day BETWEEN $1 AND $2
-			  AND (s.rows IS DISTINCT FROM coalesce(l.rows, 0) OR s.skipped IS DISTINCT FROM coalesce(l.skipped, 0))$q$,
+			WHERE s.rows IS DISTINCT FROM coalesce(l.rows, 0) OR s.skipped IS DISTINCT FROM coalesce(l.skipped, 0)$q$,
 			nsp, base || '_days', log) INTO recompute USING first_day, least(stored_max, last_day);
 	END IF;
 	-- then every day after the stored ones, day by day (dates, not times:

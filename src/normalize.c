@@ -407,6 +407,25 @@ ls_next_token(LsTokenizer *t)
 		return true;
 	}
 
+	/*
+	 * A one-letter word ("a", "I", "x"), ASCII on both sides: no URL,
+	 * UUID or number starts so, and an e-mail only where one may; the
+	 * token and hash are the word path's.
+	 */
+	if ((ascii_class[*p] & C_ALPHA) &&
+		(p + 1 == end || !(ascii_class[p[1]] & C_WORD)) &&
+		(p + 1 == end || p[1] < 0x80) &&
+		!(t->may_email && p >= t->no_email_before))
+	{
+		char		lc = *p | (ascii_class[*p] & C_UPPER);
+
+		t->buf[0] = lc;
+		t->len = 1;
+		t->hash = hash_finish((uint64) (unsigned char) lc, 1);
+		t->p = p + 1;
+		return true;
+	}
+
 	n = utf8_len(p, end);
 	c = utf8_cp(p, n);
 
