@@ -278,6 +278,7 @@ DECLARE
 	last_day date;
 	stored_max date;
 	log_min date;
+	log_max date;
 	first_new date;
 	recompute date[];
 	day_sql text;
@@ -313,13 +314,17 @@ BEGIN
 							 AND NOT a.attisdropped;
 
 	-- the days to read: complete UTC days up to through (default yesterday);
-	-- a first refresh goes back backfill_days at most, whatever the oldest
-	-- row says; later ones recheck the last late_days stored days
+	-- a first refresh reads backfill_days at most, whatever the oldest row
+	-- says; later ones recheck the last late_days stored days
 	last_day := coalesce(through, (now() AT TIME ZONE 'UTC')::date - 1);
 	EXECUTE format('SELECT max(day) FROM %I.%I', nsp, base || '_days') INTO stored_max;
 	IF stored_max IS NULL THEN
-		EXECUTE format('SELECT (min(ts) AT TIME ZONE ''UTC'')::date FROM %s', log) INTO log_min;
-		first_day := greatest(log_min, last_day - (s->>'backfill_days')::int + 1);
+		-- back from the newest complete day the log has, not from today: a
+		-- log that ended months ago is read whole
+		EXECUTE format('SELECT (min(ts) AT TIME ZONE ''UTC'')::date, (max(ts) AT TIME ZONE ''UTC'')::date
+						FROM %s WHERE ts < ($1 + 1)::timestamp AT TIME ZONE ''UTC''', log)
+			INTO log_min, log_max USING last_day;
+		first_day := greatest(log_min, log_max - (s->>'backfill_days')::int + 1);
 		first_new := first_day;
 	ELSE
 		first_day := stored_max - (s->>'late_days')::int + 1;

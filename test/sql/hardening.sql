@@ -177,6 +177,11 @@ SELECT lockstep_create_pipeline('dst', 'dst_log', 28, NULL, '{"min_size": 1}');
 CALL lockstep_refresh('dst', '2026-03-10');
 SET timezone = 'UTC';
 SELECT count(*) AS days, min(day), max(day) FROM dst_days;
+-- a log that ended long before through is read whole: backfill_days counts
+-- back from its newest complete day, not from through
+SELECT lockstep_create_pipeline('late_start', 'dst_log', 28, NULL, '{"min_size": 1, "backfill_days": 30}');
+CALL lockstep_refresh('late_start', '2026-12-31');
+SELECT count(*) AS days, min(day), max(day) FROM late_start_days;
 -- weights near the largest double give the same similarity as equal small ones
 SELECT bool_and(fingerprint_similarity(x.fp, y.fp, '{1e308,1e308,1e308,1e308,1e308,1e308}')
                 = fingerprint_similarity(x.fp, y.fp, '{1,1,1,1,1,1}')) AS huge_weights, count(*) > 100 AS many
@@ -186,3 +191,4 @@ JOIN (SELECT fp, row_number() OVER (ORDER BY account_id) AS r FROM cl_fp) y ON y
 SELECT lockstep_drop_pipeline('neg');
 SELECT lockstep_drop_pipeline('bad');
 SELECT lockstep_drop_pipeline('dst');
+SELECT lockstep_drop_pipeline('late_start');
