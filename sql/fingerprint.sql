@@ -51,7 +51,7 @@ CREATE FUNCTION @extschema@.fingerprint_scaffolds(@extschema@.fingerprint,
 	OUT key bigint, OUT count bigint, OUT error_bound bigint) RETURNS SETOF record
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.fingerprint_scaffolds(@extschema@.fingerprint) IS
-	'the recurring scaffold keys of a fingerprint; each count is low by at most error_bound';
+	'the scaffold keys of a fingerprint''s sample (the 48 smallest) with their exact counts; error_bound is always 0 since format version 2';
 
 CREATE FUNCTION @extschema@.fingerprint_models(@extschema@.fingerprint,
 	OUT model text, OUT model_hash bigint, OUT requests bigint, OUT first_seen timestamptz) RETURNS SETOF record

@@ -7,8 +7,9 @@ CREATE FUNCTION @extschema@.lockstep_default_settings() RETURNS jsonb
 	LANGUAGE sql IMMUTABLE PARALLEL SAFE
 	SET search_path = pg_catalog, pg_temp
 	AS $$ SELECT '{
-		"weights": {"shared_infrastructure": 0.25, "elicitation": 0.20, "pivot": 0.15,
-		            "synchrony": 0.15, "cohesion": 0.10, "size": 0.10, "volume": 0.05},
+		"weights": {"shared_infrastructure": 0.15, "elicitation": 0.15, "pivot": 0.15,
+		            "synchrony": 0.15, "cohesion": 0.15, "size": 0.10, "volume": 0.05,
+		            "uniformity": 0.10},
 		"size_full": 100,
 		"volume_full": 0.01,
 		"pivot_hours": 24,
@@ -19,7 +20,7 @@ CREATE FUNCTION @extschema@.lockstep_default_settings() RETURNS jsonb
 		"late_days": 3
 	}'::jsonb || @extschema@.lockstep_cluster_defaults() $$;
 COMMENT ON FUNCTION @extschema@.lockstep_default_settings() IS
-	'every setting of a pipeline: the weights and thresholds of the campaign and account scores, the clustering defaults of lockstep_cluster_defaults(), the days a first refresh reads back (backfill_days) and the stored days each refresh checks for late rows (late_days); pass a jsonb with the keys to change';
+	'every setting of a pipeline: the weights and thresholds of the campaign and account scores (pivot_hours: the hours after a release in which adopting it counts exp(-1)), the clustering defaults of lockstep_cluster_defaults(), the days a first refresh reads back (backfill_days) and the stored days each refresh checks for late rows (late_days); pass a jsonb with the keys to change';
 
 -- The settings in force: defaults overridden by the given keys (weights merged key by key).
 CREATE FUNCTION @extschema@.lockstep_settings(settings jsonb) RETURNS jsonb
@@ -131,6 +132,7 @@ BEGIN
 			   @extschema@.fingerprint_similarity(x.fp, y.fp) AS sim,
 			   @extschema@.fingerprint_infrastructure_similarity(x.fp, y.fp) AS infra,
 			   coalesce(@extschema@.fingerprint_coactivity_similarity(x.fp, y.fp), 0) AS coact,
+			   @extschema@.fingerprint_calendar_similarity(x.fp, y.fp) AS calendar,
 			   least(1, (x.s->'timing'->>'active_15min_buckets')::float8 / span.buckets) AS px,
 			   least(1, (y.s->'timing'->>'active_15min_buckets')::float8 / span.buckets) AS py,
 			   coalesce(x.org_id = y.org_id, false) AS same_org
@@ -139,18 +141,25 @@ BEGIN
 	ps AS (
 		SELECT p.cluster, avg(sim) AS cohesion,
 			   coalesce(avg(infra) FILTER (WHERE NOT same_org), 0) AS infra,
-			   -- co-activity beyond what two independent accounts this busy would share
-			   avg(CASE WHEN px + py - px * py >= 1 OR px * py = 0 THEN 0
+			   -- co-activity beyond what two independent accounts this busy would
+			   -- share: in the same 15-minute windows, or on the same days
+			   avg(greatest(coalesce(calendar, 0),
+					CASE WHEN px + py - px * py >= 1 OR px * py = 0 THEN 0
 						ELSE greatest(0, (coact - px * py / (px + py - px * py))
-										 / (1 - px * py / (px + py - px * py))) END) AS sync,
+										 / (1 - px * py / (px + py - px * py))) END)) AS sync,
 			   avg(same_org::int) AS same_org
 		FROM p GROUP BY 1),
 	a AS (
 		SELECT m.cluster, count(*)::int AS n,
 			   count(DISTINCT m.org_id) AS orgs,
 			   sum((s->'volume'->>'requests')::float8) AS requests,
-			   avg((SELECT count(*) > 0 FROM @extschema@.fingerprint_models(m.fp) fm JOIN rel USING (model_hash)
-					WHERE fm.first_seen < rel.released_at + %5$s * interval '1 hour')::int) AS pivot,
+			   -- similar volumes: 1 - the coefficient of variation, 0 past 1
+			   greatest(0, 1 - coalesce(stddev_pop((s->'volume'->>'requests')::float8)
+						/ nullif(avg((s->'volume'->>'requests')::float8), 0), 1)) AS uniformity,
+			   -- graded: adopting a release h hours after it counts exp(-h / pivot_hours)
+			   avg(coalesce((SELECT max(exp(-greatest(0, extract(epoch FROM fm.first_seen - rel.released_at) / 3600)
+											 / %5$s))
+							 FROM @extschema@.fingerprint_models(m.fp) fm JOIN rel USING (model_hash)), 0)) AS pivot,
 			   (SELECT jsonb_agg(DISTINCT rel.model) FROM rel) AS released
 		FROM m GROUP BY 1),
 	-- each intent's mean rate, over the intents the fingerprint names (lexicon.c)
@@ -169,7 +178,8 @@ BEGIN
 				'synchrony', ps.sync,
 				'cohesion', ps.cohesion,
 				'size', least(1, ln(a.n) / ln(%6$s)),
-				'volume', least(1, a.requests / nullif(total.requests, 0) / %7$s)) AS v
+				'volume', least(1, a.requests / nullif(total.requests, 0) / %7$s),
+				'uniformity', a.uniformity) AS v
 		FROM a JOIN ps USING (cluster) JOIN intents USING (cluster), total),
 	-- each signal's weight and contribution, the list and the weighted mean in one pass
 	scored AS (
@@ -193,7 +203,7 @@ BEGIN
 			'intent_rates', intent_rates,
 			'released_models', coalesce(released, '[]'))
 	FROM scored
-	$q$, clusters, fingerprints, rel, (s->>'sample_pairs')::int, (s->>'pivot_hours')::float8,
+	$q$, clusters, fingerprints, rel, (s->>'sample_pairs')::int, greatest((s->>'pivot_hours')::float8, 1e-3),
 		greatest((s->>'size_full')::float8, 2), (s->>'volume_full')::float8, w, wsum,
 		(s->>'fire_at')::float8, (s->>'flag_at')::float8);
 END $$;

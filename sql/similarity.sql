@@ -7,14 +7,14 @@ CREATE FUNCTION @extschema@.fingerprint_similarity(@extschema@.fingerprint, @ext
 	RETURNS double precision
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.fingerprint_similarity(@extschema@.fingerprint, @extschema@.fingerprint) IS
-	'behavioural similarity in [0, 1]: the weighted mean of the channel similarities (content 0.35, intents 0.10, infrastructure 0.20, coactivity 0.20, hours 0.05, models 0.10)';
+	'behavioural similarity in [0, 1]: the weighted mean of the channel similarities (content 0.30, intents 0.10, infrastructure 0.15, coactivity 0.15, hours 0.05, models 0.10, calendar 0.15)';
 
 CREATE FUNCTION @extschema@.fingerprint_similarity(@extschema@.fingerprint, @extschema@.fingerprint,
 	weights double precision[])
 	RETURNS double precision
 	AS 'MODULE_PATHNAME', 'fingerprint_similarity_weighted' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.fingerprint_similarity(@extschema@.fingerprint, @extschema@.fingerprint, double precision[]) IS
-	'behavioural similarity with explicit channel weights {content, intents, infrastructure, coactivity, hours, models}';
+	'behavioural similarity with explicit channel weights {content, intents, infrastructure, coactivity, hours, models, calendar} (six weights: calendar 0)';
 
 CREATE FUNCTION @extschema@.fingerprint_similarity_detail(@extschema@.fingerprint, @extschema@.fingerprint)
 	RETURNS jsonb
@@ -57,6 +57,12 @@ CREATE FUNCTION @extschema@.fingerprint_models_similarity(@extschema@.fingerprin
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.fingerprint_models_similarity(@extschema@.fingerprint, @extschema@.fingerprint) IS
 	'model adoption: shared models scored by how close their first-seen times are (exp(-days apart))';
+
+CREATE FUNCTION @extschema@.fingerprint_calendar_similarity(@extschema@.fingerprint, @extschema@.fingerprint)
+	RETURNS double precision
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.fingerprint_calendar_similarity(@extschema@.fingerprint, @extschema@.fingerprint) IS
+	'shared active days beyond chance: (J - E) / (1 - E) for the Jaccard J of the two sets of active UTC days and its expectation E for independent accounts with the same rates over their overlapping spans; 0 at or below chance';
 
 CREATE FUNCTION @extschema@.fingerprint_similar(@extschema@.fingerprint, @extschema@.fingerprint)
 	RETURNS boolean

@@ -219,14 +219,14 @@ fingerprint_summary(PG_FUNCTION_ARGS)
 	qsort(keys, f->n_keys, sizeof(LsKeyCount), ls_cmp_key_count_desc);
 	appendStringInfo(&o, ", \"content\": {\"keyed_prompts\": " UINT64_FORMAT
 					 ", \"short_prompts\": " UINT64_FORMAT
-					 ", \"scaffold_keys\": %d, \"count_error_bound\": " UINT64_FORMAT
+					 ", \"scaffold_keys\": %d, \"sampled\": %s"
 					 ", \"top_scaffolds\": [",
 					 f->n_keyed, f->n_prompts - f->n_keyed, f->n_keys,
-					 ls_key_bound(f->key_stream, keys, f->n_keys));
+					 f->n_keys == LS_MAX_KEYS ? "true" : "false");
 	for (int i = 0; i < Min(f->n_keys, 8); i++)
 	{
-		appendStringInfo(&o, "%s{\"key\": \"%016" INT64_MODIFIER "x\", \"count\": " UINT64_FORMAT
-						 ", \"share\": ", i ? ", " : "", keys[i].key, keys[i].count);
+		appendStringInfo(&o, "%s{\"key\": \"%08x\", \"count\": %u, \"share\": ",
+						 i ? ", " : "", keys[i].key, keys[i].count);
 		append_rate(&o, keys[i].count, f->n_keyed);
 		appendStringInfoChar(&o, '}');
 	}
@@ -258,8 +258,9 @@ fingerprint_summary(PG_FUNCTION_ARGS)
 	append_time(&o, f->n_timed ? f->first_seen : LS_NO_TIME);
 	appendStringInfoString(&o, ", \"last_seen\": ");
 	append_time(&o, f->n_timed ? f->last_seen : LS_NO_TIME);
-	appendStringInfo(&o, ", \"active_15min_buckets\": %.0f, \"hour_of_day_utc\": [",
-					 ls_kmv_distinct(f->act, f->n_act, LS_K_ACT));
+	appendStringInfo(&o, ", \"active_15min_buckets\": %.0f, \"active_days\": %.0f, \"hour_of_day_utc\": [",
+					 ls_kmv_distinct(f->act, f->n_act, LS_K_ACT),
+					 ls_kmv_distinct(f->day, f->n_day, LS_K_DAY));
 	for (int i = 0; i < 24; i++)
 		appendStringInfo(&o, "%s%u", i ? ", " : "", hod[i]);
 	appendStringInfoString(&o, "], \"day_of_week_utc\": [");
@@ -286,14 +287,16 @@ fingerprint_summary(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(o.data)));
 }
 
-/* The stored scaffold keys with their (under-)counts and error bound. */
+/*
+ * The stored scaffold keys with their exact counts; the third column, the
+ * count error bound of format version 1, is always 0 since version 2.
+ */
 Datum
 fingerprint_scaffolds(PG_FUNCTION_ARGS)
 {
 	Fingerprint *fp = PG_GETARG_FINGERPRINT_P(0);
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	LsKeyCount *keys = LS_FP_KEYS(fp);
-	int64		bound = (int64) ls_key_bound(fp->key_stream, keys, fp->n_keys);
 
 	InitMaterializedSRF(fcinfo, 0);
 	for (int i = 0; i < fp->n_keys; i++)
@@ -303,7 +306,7 @@ fingerprint_scaffolds(PG_FUNCTION_ARGS)
 
 		v[0] = Int64GetDatum((int64) keys[i].key);
 		v[1] = Int64GetDatum((int64) keys[i].count);
-		v[2] = Int64GetDatum(bound);
+		v[2] = Int64GetDatum(0);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nulls);
 	}
 	return (Datum) 0;

@@ -22,24 +22,30 @@
 #include "common/int.h"
 #include "prompt.h"
 
-/* Wire/disk format version, and the parameters it fixes. */
-#define LS_VERSION			1
-#define LS_MAX_KEYS			32	/* Misra-Gries counters for scaffold keys */
-#define LS_MAX_MODELS		8	/* models tracked with first-seen time */
+/*
+ * Wire/disk format version, and the parameters it fixes.  Version 2 made
+ * every part order-independent: the same rows give the same bytes in any
+ * order, plan or merge tree (version 1 kept Misra-Gries counters).
+ */
+#define LS_VERSION			2
+#define LS_MAX_KEYS			48	/* scaffold keys: the bottom-k by key */
+#define LS_MAX_MODELS		8	/* models: the bottom-k by name hash */
 #define LS_MODEL_NAME_LEN	24	/* bytes kept of a model name, with NUL */
 #define LS_K_IP				16	/* bottom-k sizes of the infra sketches */
 #define LS_K_UA				8
 #define LS_K_PAY			8
 #define LS_K_ACT			32	/* bottom-k of active 15-minute buckets */
+#define LS_K_DAY			32	/* bottom-k of active days (UTC) */
+#define LS_K_MAX			32	/* the largest of the bottom-k sizes */
 #define LS_HOURS_OF_WEEK	168
 #define LS_BUCKET_USECS		INT64CONST(900000000)	/* 15 minutes */
 #define LS_HOUR_USECS		INT64CONST(3600000000)
 
-/* One heavy-hitter counter: a scaffold key and its (under-)count. */
+/* A scaffold key and its exact count. */
 typedef struct LsKeyCount
 {
-	uint64		key;
-	uint64		count;
+	uint32		key;
+	uint32		count;
 } LsKeyCount;
 
 /* One model: identity is the hash of the full name. */
@@ -64,11 +70,11 @@ typedef struct LsFixed
 	uint8		n_ua;
 	uint8		n_pay;
 	uint8		n_act;
-	uint8		pad;			/* always zero */
+	uint8		n_day;
 	uint64		n_requests;		/* rows aggregated */
 	uint64		n_prompts;		/* rows with a non-NULL prompt */
 	uint64		n_keyed;		/* prompts long enough to give keys */
-	uint64		key_stream;		/* keys offered to the heavy-hitter counters */
+	uint64		key_stream;		/* scaffold keys offered, kept or not */
 	uint64		n_timed;		/* rows with a non-NULL timestamp */
 	uint64		prompt_bytes;
 	uint64		tokens_in;
@@ -82,15 +88,17 @@ typedef struct LsFixed
 	uint32		ua[LS_K_UA];
 	uint32		pay[LS_K_PAY];
 	uint32		act[LS_K_ACT];
+	uint32		day[LS_K_DAY];
 } LsFixed;
 
-/* The four bottom-k sketches, as indexes into LsState's per-row caches. */
+/* The bottom-k sketches of hashes, as indexes into LsState's per-row caches. */
 typedef enum LsSketch
 {
 	LS_SK_IP = 0,
 	LS_SK_UA,
 	LS_SK_PAY,
 	LS_SK_ACT,
+	LS_SK_DAY,
 	LS_N_SKETCHES
 } LsSketch;
 
@@ -107,10 +115,8 @@ typedef struct LsState
 	uint32		limit[LS_N_SKETCHES];	/* a hash must be below to enter */
 	uint8		last_valid;
 	LsFixed		f;
-	LsKeyCount	keys[LS_MAX_KEYS];	/* any order; packed sorted by key */
-	LsModel		models[LS_MAX_MODELS];	/* sorted by hash */
-	uint8		tags[LS_MAX_KEYS];	/* top 8 bits of each key: half a cache
-									 * line to scan instead of eight lines */
+	LsKeyCount	keys[LS_MAX_KEYS];	/* ascending by key */
+	LsModel		models[LS_MAX_MODELS];	/* ascending by hash */
 } LsState;
 
 typedef LsFixed Fingerprint;
@@ -128,6 +134,16 @@ static inline void
 ls_add_u64(uint64 *dst, uint64 a)
 {
 	if (unlikely(pg_add_u64_overflow(*dst, a, dst)))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("fingerprint counter overflow")));
+}
+
+/* Add a to *dst, raising an error on overflow. */
+static inline void
+ls_add_u32(uint32 *dst, uint32 a)
+{
+	if (unlikely(pg_add_u32_overflow(*dst, a, dst)))
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("fingerprint counter overflow")));
@@ -152,28 +168,27 @@ ls_hour_of_week(int64 ts)
 }
 
 /*
- * The Misra-Gries error bound of the scaffold counters: each stored count
- * is low by at most this much, whatever the merge order.
+ * The scaffold keys kept are the LS_MAX_KEYS smallest of all the keys an
+ * account's prompts gave, each with its exact count: a uniform sample of
+ * the distinct keys, the same sample whatever the order or merge tree,
+ * and consistent across accounts (a key small enough for both samples is
+ * in both).  The horizon is the largest key the sample speaks for: a key
+ * above it may have been seen and dropped.
  */
 static inline uint64
-ls_key_bound(uint64 key_stream, const LsKeyCount *keys, int n_keys)
+ls_key_horizon(const LsKeyCount *keys, int n_keys)
 {
-	uint64		kept = 0;
-
-	for (int i = 0; i < n_keys; i++)
-		kept += keys[i].count;
-	return (key_stream - kept) / (LS_MAX_KEYS + 1);
+	return n_keys == LS_MAX_KEYS ? keys[n_keys - 1].key : PG_UINT64_MAX;
 }
 
 /*
- * A recurring scaffold key: seen at least twice and more often than the
- * error bound allows by chance.  Content similarity and the content LSH
- * keys compare only these.
+ * A recurring scaffold key: seen in at least two prompts' keys.  Content
+ * similarity and the content LSH keys compare only these.
  */
 static inline bool
-ls_key_recurs(const LsKeyCount *k, uint64 bound)
+ls_key_recurs(const LsKeyCount *k)
 {
-	return k->count >= 2 && k->count > bound;
+	return k->count >= 2;
 }
 
 /* sketch.c: updates and merges of the expanded state */

@@ -11,24 +11,6 @@
 #include "datatype/timestamp.h"
 #include "mb/pg_wchar.h"
 
-/* Ascending by key. */
-static int
-cmp_key(const void *a, const void *b)
-{
-	const LsKeyCount *x = a;
-	const LsKeyCount *y = b;
-
-	return x->key < y->key ? -1 : (x->key > y->key);
-}
-
-/* The state's keys sorted by key, into out; the state is left alone. */
-static void
-sorted_keys(const LsState *st, LsKeyCount *out)
-{
-	memcpy(out, st->keys, st->f.n_keys * sizeof(LsKeyCount));
-	qsort(out, st->f.n_keys, sizeof(LsKeyCount), cmp_key);
-}
-
 /* The on-disk varlena of a state, palloc'd in the current context. */
 Fingerprint *
 ls_state_pack(const LsState *st)
@@ -38,7 +20,7 @@ ls_state_pack(const LsState *st)
 
 	memcpy(fp, &st->f, sizeof(LsFixed));
 	SET_VARSIZE(fp, size);
-	sorted_keys(st, LS_FP_KEYS(fp));
+	memcpy(LS_FP_KEYS(fp), st->keys, st->f.n_keys * sizeof(LsKeyCount));
 	memcpy(LS_FP_MODELS(fp), st->models, st->f.n_models * sizeof(LsModel));
 	return fp;
 }
@@ -69,13 +51,13 @@ ls_state_unpack(const Fingerprint *fp, LsState *st)
 
 /*
  * The canonical wire form.  Layout (big-endian):
- *	8 bytes		version, n_keys, n_models, n_ip, n_ua, n_pay, n_act, 0
+ *	8 bytes		version, n_keys, n_models, n_ip, n_ua, n_pay, n_act, n_day
  *	15 x u64	n_requests, n_prompts, n_keyed, key_stream, n_timed,
  *				prompt_bytes, tokens_in, tokens_out, other_models, intents[6]
  *	2 x i64		first_seen, last_seen
  *	168 x u32	hour-of-week histogram
- *	u32 each	ip[n_ip], ua[n_ua], pay[n_pay], act[n_act]
- *	n_keys x	u64 key, u64 count (ascending key)
+ *	u32 each	ip[n_ip], ua[n_ua], pay[n_pay], act[n_act], day[n_day]
+ *	n_keys x	u32 key, u32 count (ascending key)
  *	n_models x	u64 hash, i64 first_seen, u64 count, u8 len, len bytes of name
  */
 #define WIRE_HEAD	(8 + 15 * 8 + 2 * 8 + LS_HOURS_OF_WEEK * 4)
@@ -86,8 +68,8 @@ ls_wire_size(const LsState *st)
 {
 	Size		size = WIRE_HEAD;
 
-	size += 4 * (st->f.n_ip + st->f.n_ua + st->f.n_pay + st->f.n_act);
-	size += 16 * st->f.n_keys;
+	size += 4 * (st->f.n_ip + st->f.n_ua + st->f.n_pay + st->f.n_act + st->f.n_day);
+	size += 8 * st->f.n_keys;
 	for (int i = 0; i < st->f.n_models; i++)
 		size += 25 + strnlen(st->models[i].name, LS_MODEL_NAME_LEN);
 	return size;
@@ -142,7 +124,6 @@ ls_wire_write(const LsState *st, unsigned char *buf)
 {
 	unsigned char *p = buf;
 	uint64	   *fields[N_WIRE_U64];
-	LsKeyCount	keys[LS_MAX_KEYS];
 	const LsFixed *f = &st->f;
 
 	*p++ = f->version;
@@ -152,7 +133,7 @@ ls_wire_write(const LsState *st, unsigned char *buf)
 	*p++ = f->n_ua;
 	*p++ = f->n_pay;
 	*p++ = f->n_act;
-	*p++ = 0;
+	*p++ = f->n_day;
 	wire_u64_fields((LsFixed *) f, fields);
 	for (int i = 0; i < N_WIRE_U64; i++)
 		p = put_u64(p, *fields[i]);
@@ -168,11 +149,12 @@ ls_wire_write(const LsState *st, unsigned char *buf)
 		p = put_u32(p, f->pay[i]);
 	for (int i = 0; i < f->n_act; i++)
 		p = put_u32(p, f->act[i]);
-	sorted_keys(st, keys);
+	for (int i = 0; i < f->n_day; i++)
+		p = put_u32(p, f->day[i]);
 	for (int i = 0; i < f->n_keys; i++)
 	{
-		p = put_u64(p, keys[i].key);
-		p = put_u64(p, keys[i].count);
+		p = put_u32(p, st->keys[i].key);
+		p = put_u32(p, st->keys[i].count);
 	}
 	for (int i = 0; i < f->n_models; i++)
 	{
@@ -218,11 +200,16 @@ check_times(const LsFixed *f)
 	bool		covered[LS_HOURS_OF_WEEK] = {0};
 
 	if (f->n_timed == 0)
-		return (f->first_seen != 0 || f->last_seen != 0 || f->n_act != 0) ?
+		return (f->first_seen != 0 || f->last_seen != 0 || f->n_act != 0 || f->n_day != 0) ?
 			"first and last seen times of an untimed fingerprint" : NULL;
 	if (!IS_VALID_TIMESTAMP(f->first_seen) || !IS_VALID_TIMESTAMP(f->last_seen) ||
-		f->first_seen > f->last_seen || f->n_act == 0)
+		f->first_seen > f->last_seen || f->n_act == 0 || f->n_day == 0)
 		return "first and last seen times are inconsistent";
+	/* an active day has an active bucket; the exact bucket count bounds them */
+	if (f->n_act < LS_K_ACT && f->n_day > f->n_act)
+		return "more active days than active 15-minute buckets";
+	if ((f->last_seen - f->first_seen) / USECS_PER_DAY + 2 < f->n_day)
+		return "more active days than the time span holds";
 	if (f->hours[ls_hour_of_week(f->first_seen)] == 0 ||
 		f->hours[ls_hour_of_week(f->last_seen)] == 0)
 		return "the hour bins of the first and last seen times are empty";
@@ -268,18 +255,17 @@ ls_wire_read(const unsigned char *buf, Size len, LsState *st)
 		return psprintf("fingerprint format version %d is not supported (this build reads version %d)",
 						buf[0], LS_VERSION);
 	if (buf[1] > LS_MAX_KEYS || buf[2] > LS_MAX_MODELS || buf[3] > LS_K_IP ||
-		buf[4] > LS_K_UA || buf[5] > LS_K_PAY || buf[6] > LS_K_ACT)
+		buf[4] > LS_K_UA || buf[5] > LS_K_PAY || buf[6] > LS_K_ACT || buf[7] > LS_K_DAY)
 		return "a sketch length exceeds its capacity";
-	if (buf[7] != 0)
-		return "reserved byte is not zero";
 	f->n_keys = buf[1];
 	f->n_models = buf[2];
 	f->n_ip = buf[3];
 	f->n_ua = buf[4];
 	f->n_pay = buf[5];
 	f->n_act = buf[6];
-	need = WIRE_HEAD + 4 * (f->n_ip + f->n_ua + f->n_pay + f->n_act) +
-		16 * f->n_keys + 25 * f->n_models;
+	f->n_day = buf[7];
+	need = WIRE_HEAD + 4 * (f->n_ip + f->n_ua + f->n_pay + f->n_act + f->n_day) +
+		8 * f->n_keys + 25 * f->n_models;
 	if (len < need)
 		return "input is truncated";
 	p += 8;
@@ -300,7 +286,8 @@ ls_wire_read(const unsigned char *buf, Size len, LsState *st)
 	if ((err = read_bottomk(&p, f->ip, f->n_ip, "IP")) ||
 		(err = read_bottomk(&p, f->ua, f->n_ua, "user agent")) ||
 		(err = read_bottomk(&p, f->pay, f->n_pay, "payment")) ||
-		(err = read_bottomk(&p, f->act, f->n_act, "activity")))
+		(err = read_bottomk(&p, f->act, f->n_act, "activity")) ||
+		(err = read_bottomk(&p, f->day, f->n_day, "day")))
 		return err;
 
 	if (f->n_prompts > f->n_requests || f->n_timed > f->n_requests ||
@@ -319,18 +306,19 @@ ls_wire_read(const unsigned char *buf, Size len, LsState *st)
 		return "infrastructure sketch of an empty fingerprint";
 
 	sum = 0;
-	for (int i = 0; i < f->n_keys; i++, p += 16)
+	for (int i = 0; i < f->n_keys; i++, p += 8)
 	{
-		st->keys[i].key = get_u64(p);
-		st->keys[i].count = get_u64(p + 8);
+		st->keys[i].key = get_u32(p);
+		st->keys[i].count = get_u32(p + 4);
 		if (st->keys[i].count == 0 || st->keys[i].count > f->key_stream)
 			return "a scaffold key count is out of range";
 		if (i > 0 && st->keys[i].key <= st->keys[i - 1].key)
 			return "scaffold keys are not strictly ascending";
 		sum += st->keys[i].count;
 	}
-	if (sum > f->key_stream)
-		return "scaffold key counts exceed the key stream";
+	/* a sample with room to spare dropped nothing */
+	if (sum > f->key_stream || (f->n_keys < LS_MAX_KEYS && sum != f->key_stream))
+		return "scaffold key counts do not add up to the key stream";
 	ls_state_refresh(st);
 
 	sum = f->other_models;
@@ -365,6 +353,8 @@ ls_wire_read(const unsigned char *buf, Size len, LsState *st)
 	}
 	if (sum > f->n_requests)
 		return "model counts exceed the request count";
+	if (f->other_models > 0 && f->n_models < LS_MAX_MODELS)
+		return "requests to other models, but room for more models";
 	if (p != end)
 		return "input has trailing bytes";
 	return NULL;

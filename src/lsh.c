@@ -156,13 +156,12 @@ static int
 content_keys(const Fingerprint *fp, int bands, int rows, uint64 *out)
 {
 	const LsKeyCount *keys = LS_FP_KEYS(fp);
-	uint64		bound = ls_key_bound(fp->key_stream, keys, fp->n_keys);
 	double		w[LS_MAX_KEYS];
 	uint64		k[LS_MAX_KEYS];
 	int			n = 0;
 
 	for (int i = 0; i < fp->n_keys; i++)
-		if (ls_key_recurs(&keys[i], bound))
+		if (ls_key_recurs(&keys[i]))
 		{
 			k[n] = keys[i].key;
 			w[n++] = (double) keys[i].count;

@@ -24,6 +24,7 @@ PG_FUNCTION_INFO_V1(fingerprint_infrastructure_similarity);
 PG_FUNCTION_INFO_V1(fingerprint_coactivity_similarity);
 PG_FUNCTION_INFO_V1(fingerprint_hours_similarity);
 PG_FUNCTION_INFO_V1(fingerprint_models_similarity);
+PG_FUNCTION_INFO_V1(fingerprint_calendar_similarity);
 PG_FUNCTION_INFO_V1(fingerprint_similar);
 PG_FUNCTION_INFO_V1(fingerprint_distance);
 PG_FUNCTION_INFO_V1(fingerprint_lsh_keys);
@@ -36,7 +37,10 @@ fingerprint_similarity(PG_FUNCTION_ARGS)
 								   ls_default_weights));
 }
 
-/* Channel weights from a float8[] of LS_N_CHANNELS non-negative values. */
+/*
+ * Channel weights from a float8[] of LS_N_CHANNELS non-negative values, or
+ * of one fewer (0.2.0's six channels; calendar then weighs 0).
+ */
 static void
 weights_arg(ArrayType *arr, double *w)
 {
@@ -51,11 +55,12 @@ weights_arg(ArrayType *arr, double *w)
 				 errmsg("weights must be a one-dimensional array")));
 	deconstruct_array(arr, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
 					  &elems, &nulls, &n);
-	if (n != LS_N_CHANNELS)
+	if (n != LS_N_CHANNELS && n != LS_N_CHANNELS - 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("weights must have %d elements, not %d", LS_N_CHANNELS, n),
-				 errhint("Give one weight per channel: content, intents, infrastructure, coactivity, hours, models.")));
+				 errhint("Give one weight per channel: content, intents, infrastructure, coactivity, hours, models, calendar.")));
+	w[LS_N_CHANNELS - 1] = 0;
 	for (int i = 0; i < n; i++)
 	{
 		if (nulls[i])
@@ -135,6 +140,7 @@ CHANNEL_FUNCTION(infrastructure)
 CHANNEL_FUNCTION(coactivity)
 CHANNEL_FUNCTION(hours)
 CHANNEL_FUNCTION(models)
+CHANNEL_FUNCTION(calendar)
 
 /* a % b: similarity at least lockstep.similarity_threshold. */
 Datum

@@ -60,6 +60,6 @@ ls_analyze_prompt(const char *s, int len, LsPromptInfo *info)
 	if (ntok >= LS_MIN_TOKENS)
 		for (int b = 0; b < LS_KEYS_PER_PROMPT; b++)
 			if (mins[b] != PG_UINT64_MAX)
-				info->keys[nkeys++] = mins[b];
+				info->keys[nkeys++] = (uint32) (mins[b] >> 32);
 	info->n_keys = nkeys;
 }

@@ -14,8 +14,7 @@
  * LS_KEYS_PER_PROMPT bins (by the top bits of the hash); a bin's minimum
  * is the same for every prompt built on one scaffold with probability
  * about the shingle Jaccard of the prompts, so a scaffold shows up as a
- * recurring key.  Few keys a prompt keep the Misra-Gries stream short
- * (its error bound is stream / (LS_MAX_KEYS + 1)).
+ * recurring key.  A key is the top 32 bits of its bin's minimum.
  */
 #define LS_SHINGLE			3	/* tokens per shingle */
 #define LS_KEY_BIN_BITS		1
@@ -40,7 +39,7 @@ extern const char *const ls_intent_names[LS_N_INTENTS];
 typedef struct LsPromptInfo
 {
 	int			n_keys;
-	uint64		keys[LS_KEYS_PER_PROMPT];	/* one a non-empty bin */
+	uint32		keys[LS_KEYS_PER_PROMPT];	/* one a non-empty bin: its top 32 bits */
 	uint32		intents;		/* bit i set: intent i present */
 } LsPromptInfo;
 

@@ -6,7 +6,8 @@
  * Every channel similarity is in [0, 1], symmetric, and 1 for identical
  * fingerprints.  A channel that is empty on both sides (no such column,
  * or no such behaviour) is "undefined" (LS_UNDEFINED) and left out of the
- * combination; a channel empty on one side only scores 0.
+ * combination; a channel empty on one side only scores 0.  The calendar
+ * channel is also undefined when the days cannot tell (see day_excess).
  *
  * Why common behaviour does not make strangers similar:
  *	- content compares only recurring scaffold keys (count >= 2 and above
@@ -28,10 +29,10 @@
 #include "datatype/timestamp.h"
 
 const char *const ls_channel_names[LS_N_CHANNELS] = {
-	"content", "intents", "infrastructure", "coactivity", "hours", "models"
+	"content", "intents", "infrastructure", "coactivity", "hours", "models", "calendar"
 };
 
-const double ls_default_weights[LS_N_CHANNELS] = {0.35, 0.10, 0.20, 0.20, 0.05, 0.10};
+const double ls_default_weights[LS_N_CHANNELS] = {0.30, 0.10, 0.15, 0.15, 0.05, 0.10, 0.15};
 
 /* Infrastructure sub-weights: networks, payment instruments, user agents. */
 #define W_IP	0.45
@@ -62,6 +63,10 @@ ls_prepare(const Fingerprint *fp, LsPrepared *p)
 	p->n_ua = fp->n_ua;
 	p->n_pay = fp->n_pay;
 	p->n_act = fp->n_act;
+	p->n_day = fp->n_day;
+	memcpy(p->day, fp->day, sizeof(p->day));
+	p->first_day = ls_floor_div(fp->first_seen, USECS_PER_DAY);
+	p->last_day = ls_floor_div(fp->last_seen, USECS_PER_DAY);
 	memcpy(p->ip, fp->ip, sizeof(p->ip));
 	memcpy(p->ua, fp->ua, sizeof(p->ua));
 	memcpy(p->pay, fp->pay, sizeof(p->pay));
@@ -81,11 +86,11 @@ prepare_content(LsPrepared *p)
 {
 	const Fingerprint *fp = p->fp;
 	const LsKeyCount *keys = LS_FP_KEYS(fp);
-	uint64		bound = ls_key_bound(fp->key_stream, LS_FP_KEYS(fp), fp->n_keys);
 
 	p->n_rec = 0;
+	p->horizon = ls_key_horizon(keys, fp->n_keys);
 	for (int i = 0; i < fp->n_keys; i++)
-		if (ls_key_recurs(&keys[i], bound))
+		if (ls_key_recurs(&keys[i]))
 		{
 			p->rec[p->n_rec].key = keys[i].key;
 			p->rec[p->n_rec].share = (double) keys[i].count / fp->key_stream;
@@ -123,11 +128,15 @@ ls_prepare_all(const Fingerprint *fp, LsPrepared *p)
 
 /*
  * Content: weighted Jaccard of the recurring scaffold keys' traffic
- * shares.  A key that recurs on neither side adds nothing.
+ * shares, over the keys both samples speak for (up to the smaller
+ * horizon): a ratio estimate of the weighted Jaccard of the whole key
+ * sets from the part that both bottom-k samples cover.  A key that recurs
+ * on neither side adds nothing.
  */
 static double
 sim_content(LsPrepared *a, LsPrepared *b)
 {
+	uint64		horizon;
 	double		num = 0,
 				den = 0;
 	int			i = 0,
@@ -137,21 +146,19 @@ sim_content(LsPrepared *a, LsPrepared *b)
 		prepare_content(a);
 	if (!b->content_ready)
 		prepare_content(b);
+	horizon = Min(a->horizon, b->horizon);
 
 	while (i < a->n_rec || j < b->n_rec)
 	{
-		double		wa = 0,
-					wb = 0;
+		uint64		ka = i < a->n_rec ? a->rec[i].key : PG_UINT64_MAX;
+		uint64		kb = j < b->n_rec ? b->rec[j].key : PG_UINT64_MAX;
+		double		wa = ka <= kb ? a->rec[i].share : 0;
+		double		wb = kb <= ka ? b->rec[j].share : 0;
 
-		if (j >= b->n_rec || (i < a->n_rec && a->rec[i].key < b->rec[j].key))
-			wa = a->rec[i++].share;
-		else if (i >= a->n_rec || b->rec[j].key < a->rec[i].key)
-			wb = b->rec[j++].share;
-		else
-		{
-			wa = a->rec[i++].share;
-			wb = b->rec[j++].share;
-		}
+		if (Min(ka, kb) > horizon)
+			break;
+		i += (ka <= kb);
+		j += (kb <= ka);
 		num += Min(wa, wb);
 		den += Max(wa, wb);
 	}
@@ -345,6 +352,40 @@ sim_infrastructure(LsPrepared *a, LsPrepared *b)
 	return den > 0 ? num / den : LS_UNDEFINED;
 }
 
+/*
+ * Shared active days beyond chance, in [0, 1].  Two accounts that keep
+ * their own days share as many as their rates predict: over the days
+ * both were around (their overlapping spans), a fraction q of each one's
+ * span is active, so E[shared] = overlap q_a q_b.  The score is the
+ * Jaccard J of the day sets above its expectation E under independence,
+ * scaled to [0, 1]: (J - E) / (1 - E), 0 when J <= E.  Accounts active
+ * every day of the same span have E = 1: their days say nothing, and the
+ * channel is undefined (LS_UNDEFINED), as it is for two accounts whose
+ * spans do not overlap.
+ */
+static double
+day_excess(LsPrepared *a, LsPrepared *b)
+{
+	double		j = ls_bottomk_jaccard(a->day, a->n_day, b->day, b->n_day, LS_K_DAY);
+	double		da = ls_kmv_distinct(a->day, a->n_day, LS_K_DAY);
+	double		db = ls_kmv_distinct(b->day, b->n_day, LS_K_DAY);
+	double		qa = Min(1.0, da / (a->last_day - a->first_day + 1));
+	double		qb = Min(1.0, db / (b->last_day - b->first_day + 1));
+	int64		overlap = Min(a->last_day, b->last_day) - Max(a->first_day, b->first_day) + 1;
+	double		shared,
+				e;
+
+	if (j == LS_UNDEFINED || overlap <= 0)
+		return LS_UNDEFINED;
+	shared = overlap * (qa * qb);	/* grouped so that it is symmetric */
+	e = shared / Max(da + db - shared, 1e-9);
+	if (e >= 1 - 1e-9)
+		return LS_UNDEFINED;
+	if (j <= e)
+		return 0;
+	return (j - e) / (1 - e);
+}
+
 /* Co-activity: Jaccard of the sets of active 15-minute buckets. */
 static double
 sim_coactivity(LsPrepared *a, LsPrepared *b)
@@ -352,8 +393,23 @@ sim_coactivity(LsPrepared *a, LsPrepared *b)
 	return ls_bottomk_jaccard(a->act, a->n_act, b->act, b->n_act, LS_K_ACT);
 }
 
+/*
+ * Calendar: the working days two accounts share beyond chance, the trace
+ * of one operator behind human-looking hours and time zones.
+ */
+static double
+sim_calendar(LsPrepared *a, LsPrepared *b)
+{
+	if (!a->timed && !b->timed)
+		return LS_UNDEFINED;
+	if (!a->timed || !b->timed)
+		return 0;
+	return day_excess(a, b);
+}
+
 PREPARED_PAIR(ls_sim_infrastructure, sim_infrastructure)
 PREPARED_PAIR(ls_sim_coactivity, sim_coactivity)
+PREPARED_PAIR(ls_sim_calendar, sim_calendar)
 
 /*
  * Model adoption: over the union of models, a model both use scores
@@ -400,7 +456,8 @@ PREPARED_PAIR(ls_sim_models, sim_models)
  * the adjacent bottom-k sketches), the 672-byte hour histogram last.
  */
 static const LsChannel eval_order[LS_N_CHANNELS] = {
-	LS_CH_INTENTS, LS_CH_COACTIVITY, LS_CH_INFRA, LS_CH_CONTENT, LS_CH_MODELS, LS_CH_HOURS
+	LS_CH_INTENTS, LS_CH_COACTIVITY, LS_CH_INFRA, LS_CH_CALENDAR, LS_CH_CONTENT, LS_CH_MODELS,
+	LS_CH_HOURS
 };
 
 /* One channel's similarity. */
@@ -421,6 +478,8 @@ channel_sim(LsPrepared *a, LsPrepared *b, LsChannel c)
 			return sim_hours(a, b);
 		case LS_CH_MODELS:
 			return sim_models(a, b);
+		case LS_CH_CALENDAR:
+			return sim_calendar(a, b);
 		default:
 			elog(ERROR, "unknown channel %d", (int) c);
 	}

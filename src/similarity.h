@@ -16,6 +16,7 @@ typedef enum LsChannel
 	LS_CH_COACTIVITY,
 	LS_CH_HOURS,
 	LS_CH_MODELS,
+	LS_CH_CALENDAR,				/* last: 0.2.0's six weights still apply */
 	LS_N_CHANNELS
 } LsChannel;
 
@@ -54,10 +55,12 @@ typedef struct LsPrepared
 	bool		content_ready;	/* n_rec and rec are set */
 	bool		hours_ready;	/* hours_bytes, hours8 and hours_norm2 are set */
 	int			n_rec;			/* recurring scaffold keys */
+	uint64		horizon;		/* ls_key_horizon of the sample */
 	uint8		n_ip,
 				n_ua,
 				n_pay,
 				n_act,
+				n_day,
 				n_models;
 	bool		timed;			/* n_timed > 0 */
 	bool		hours_bytes;		/* every hour bin below 2^8: hours8 holds them */
@@ -67,6 +70,9 @@ typedef struct LsPrepared
 	uint32		ua[LS_K_UA];
 	uint32		pay[LS_K_PAY];
 	uint32		act[LS_K_ACT];
+	uint32		day[LS_K_DAY];
+	int64		first_day;		/* of first and last seen, if timed */
+	int64		last_day;
 	uint8		hours8[LS_HOURS8_LEN];	/* zero after the 168 hours */
 	uint64		hours_norm2;		/* squared norm of the hours, if hours_bytes */
 	LsModelTime models[LS_MAX_MODELS];
@@ -96,6 +102,7 @@ extern double ls_sim_infrastructure(const Fingerprint *a, const Fingerprint *b);
 extern double ls_sim_coactivity(const Fingerprint *a, const Fingerprint *b);
 extern double ls_sim_hours(const Fingerprint *a, const Fingerprint *b);
 extern double ls_sim_models(const Fingerprint *a, const Fingerprint *b);
+extern double ls_sim_calendar(const Fingerprint *a, const Fingerprint *b);
 extern void ls_channel_sims(const Fingerprint *a, const Fingerprint *b, double *sims);
 extern double ls_similarity(const Fingerprint *a, const Fingerprint *b, const double *weights);
 extern bool ls_similarity_at_least(const Fingerprint *a, const Fingerprint *b,

@@ -4,14 +4,17 @@
  *	  request, and the merge of two states.  format.c converts a state to
  *	  and from the stored and wire forms.
  *
- * Merge law.  For counters, the hour-of-week histogram, first/last seen
- * and the bottom-k sketches (infrastructure, co-activity), merging the
- * states of two row sets gives exactly the state of their union.  The
- * scaffold keys are Misra-Gries counters (Agarwal et al., "Mergeable
- * summaries", 2012): each stored count underestimates the true count of
- * its key by at most (key_stream - sum of stored counts) / (LS_MAX_KEYS + 1),
- * whatever the merge order.  Per-model counts and first-seen times are
- * exact while an account uses at most LS_MAX_MODELS models.
+ * Merge law.  Every part is a function of the multiset of rows alone:
+ * counters, the hour-of-week histogram, first/last seen, the bottom-k
+ * sketches of hashes (infrastructure, co-activity, days), the scaffold
+ * keys (the LS_MAX_KEYS smallest keys with exact counts) and the models
+ * (the LS_MAX_MODELS smallest name hashes with exact counts and first-seen
+ * times; the rest counted in other_models).  A bottom-k with exact counts
+ * merges exactly: a key among the k smallest of a union is among the k
+ * smallest of every part that holds it, so no part ever dropped any of
+ * its count.  So merging the states of two row sets gives exactly the
+ * state of their union, and the bytes do not depend on row order, plan
+ * or merge tree.
  *
  * Pure code: no fmgr.
  */
@@ -23,9 +26,9 @@
 
 /* Seeds that keep the hash spaces of the different sketches apart. */
 #define SEED_ACT	UINT64CONST(0x6c6f636b73746570)
+#define SEED_DAY	UINT64CONST(0x646179736b657463)
 
 static void refresh_hot(LsState *st);
-static void rebuild_tags(LsState *st);
 
 /* An empty state. */
 void
@@ -71,8 +74,11 @@ sketch_of(LsState *st, LsSketch which, uint32 **arr, uint8 **n, int *k)
 		case LS_SK_PAY:
 			*arr = st->f.pay, *n = &st->f.n_pay, *k = LS_K_PAY;
 			break;
-		default:
+		case LS_SK_ACT:
 			*arr = st->f.act, *n = &st->f.n_act, *k = LS_K_ACT;
+			break;
+		default:
+			*arr = st->f.day, *n = &st->f.n_day, *k = LS_K_DAY;
 			break;
 	}
 }
@@ -149,11 +155,13 @@ ls_state_add_time(LsState *st, int64 ts, int hour)
 	ls_add_u64(&st->f.n_timed, 1);
 	/* fmix64 is a bijection with full avalanche: enough for a bottom-k */
 	ls_state_add_sketch(st, LS_SK_ACT, ls_fmix64((uint64) bucket ^ SEED_ACT));
+	ls_state_add_sketch(st, LS_SK_DAY,
+						ls_fmix64((uint64) ls_floor_div(ts, USECS_PER_DAY) ^ SEED_DAY));
 }
 
 /*
  * Ask for the cache lines of st that a row updates: the head and counters,
- * the hour-of-week bin hour (none if negative), the scaffold tags and keys.
+ * the hour-of-week bin hour (none if negative), the scaffold keys.
  * (Also asking for the sketches and models measured no faster.)
  */
 void
@@ -165,60 +173,45 @@ ls_state_prefetch(const LsState *st, int hour)
 		__builtin_prefetch(p + off, 1);
 	if (hour >= 0)
 		__builtin_prefetch(&st->f.hours[hour], 1);
-	__builtin_prefetch(st->tags, 1);
-	__builtin_prefetch(st->tags + LS_MAX_KEYS - 1, 1);
 	for (int i = 0; i < LS_MAX_KEYS; i += 64 / sizeof(LsKeyCount))
 		__builtin_prefetch(&st->keys[i], 1);
 }
 
-/* The tag of a scaffold key. */
-static inline uint8
-key_tag(uint64 key)
-{
-	return (uint8) (key >> 56);
-}
-
-/* Recompute the tags after the key array was rewritten. */
+/*
+ * Count one scaffold key into the bottom-k: found by binary search; a new
+ * key enters in order, pushing out the largest when full, unless it is
+ * larger than all of a full sample.
+ */
 static void
-rebuild_tags(LsState *st)
+keys_add(LsState *st, uint32 key)
 {
-	memset(st->tags, 0, sizeof(st->tags));
-	for (int i = 0; i < st->f.n_keys; i++)
-		st->tags[i] = key_tag(st->keys[i].key);
-}
-
-/* One Misra-Gries update with weight 1. */
-static void
-mg_add(LsState *st, uint64 key)
-{
+	LsKeyCount *keys = st->keys;
 	int			n = st->f.n_keys;
-	uint8		tag = key_tag(key);
-	int			j = 0;
+	int			lo = 0,
+				hi = n;
 
-	for (int i = 0; i < n; i++)
-		if (st->tags[i] == tag && st->keys[i].key == key)
-		{
-			ls_add_u64(&st->keys[i].count, 1);
-			return;
-		}
-	if (n < LS_MAX_KEYS)
+	if (n == LS_MAX_KEYS && key > keys[n - 1].key)
+		return;
+	while (lo < hi)
 	{
-		st->keys[n].key = key;
-		st->keys[n].count = 1;
-		st->tags[n] = tag;
-		st->f.n_keys++;
+		int			mid = (lo + hi) / 2;
+
+		if (keys[mid].key < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < n && keys[lo].key == key)
+	{
+		ls_add_u32(&keys[lo].count, 1);
 		return;
 	}
-	/* full: decrement every counter, drop those reaching zero */
-	for (int i = 0; i < n; i++)
-		if (--st->keys[i].count > 0)
-		{
-			st->keys[j] = st->keys[i];
-			st->tags[j++] = st->tags[i];
-		}
-	memset(&st->keys[j], 0, (n - j) * sizeof(LsKeyCount));
-	memset(&st->tags[j], 0, (n - j) * sizeof(uint8));
-	st->f.n_keys = j;
+	if (n == LS_MAX_KEYS)
+		n--;					/* the largest falls out */
+	memmove(&keys[lo + 1], &keys[lo], (n - lo) * sizeof(LsKeyCount));
+	keys[lo].key = key;
+	keys[lo].count = 1;
+	st->f.n_keys = n + 1;
 }
 
 /* Account for one non-NULL prompt of nbytes bytes. */
@@ -235,7 +228,7 @@ ls_state_add_prompt(LsState *st, const LsPromptInfo *info, int nbytes)
 	st->f.n_keyed++;
 	st->f.key_stream += info->n_keys;
 	for (int i = 0; i < info->n_keys; i++)
-		mg_add(st, info->keys[i]);
+		keys_add(st, info->keys[i]);
 }
 
 /*
@@ -271,8 +264,15 @@ ls_state_add_model(LsState *st, const char *name, int len, int64 ts)
 	}
 	if (n == LS_MAX_MODELS)
 	{
-		ls_add_u64(&st->f.other_models, 1);
-		return;
+		/* full: the largest hash leaves (maybe this one) and counts as other */
+		if (i == n)
+		{
+			ls_add_u64(&st->f.other_models, 1);
+			return;
+		}
+		ls_add_u64(&st->f.other_models, st->models[n - 1].count);
+		n--;
+		st->f.n_models--;
 	}
 	memmove(&st->models[i + 1], &st->models[i], (n - i) * sizeof(LsModel));
 	st->models[i].hash = h;
@@ -286,12 +286,12 @@ ls_state_add_model(LsState *st, const char *name, int len, int64 ts)
 static void
 bottomk_merge(uint32 *dst, uint8 *ndst, const uint32 *src, int nsrc, int k)
 {
-	uint32		out[LS_K_ACT];
+	uint32		out[LS_K_MAX];
 	int			i = 0,
 				j = 0,
 				n = 0;
 
-	Assert(k <= LS_K_ACT);
+	Assert(k <= LS_K_MAX);
 	while (n < k && (i < *ndst || j < nsrc))
 	{
 		if (j >= nsrc || (i < *ndst && dst[i] < src[j]))
@@ -321,70 +321,37 @@ ls_cmp_key_count_desc(const void *a, const void *b)
 	return x->key < y->key ? -1 : (x->key > y->key);
 }
 
-/* Merge Misra-Gries counters (Agarwal et al.): add, subtract the (k+1)-th. */
+/* Union of the key samples: counts of a common key add, the k smallest stay. */
 static void
-mg_merge(LsState *dst, const LsState *src)
+keys_merge(LsState *dst, const LsState *src)
 {
-	LsKeyCount	all[2 * LS_MAX_KEYS];
-	int			n = dst->f.n_keys;
-	int			m = 0;
+	LsKeyCount	out[LS_MAX_KEYS];
+	const LsKeyCount *a = dst->keys,
+			   *b = src->keys;
+	int			na = dst->f.n_keys,
+				nb = src->f.n_keys;
+	int			i = 0,
+				j = 0,
+				n = 0;
 
-	memcpy(all, dst->keys, n * sizeof(LsKeyCount));
-	for (int j = 0; j < src->f.n_keys; j++)
+	while (n < LS_MAX_KEYS && (i < na || j < nb))
 	{
-		int			i;
-
-		for (i = 0; i < dst->f.n_keys; i++)
-			if (all[i].key == src->keys[j].key)
-				break;
-		if (i < dst->f.n_keys)
-			ls_add_u64(&all[i].count, src->keys[j].count);
+		if (j >= nb || (i < na && a[i].key < b[j].key))
+			out[n++] = a[i++];
+		else if (i >= na || b[j].key < a[i].key)
+			out[n++] = b[j++];
 		else
-			all[n++] = src->keys[j];
-	}
-	if (n > LS_MAX_KEYS)
-	{
-		uint64		cut;
-
-		qsort(all, n, sizeof(LsKeyCount), ls_cmp_key_count_desc);
-		cut = all[LS_MAX_KEYS].count;
-		for (int i = 0; i < n; i++)
-			if (all[i].count > cut)
-			{
-				all[m] = all[i];
-				all[m++].count -= cut;
-			}
-		n = m;
+		{
+			out[n] = a[i++];
+			ls_add_u32(&out[n++].count, b[j++].count);
+		}
 	}
 	memset(dst->keys, 0, sizeof(dst->keys));
-	memcpy(dst->keys, all, n * sizeof(LsKeyCount));
+	memcpy(dst->keys, out, n * sizeof(LsKeyCount));
 	dst->f.n_keys = n;
-	rebuild_tags(dst);
 }
 
-/* Descending by count, then ascending by hash. */
-static int
-cmp_model_count_desc(const void *a, const void *b)
-{
-	const LsModel *x = a;
-	const LsModel *y = b;
-
-	if (x->count != y->count)
-		return x->count > y->count ? -1 : 1;
-	return x->hash < y->hash ? -1 : (x->hash > y->hash);
-}
-
-/* Ascending by hash. */
-static int
-cmp_model_hash(const void *a, const void *b)
-{
-	const LsModel *x = a;
-	const LsModel *y = b;
-
-	return x->hash < y->hash ? -1 : (x->hash > y->hash);
-}
-
-/* Union of the model lists; beyond capacity the least used become "other". */
+/* Union of the model lists; beyond capacity the largest hashes count as other. */
 static void
 models_merge(LsState *dst, const LsState *src)
 {
@@ -409,14 +376,8 @@ models_merge(LsState *dst, const LsState *src)
 			j++;
 		}
 	}
-	if (n > LS_MAX_MODELS)
-	{
-		qsort(all, n, sizeof(LsModel), cmp_model_count_desc);
-		for (int k = LS_MAX_MODELS; k < n; k++)
-			ls_add_u64(&dst->f.other_models, all[k].count);
-		n = LS_MAX_MODELS;
-		qsort(all, n, sizeof(LsModel), cmp_model_hash);
-	}
+	for (; n > LS_MAX_MODELS; n--)
+		ls_add_u64(&dst->f.other_models, all[n - 1].count);
 	memset(dst->models, 0, sizeof(dst->models));
 	memcpy(dst->models, all, n * sizeof(LsModel));
 	dst->f.n_models = n;
@@ -462,7 +423,8 @@ ls_state_merge(LsState *dst, const LsState *src)
 	bottomk_merge(d->ua, &d->n_ua, s->ua, s->n_ua, LS_K_UA);
 	bottomk_merge(d->pay, &d->n_pay, s->pay, s->n_pay, LS_K_PAY);
 	bottomk_merge(d->act, &d->n_act, s->act, s->n_act, LS_K_ACT);
-	mg_merge(dst, src);
+	bottomk_merge(d->day, &d->n_day, s->day, s->n_day, LS_K_DAY);
+	keys_merge(dst, src);
 	models_merge(dst, src);
 	refresh_hot(dst);
 }
@@ -481,6 +443,5 @@ ls_kmv_distinct(const uint32 *arr, int n, int k)
 void
 ls_state_refresh(LsState *st)
 {
-	rebuild_tags(st);
 	refresh_hot(st);
 }

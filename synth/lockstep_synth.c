@@ -6,12 +6,16 @@
  *	  own extension, so that a production CREATE EXTENSION lockstep
  *	  installs neither.
  *
- * Every row is a pure function of (rows, seed, row number), so the log can
- * be made in chunks, in any order, by parallel workers, and comes out the
- * same every time.  The population, scaled by rows / 16M:
+ * Every row is a pure function of (rows, seed, variant, row number), so
+ * the log can be made in chunks, in any order, by parallel workers, and
+ * comes out the same every time.  The population, scaled by rows / 16M:
  *
  *	kind         accounts at 16M rows   share of rows
- *	user         180,000                20%    heavy-tailed volume, diverse
+ *	user         180,000                14%    heavy-tailed volume, diverse
+ *	app_user     2,400 (3 apps)          6%    humans behind one app: its
+ *	                                           scaffold, user agent and model
+ *	                                           switch; their own questions,
+ *	                                           hours, days, arrival, volume
  *	integration  40                      4%    one template, one server, 24/7
  *	enterprise   300 orgs x 12           6%    shared org id, office IP,
  *	                                           billing, office hours
@@ -19,12 +23,20 @@
  *	campaign B   5,000                  14.4%  tool use, agentic coding
  *	campaign C   18,600                 54.97% CoT, coding, rubric, rewrites
  *
- * Campaign evasions are always on: per-account volume like a busy user,
- * a quarter of their traffic benign, scaffolds paraphrased three ways with
- * varied fill-ins, proxy rotation over shared /24 pools, browser user
- * agents mixed in, payment cards shared by about 30 accounts each.  Their
- * give-aways are the group's: the same scaffolds, synchronized job
- * windows, and a move to the new model within 24 h of its release.
+ * The three apps are the hard negatives: a homework helper (step-by-step
+ * reasoning), a support desk (rubric grade and polite rewrite) and a
+ * writing assistant; each moves all its users to the new model within
+ * hours of its release.
+ *
+ * The base campaigns: per-account volume like a busy user, a quarter of
+ * their traffic benign, scaffolds paraphrased three ways with varied
+ * fill-ins, proxy rotation over shared /24 pools, browser user agents
+ * mixed in, payment cards shared by about 30 accounts each, synchronized
+ * job windows, a move to the new model 2, 6 and 10 h after its release.
+ * The variants add the evasions of a campaign that read the reports
+ * (see parse_variant); whatever they change, the work stays: the same
+ * scaffolds and task topics, the elicitation mix, long outputs, the
+ * operator's working days, the adoption of the new model.
  */
 #include "postgres.h"
 
@@ -60,6 +72,7 @@ PG_FUNCTION_INFO_V1(synth_deserialize_trans);
 typedef enum Kind
 {
 	K_USER,
+	K_APP,
 	K_INTEGRATION,
 	K_ENTERPRISE,
 	K_CAMP_A,
@@ -69,20 +82,79 @@ typedef enum Kind
 } Kind;
 
 static const char *const kind_names[N_KINDS] = {
-	"user", "integration", "enterprise", "campaign", "campaign", "campaign"
+	"user", "app_user", "integration", "enterprise", "campaign", "campaign", "campaign"
 };
-static const char *const campaign_names[N_KINDS] = {NULL, NULL, NULL, "A", "B", "C"};
+static const char *const campaign_names[N_KINDS] = {NULL, NULL, NULL, NULL, "A", "B", "C"};
 
 /* Row shares (per million) and accounts at full scale, per kind. */
-static const int share_ppm[N_KINDS] = {200000, 40000, 60000, 6300, 144000, 549700};
-static const double full_accounts[N_KINDS] = {180000, 40, 3600, 400, 5000, 18600};
-static const int min_accounts[N_KINDS] = {200, 3, 36, 8, 8, 8};
+static const int share_ppm[N_KINDS] = {140000, 60000, 40000, 60000, 6300, 144000, 549700};
+static const double full_accounts[N_KINDS] = {180000, 2400, 40, 3600, 400, 5000, 18600};
+static const int min_accounts[N_KINDS] = {200, 150, 3, 36, 8, 8, 8};
+
+#define IS_CAMPAIGN(k)	((k) >= K_CAMP_A)
+
+/*
+ * Evasions, alone or together (variant 'combined' is all of them):
+ *	proxies       every request from a random residential address, a card
+ *	              and a browser user agent of the account's own;
+ *	paraphrase    synonyms swapped, filler openers and closers, sentences
+ *	              reordered, case and punctuation varied;
+ *	low_slow      three times the accounts at a third of the volume each;
+ *	human_timing  each account in its own time zone, in diurnal sessions of
+ *	              one to four hours, no shared job windows; only on the
+ *	              operator's working days (about 70% of days);
+ *	mixed         20 to 40% benign traffic per account; the move to the new
+ *	              model 3 to 48 hours after its release.
+ */
+#define V_PROXIES		0x01
+#define V_PARAPHRASE	0x02
+#define V_LOW_SLOW		0x04
+#define V_HUMAN_TIMING	0x08
+#define V_MIXED			0x10
+#define V_ALL			0x1F
+
+static const struct
+{
+	const char *name;
+	int			flags;
+}			variants[] = {
+	{"base", 0}, {"proxies", V_PROXIES}, {"paraphrase", V_PARAPHRASE},
+	{"low_slow", V_LOW_SLOW}, {"human_timing", V_HUMAN_TIMING},
+	{"mixed", V_MIXED}, {"combined", V_ALL},
+};
+
+/* The evasion flags of a variant: one name, or several joined by '+'. */
+static int
+parse_variant(const char *spec)
+{
+	int			flags = 0;
+	char	   *copy = pstrdup(spec);
+	char	   *save = NULL;
+
+	for (char *tok = strtok_r(copy, "+", &save); tok; tok = strtok_r(NULL, "+", &save))
+	{
+		int			i;
+
+		for (i = 0; i < (int) lengthof(variants); i++)
+			if (strcmp(tok, variants[i].name) == 0)
+				break;
+		if (i == (int) lengthof(variants))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("unknown variant \"%s\"", tok),
+					 errhint("Variants are base, proxies, paraphrase, low_slow, human_timing, mixed and combined, or several joined by '+'.")));
+		flags |= variants[i].flags;
+	}
+	pfree(copy);
+	return flags;
+}
 
 #define ENT_TEAM		12		/* accounts per enterprise org */
 
 /* The population of one log size. */
 typedef struct Population
 {
+	int			flags;			/* the variant's V_* evasions */
 	int64		n[N_KINDS];		/* accounts per kind */
 	int64		first[N_KINDS]; /* global index of each kind's first account */
 	int64		total;
@@ -128,15 +200,17 @@ trait(uint64 seed, uint64 a, uint64 b, uint64 c)
 
 /* Lay out the population for a log of `rows` rows. */
 static void
-population_init(Population *pop, int64 rows)
+population_init(Population *pop, int64 rows, int flags)
 {
 	double		scale = rows / FULL_ROWS;
 	uint32		cum = 0;
 
+	pop->flags = flags;
 	pop->total = 0;
 	for (int k = 0; k < N_KINDS; k++)
 	{
-		int64		n = (int64) (full_accounts[k] * scale + 0.5);
+		double		full = full_accounts[k] * ((flags & V_LOW_SLOW) && IS_CAMPAIGN(k) ? 3 : 1);
+		int64		n = (int64) (full * scale + 0.5);
 
 		n = Max(n, min_accounts[k]);
 		if (k == K_ENTERPRISE)
@@ -197,7 +271,7 @@ static const char *const browsers[] = {
 	"Mozilla/5.0 (Linux; Android 15) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Mobile Safari/537.36",
 };
 static const char *const campaign_clients[N_KINDS] = {
-	NULL, NULL, NULL, "python-httpx/0.27.0", "axios/1.7.2", "python-requests/2.32.3"
+	NULL, NULL, NULL, NULL, "python-httpx/0.27.0", "axios/1.7.2", "python-requests/2.32.3"
 };
 
 /*
@@ -354,6 +428,184 @@ scaffold_prompt(Buf *b, Rng *r, const char *tmpl, uint64 topic)
 	buf_add(b, q + 3);
 }
 
+/* Word swaps of the paraphrase variant: a word and two stand-ins. */
+static const char *const synonyms[][3] = {
+	{"expert", "specialist", "professional"}, {"think", "reason", "consider"},
+	{"show", "present", "display"}, {"full", "complete", "entire"},
+	{"final", "last", "concluding"}, {"question", "query", "prompt"},
+	{"grade", "assess", "mark"}, {"response", "reply", "output"},
+	{"criterion", "point", "item"}, {"justify", "defend", "support"},
+	{"rewrite", "reformulate", "recast"}, {"safe", "harmless", "acceptable"},
+	{"write", "produce", "compose"}, {"function", "routine", "procedure"},
+	{"explain", "describe", "clarify"}, {"plan", "outline", "strategy"},
+	{"task", "job", "assignment"}, {"tools", "utilities", "functions"},
+	{"code", "program", "source"}, {"detailed", "thorough", "in-depth"},
+	{"solve", "crack", "tackle"}, {"problem", "exercise", "puzzle"},
+	{"evaluate", "assess", "judge"}, {"better", "stronger", "preferable"},
+	{"compare", "contrast", "weigh"}, {"translate", "render", "convert"},
+	{"text", "passage", "content"}, {"meaning", "sense", "significance"},
+	{"repository", "repo", "codebase"}, {"change", "edit", "modification"},
+	{"click", "press", "tap"}, {"complete", "finish", "wrap up"},
+	{"answer", "reply", "solution"}, {"carefully", "attentively", "closely"},
+	{"then", "and then", "afterwards"}, {"following", "next", "below"},
+	{"tutor", "teacher", "coach"}, {"reasons", "arguments", "motives"},
+	{"each", "every", "all"}, {"give", "provide", "offer"},
+};
+static const char *const openers[] = {
+	"Hi!", "Hello,", "Quick one:", "Hey there.", "Good morning!",
+	"I need some help.", "Please help me with this.", "OK so", "Dear assistant,",
+	"Hope you are well.", "Another one for you:", "Question for you.",
+};
+static const char *const closers[] = {
+	"Thanks!", "Thank you so much.", "Appreciate it.", "Cheers", "Thanks in advance.",
+	"Much appreciated!", "Be thorough please.", "Take your time.", "ty",
+};
+
+/* Append one word of a paraphrase: maybe swapped, case varied. */
+static void
+paraphrase_word(Buf *out, Rng *r, const char *w, int n, int casing)
+{
+	char		word[64];
+	int			core = n;
+
+	/* the word without trailing punctuation, which is kept */
+	while (core > 0 && strchr(".,:;!?", w[core - 1]))
+		core--;
+	if (core > 0 && core < (int) sizeof(word))
+		for (int i = 0; i < (int) lengthof(synonyms); i++)
+			if ((int) strlen(synonyms[i][0]) == core &&
+				pg_strncasecmp(w, synonyms[i][0], core) == 0 && rng_below(r, 2) == 0)
+			{
+				snprintf(word, sizeof(word), "%s%.*s", synonyms[i][1 + rng_below(r, 2)],
+						 n - core, w + core);
+				w = word;
+				n = strlen(word);
+				break;
+			}
+	for (int i = 0; i < n && out->len < out->cap; i++)
+	{
+		char		c = w[i];
+
+		/* punctuation varied: some sentence ends dropped, colons made dashes */
+		if (casing & 4 && c == '.' && i == n - 1)
+			continue;
+		if (casing & 8 && c == ':')
+			c = ' ';
+		out->p[out->len++] = (casing & 1) ? pg_ascii_tolower(c) :
+			(casing & 2) ? pg_ascii_toupper(c) : c;
+	}
+}
+
+/*
+ * The paraphrase variant: the text's sentences rotated, its words swapped
+ * for synonyms, a filler opener and closer, case and punctuation varied.
+ * Text without spaces (Chinese) keeps its words; it gets the fillers.
+ */
+static void
+paraphrase(Buf *out, Rng *r, const char *text, int len)
+{
+	const char *sent[16];
+	int			nsent = 0;
+	int			casing = 0;
+	int			rot;
+
+	switch (rng_below(r, 8))
+	{
+		case 0:
+		case 1:
+			casing |= 1;		/* all lower case */
+			break;
+		case 2:
+			casing |= 2;		/* shouting */
+			break;
+	}
+	if (rng_below(r, 3) == 0)
+		casing |= 4;
+	if (rng_below(r, 4) == 0)
+		casing |= 8;
+	/* sentences end in ". " or ": " */
+	sent[nsent++] = text;
+	for (int i = 0; i + 1 < len && nsent < (int) lengthof(sent); i++)
+		if ((text[i] == '.' || text[i] == '?') && text[i + 1] == ' ')
+			sent[nsent++] = text + i + 2;
+	rot = rng_below(r, 2) ? rng_below(r, nsent) : 0;
+	if (rng_below(r, 10) < 7)
+	{
+		buf_add(out, openers[rng_below(r, lengthof(openers))]);
+		buf_add(out, " ");
+	}
+	for (int si = 0; si < nsent; si++)
+	{
+		int			s = (si + rot) % nsent;
+		const char *p = sent[s];
+		const char *end = s + 1 < nsent ? sent[s + 1] : text + len;
+
+		if (si > 0)
+			buf_add(out, " ");
+		while (p < end)
+		{
+			const char *q = p;
+
+			while (q < end && *q != ' ')
+				q++;
+			if (q > p)
+			{
+				if (p > sent[s] && out->len < out->cap)
+					out->p[out->len++] = ' ';
+				paraphrase_word(out, r, p, q - p, casing);
+			}
+			p = q + 1;
+		}
+	}
+	if (rng_below(r, 10) < 6)
+	{
+		buf_add(out, " ");
+		buf_add(out, closers[rng_below(r, lengthof(closers))]);
+	}
+}
+
+/* The three apps of the app-user cohorts: wrapper, user agent, model switch. */
+static const struct
+{
+	const char *prefix;
+	const char *suffix;
+	const char *agent;
+	int			pivot_hours;
+	int			tokens_out;		/* typical answer length */
+}			apps[] = {
+	{"You are a friendly homework helper for students. Explain the solution step by step, show your reasoning, and give the final answer at the end. Student question: ",
+		"", "StudyBuddy/4.2 (Android; okhttp/4.12)", 3, 900},
+	{"You are a customer support quality assistant. Grade the agent reply below against our rubric, on a scale of 1 to 5 for accuracy, tone and completeness, then rewrite it in a polite and friendly way. Agent reply: ",
+		"", "HelpdeskPro/2.8 (+https://helpdeskpro.example)", 5, 600},
+	{"Improve the writing of the following text. Keep the meaning, fix grammar and make it clearer: ",
+		" Return only the improved text.", "WriteWell/1.9 (iOS; CFNetwork)", 8, 400},
+};
+
+/* The app of an app user. */
+static inline int
+app_of(const Population *pop, int64 idx)
+{
+	return (idx - pop->first[K_APP]) % lengthof(apps);
+}
+
+/*
+ * A day on which a sporadic account is active, drawn with rejection from
+ * the days from `from` on where its activity trait says so (each such day
+ * with probability pct / 100); `from` itself when none is found.
+ */
+static int
+active_day(Rng *r, uint64 t, int from, int pct)
+{
+	for (int tries = 0; tries < 64; tries++)
+	{
+		int			d = from + rng_below(r, DAYS - from);
+
+		if ((int) (trait(t, d, 0xda7, 0) % 100) < pct)
+			return d;
+	}
+	return from;
+}
+
 /* An IPv4 address as an inet datum. */
 static Datum
 make_inet4(uint32 addr)
@@ -381,7 +633,7 @@ row_account(const Population *pop, uint64 seed, int64 row, Kind *kind, int64 *id
 	while (u >= pop->cum_ppm[k])
 		k++;
 	*kind = k;
-	if (k == K_USER)
+	if (k == K_USER || k == K_APP)
 	{
 		/* heavy tail: the first users get most rows */
 		double		x = rng_unit(&r);
@@ -424,6 +676,118 @@ diurnal_hour(Rng *r)
 /* Time zones of users and orgs, hours east of UTC. */
 static const int8 zones[] = {-8, -5, -3, 0, 1, 2, 5, 8, 9};
 
+/* A home broadband /24 of an account's own, sometimes a carrier's CGNAT. */
+static uint32
+home_ip(Rng *r, uint64 at)
+{
+	if ((at >> 8) % 3 == 0 && rng_below(r, 4) == 0)
+		return (100u << 24) | (64u << 16) | ((uint32) rng_below(r, 50) << 8) | (uint32) rng_below(r, 256);
+	return (uint32) (((at >> 32) % 0x3FFFFF + 0x200000) << 8) | (uint32) (at >> 24 & 0xFF);
+}
+
+/* A campaign's row: the work, and the evasions of the variant. */
+static void
+campaign_row(const Population *pop, uint64 seed, Kind k, int64 idx, uint64 at, Rng *r,
+			 Buf *b, int64 *secs, uint32 *ip, const char **ua, char *pay, int paylen,
+			 const char **model, int *tokens_out)
+{
+	int			flags = pop->flags;
+	uint64		ct = trait(seed, 0xca3, k, 0);
+	int64		cidx = idx - pop->first[k];
+	int			nsc = 0,
+				first_sc = -1;
+	int			benign_pct = 25;
+	int			pivot_hours = (k == K_CAMP_A) ? 2 : (k == K_CAMP_B) ? 6 : 10;
+	int			day;
+
+	if (flags & V_HUMAN_TIMING)
+	{
+		/*
+		 * The operator's working days (about 70%), each account on most of
+		 * them, in a session of its own local day
+		 */
+		int			tz = zones[at % lengthof(zones)];
+		int			start,
+					len;
+
+		for (int tries = 0;; tries++)
+		{
+			day = rng_below(r, DAYS);
+			if ((trait(ct, day, 0x3d, 0) % 10 < 7 && trait(at, day, 0x3e, 0) % 100 < 85) ||
+				tries == 64)
+				break;
+		}
+		start = 7 + trait(at, day, 0x5e5, 0) % 12;
+		len = 1 + trait(at, day, 0x5e6, 0) % 4;
+		*secs = at_local(day, start, tz, rng_below(r, len * 3600));
+	}
+	else
+	{
+		/* synchronized job windows, 8 a day */
+		int			w = rng_below(r, 8);
+		int64		wstart;
+
+		day = rng_below(r, DAYS);
+		wstart = trait(ct, day, w, 2) % (SECS_PER_DAY - 3600);
+		*secs = WINDOW_START + (int64) day * SECS_PER_DAY + wstart +
+			rng_below(r, 900 + trait(ct, day, w, 3) % 1800);
+	}
+
+	if (flags & V_MIXED)
+	{
+		benign_pct = 20 + trait(at, 0xbe, 0, 0) % 21;
+		pivot_hours = 3 + trait(ct, 0x9f, 0, 0) % 40 + trait(at, 0x9f, 0, 0) % 6;
+	}
+	for (int i = 0; i < (int) lengthof(scaffolds); i++)
+		if (scaffolds[i].kind == k)
+		{
+			if (first_sc < 0)
+				first_sc = i;
+			nsc++;
+		}
+	if ((int) rng_below(r, 100) < benign_pct)
+		user_prompt(b, r, at);	/* benign cover traffic */
+	else
+	{
+		const Scaffold *sc = &scaffolds[first_sc + rng_below(r, nsc)];
+		const char *tmpl = sc->variant[rng_below(r, 3)];
+		uint64		topic = ct ^ rng_below(r, 8);
+
+		if (flags & V_PARAPHRASE)
+		{
+			char		raw[1024];
+			Buf			rb = {raw, 0, sizeof(raw)};
+
+			scaffold_prompt(&rb, r, tmpl, topic);
+			paraphrase(b, r, raw, rb.len);
+		}
+		else
+			scaffold_prompt(b, r, tmpl, topic);
+		*tokens_out = 800 + rng_below(r, 2400);
+	}
+
+	if (flags & V_PROXIES)
+	{
+		/* a residential address anywhere; the account's own card and browser */
+		*ip = (uint32) ((0x200000 + rng_below(r, 0x3FFFFF)) << 8) | (uint32) rng_below(r, 256);
+		*ua = browsers[(at >> 12) % lengthof(browsers)];
+		snprintf(pay, paylen, "card_%016" INT64_MODIFIER "x", trait(seed, 0xca7d, idx, 0));
+	}
+	else
+	{
+		/* rotating proxies from the campaign's pool of /24s */
+		*ip = (uint32) ((0x2D0000 + (ct >> 8) % 0xF000 + rng_below(r, 20 + pop->n[k] / 60)) << 8) |
+			(uint32) rng_below(r, 256);
+		*ua = rng_below(r, 10) < 7 ? campaign_clients[k] :
+			browsers[rng_below(r, lengthof(browsers))];
+		snprintf(pay, paylen, "card_%016" INT64_MODIFIER "x",
+				 trait(seed, 0xca7d + k, cidx / 30, 0));
+	}
+	if (*secs >= WINDOW_START + (int64) RELEASE_DAY * SECS_PER_DAY + pivot_hours * 3600 &&
+		rng_below(r, 10) < 9)
+		*model = "frontier-2";
+}
+
 /* Fill the values of one row. */
 static void
 make_row(const Population *pop, uint64 seed, int64 row, Datum *v, bool *nulls, Buf *b)
@@ -448,6 +812,7 @@ make_row(const Population *pop, uint64 seed, int64 row, Datum *v, bool *nulls, B
 	nulls[2] = true;			/* org_id */
 	model = (at >> 20) % 4 == 0 ? "frontier-1-mini" : "frontier-1";
 	tokens_out = 100 + rng_below(&r, 700);
+	snprintf(pay, sizeof(pay), "card_%016" INT64_MODIFIER "x", trait(seed, 0xca7d, idx, 0));
 
 	switch (k)
 	{
@@ -455,17 +820,40 @@ make_row(const Population *pop, uint64 seed, int64 row, Datum *v, bool *nulls, B
 			day = rng_below(&r, DAYS);
 			secs = at_local(day, diurnal_hour(&r), tz, rng_below(&r, 3600));
 			user_prompt(b, &r, at);
-			/* home broadband /24, sometimes a carrier's shared CGNAT /24 */
-			if ((at >> 8) % 3 == 0 && rng_below(&r, 4) == 0)
-				ip = (100u << 24) | (64u << 16) | ((uint32) rng_below(&r, 50) << 8) | (uint32) rng_below(&r, 256);
-			else
-				ip = (uint32) (((at >> 32) % 0x3FFFFF + 0x200000) << 8) | (uint32) (at >> 24 & 0xFF);
+			ip = home_ip(&r, at);
+			/* one user in ten sends half of their requests through a VPN */
+			if ((at >> 52) % 10 == 0 && rng_below(&r, 2) == 0)
+				ip = (uint32) ((0x2C1000 + rng_below(&r, 8)) << 8) | (uint32) rng_below(&r, 256);
 			ua = browsers[(at >> 12) % lengthof(browsers)];
-			snprintf(pay, sizeof(pay), "card_%016" INT64_MODIFIER "x", trait(seed, 0xca7d, idx, 0));
+			/* families of four share a card, one household in twenty */
+			if ((trait(seed, 0xfa3, idx / 4, 0) % 20) == 0)
+				snprintf(pay, sizeof(pay), "card_%016" INT64_MODIFIER "x", trait(seed, 0xfa4, idx / 4, 0));
 			/* some users adopt the new model, days or weeks after release */
 			if ((at >> 40) % 3 == 0 && day >= RELEASE_DAY + 1 + (int) ((at >> 44) % 9))
 				model = "frontier-2";
 			break;
+		case K_APP:
+			{
+				/*
+				 * A human behind an app: arrives any time in the window, then
+				 * comes back on some days of their own, at their own hours
+				 */
+				int			app = app_of(pop, idx);
+				int			arrival = at % (DAYS - 2);
+
+				day = active_day(&r, at, arrival, 15 + (at >> 50) % 50);
+				secs = at_local(day, diurnal_hour(&r), tz, rng_below(&r, 3600));
+				buf_add(b, apps[app].prefix);
+				user_prompt(b, &r, at);
+				buf_add(b, apps[app].suffix);
+				ip = home_ip(&r, at);
+				ua = apps[app].agent;
+				model = "frontier-1";
+				if (secs >= WINDOW_START + (int64) RELEASE_DAY * SECS_PER_DAY + apps[app].pivot_hours * 3600)
+					model = "frontier-2";
+				tokens_out = apps[app].tokens_out / 2 + rng_below(&r, apps[app].tokens_out);
+				break;
+			}
 		case K_INTEGRATION:
 			secs = WINDOW_START + rng_below(&r, (int64) DAYS * SECS_PER_DAY);
 			buf_add(b, "Classify the sentiment of the following customer review as positive, negative or neutral. Review: ");
@@ -473,7 +861,6 @@ make_row(const Population *pop, uint64 seed, int64 row, Datum *v, bool *nulls, B
 			buf_add(b, ". Answer with one word.");
 			ip = (uint32) ((0x340000 + idx % 0xFFFF) << 8) | 10;
 			ua = "acme-backend/2.3 python-requests/2.31.0";
-			snprintf(pay, sizeof(pay), "card_%016" INT64_MODIFIER "x", trait(seed, 0xca7d, idx, 0));
 			model = "frontier-1-mini";
 			tokens_out = 1 + rng_below(&r, 3);
 			break;
@@ -504,48 +891,9 @@ make_row(const Population *pop, uint64 seed, int64 row, Datum *v, bool *nulls, B
 				break;
 			}
 		default:
-			{
-				/* campaigns: synchronized job windows, 8 a day */
-				uint64		ct = trait(seed, 0xca3, k, 0);
-				int64		cidx = idx - pop->first[k];
-				int			w = rng_below(&r, 8);
-				int64		wstart;
-				int			nsc = 0,
-							first_sc = -1;
-				int			pivot_hours = (k == K_CAMP_A) ? 2 : (k == K_CAMP_B) ? 6 : 10;
-
-				day = rng_below(&r, DAYS);
-				wstart = trait(ct, day, w, 2) % (SECS_PER_DAY - 3600);
-				secs = WINDOW_START + (int64) day * SECS_PER_DAY + wstart +
-					rng_below(&r, 900 + trait(ct, day, w, 3) % 1800);
-				for (int i = 0; i < (int) lengthof(scaffolds); i++)
-					if (scaffolds[i].kind == k)
-					{
-						if (first_sc < 0)
-							first_sc = i;
-						nsc++;
-					}
-				if (rng_below(&r, 4) == 0)
-					user_prompt(b, &r, at); /* benign cover traffic */
-				else
-				{
-					const Scaffold *sc = &scaffolds[first_sc + rng_below(&r, nsc)];
-
-					scaffold_prompt(b, &r, sc->variant[rng_below(&r, 3)], ct ^ rng_below(&r, 8));
-					tokens_out = 800 + rng_below(&r, 2400);
-				}
-				/* rotating proxies from the campaign's pool of /24s */
-				ip = (uint32) ((0x2D0000 + (ct >> 8) % 0xF000 + rng_below(&r, 20 + pop->n[k] / 60)) << 8) |
-					(uint32) rng_below(&r, 256);
-				ua = rng_below(&r, 10) < 7 ? campaign_clients[k] :
-					browsers[rng_below(&r, lengthof(browsers))];
-				snprintf(pay, sizeof(pay), "card_%016" INT64_MODIFIER "x",
-						 trait(seed, 0xca7d + k, cidx / 30, 0));
-				if (secs >= WINDOW_START + (int64) RELEASE_DAY * SECS_PER_DAY + pivot_hours * 3600 &&
-					rng_below(&r, 10) < 9)
-					model = "frontier-2";
-				break;
-			}
+			campaign_row(pop, seed, k, idx, at, &r, b, &secs, &ip, &ua, pay, sizeof(pay),
+						 &model, &tokens_out);
+			break;
 	}
 
 	secs = Max(secs, WINDOW_START);
@@ -573,8 +921,8 @@ check_rows(int64 rows)
 }
 
 /*
- * lockstep_synth_chunk(rows, seed, first, count): rows first .. first +
- * count - 1 of the log of `rows` rows.
+ * lockstep_synth_chunk(rows, seed, first, count [, variant]): rows first ..
+ * first + count - 1 of the log of `rows` rows.
  */
 Datum
 synth_log_chunk(PG_FUNCTION_ARGS)
@@ -583,6 +931,7 @@ synth_log_chunk(PG_FUNCTION_ARGS)
 	uint64		seed = (uint64) PG_GETARG_INT64(1);
 	int64		first = PG_GETARG_INT64(2);
 	int64		count = PG_GETARG_INT64(3);
+	int			flags = PG_NARGS() > 4 ? parse_variant(text_to_cstring(PG_GETARG_TEXT_PP(4))) : 0;
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Population	pop;
 	char		text_buf[2048];
@@ -596,7 +945,7 @@ synth_log_chunk(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("chunk [" INT64_FORMAT ", " INT64_FORMAT ") is outside the log of " INT64_FORMAT " rows",
 						first, first + count, rows)));
-	population_init(&pop, rows);
+	population_init(&pop, rows, flags);
 	InitMaterializedSRF(fcinfo, 0);
 	rowctx = AllocSetContextCreate(CurrentMemoryContext, "lockstep synth row",
 								   ALLOCSET_SMALL_SIZES);
@@ -615,16 +964,17 @@ synth_log_chunk(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-/* lockstep_synth_accounts(rows, seed): every account with its true label. */
+/* lockstep_synth_accounts(rows, seed [, variant]): every account with its true label. */
 Datum
 synth_accounts(PG_FUNCTION_ARGS)
 {
 	int64		rows = PG_GETARG_INT64(0);
+	int			flags = PG_NARGS() > 2 ? parse_variant(text_to_cstring(PG_GETARG_TEXT_PP(2))) : 0;
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Population	pop;
 
 	check_rows(rows);
-	population_init(&pop, rows);
+	population_init(&pop, rows, flags);
 	InitMaterializedSRF(fcinfo, 0);
 	for (int k = 0; k < N_KINDS; k++)
 		for (int64 idx = pop.first[k]; idx < pop.first[k] + pop.n[k]; idx++)

@@ -116,13 +116,16 @@ SELECT jsonb_array_length(evidence->'signals') AS signals,
        evidence->'released_models' AS released
 FROM cl_scores s JOIN cl c USING (cluster) JOIN cl_labels l USING (account_id)
 WHERE l.campaign = 'C' LIMIT 1;
--- the org of enterprise teams is what keeps them low
-SELECT bool_and((evidence->'hard_negative'->>'same_org_pair_share')::float8 > 0.5) AS same_org
+-- the org of enterprise teams is what keeps them low, where they cluster
+-- at all (at this size they do not)
+SELECT coalesce(bool_and((evidence->'hard_negative'->>'same_org_pair_share')::float8 > 0.5), true) AS same_org,
+       count(*) AS enterprise_clusters
 FROM cl_scores s WHERE cluster IN (SELECT cluster FROM cl JOIN cl_labels USING (account_id) WHERE kind = 'enterprise');
 -- weights are overridable: with only the size weight, every score is the size signal
 SELECT bool_and(abs(score / (evidence->'hard_negative'->>'factor')::float8 - least(1, ln(accounts) / ln(100))) < 1e-9) AS size_only
 FROM lockstep_score_clusters('cl', 'cl_fp', NULL,
-  '{"weights": {"shared_infrastructure": 0, "elicitation": 0, "pivot": 0, "synchrony": 0, "cohesion": 0, "volume": 0}}')
+  '{"weights": {"shared_infrastructure": 0, "elicitation": 0, "pivot": 0, "synchrony": 0, "cohesion": 0, "volume": 0,
+                "uniformity": 0}}')
 WHERE (evidence->'hard_negative'->>'factor')::float8 > 0;
 -- release detection without a release table finds the model released inside the log
 SELECT DISTINCT evidence->'released_models' AS detected

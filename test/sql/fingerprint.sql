@@ -39,12 +39,13 @@ SELECT expect_error($$SELECT repeat('A', 10000)::fingerprint$$);
 -- base64 variants that decode to the same bytes are not canonical
 SELECT expect_error($$SELECT (SELECT ' ' || wire_text(b) FROM wire)::fingerprint$$);
 SELECT expect_error($$SELECT (SELECT encode(b, 'base64') FROM wire)::fingerprint$$);
--- wrong version
-SELECT expect_error($$SELECT wire_text(set_byte(b, 0, 2))::fingerprint FROM wire$$);
+-- wrong version: a later one, and version 1 (lockstep before 0.3.0)
+SELECT expect_error($$SELECT wire_text(set_byte(b, 0, 3))::fingerprint FROM wire$$);
+SELECT expect_error($$SELECT wire_text(set_byte(b, 0, 1))::fingerprint FROM wire$$);
 -- a sketch length over its capacity
 SELECT expect_error($$SELECT wire_text(set_byte(b, 1, 200))::fingerprint FROM wire$$);
--- reserved byte
-SELECT expect_error($$SELECT wire_text(set_byte(b, 7, 1))::fingerprint FROM wire$$);
+-- more active days than the day sketch holds
+SELECT expect_error($$SELECT wire_text(set_byte(b, 7, 33))::fingerprint FROM wire$$);
 -- truncated, and trailing bytes
 SELECT expect_error($$SELECT wire_text(substring(b FROM 1 FOR length(b) - 3))::fingerprint FROM wire$$);
 SELECT expect_error($$SELECT wire_text(substring(b FROM 1 FOR 100))::fingerprint FROM wire$$);

@@ -97,7 +97,7 @@ WHERE model LIKE 'frontier-2%';
 SELECT bool_and(abs((SELECT (x->>'value')::float8 FROM jsonb_array_elements(l.evidence->'signals') x WHERE x->>'signal' = 'pivot')
                   - (SELECT (x->>'value')::float8 FROM jsonb_array_elements(s.evidence->'signals') x WHERE x->>'signal' = 'pivot')) < 1e-9)
          AS same_pivot,
-       max((SELECT (x->>'value')::float8 FROM jsonb_array_elements(l.evidence->'signals') x WHERE x->>'signal' = 'pivot')) > 0.9
+       max((SELECT (x->>'value')::float8 FROM jsonb_array_elements(l.evidence->'signals') x WHERE x->>'signal' = 'pivot')) > 0.5
          AS campaigns_pivot
 FROM lockstep_score_clusters('cl', 'long_fp', 'long_releases') l JOIN cl_scores s USING (cluster);
 

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Benchmark: detection quality across the generator's evasion variants.
+# For every variant, the whole pipeline (lockstep_create_pipeline and one
+# lockstep_refresh over the 28 days) and three naive baselines, judged
+# against the generator's labels at the account level:
+#   top volume   the busiest accounts, as many as there are campaign
+#                accounts (an oracle count, generous to the baseline);
+#   shared /24   accounts whose busiest /24 serves at least 20 accounts;
+#   shared card  accounts whose payment is shared by at least 5 accounts.
+# Columns: flagged, precision, recall, false positives by kind, and for
+# lockstep the share of each campaign's flagged accounts in its largest
+# cluster (the worst campaign).  Not part of CI.
+# Usage: bench/quality.sh [ROWS] [VARIANT ...]
+#   (default 1000000 rows, every variant)
+set -eu
+LS_ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$LS_ROOT/test/lib.sh"
+ROWS=${1:-1000000}
+shift
+VARIANTS=${*:-base proxies paraphrase low_slow human_timing mixed combined}
+
+LS_PORT=${LS_PORT:-54331} ls_setup
+
+q -c "CREATE EXTENSION lockstep; CREATE EXTENSION lockstep_synth" \
+  -c "CREATE TABLE releases AS SELECT * FROM lockstep_synth_releases()" \
+  -c "CREATE TABLE results (variant text, method text, flagged bigint, precision numeric,
+        recall numeric, fp_user bigint, fp_app_user bigint, fp_enterprise bigint,
+        fp_integration bigint, largest_cluster_share numeric, seconds numeric)"
+
+for v in $VARIANTS; do
+	t0=$(date +%s.%N)
+	q -c "CREATE TABLE log_$v AS SELECT * FROM lockstep_synth_log($ROWS, 42, '$v') ORDER BY ts" \
+	  -c "CREATE INDEX ON log_$v USING brin (ts)" -c "VACUUM ANALYZE log_$v" \
+	  -c "CREATE TABLE labels_$v AS SELECT * FROM lockstep_synth_accounts($ROWS, 42, '$v')" \
+	  -c "SELECT lockstep_create_pipeline('q_$v', 'log_$v', 28, 'releases')" >/dev/null
+	t1=$(date +%s.%N)
+	last=$(q -c "SELECT max((ts AT TIME ZONE 'UTC')::date) FROM log_$v")
+	q -c "SET work_mem = '1GB'; SET jit = off; CALL lockstep_refresh('q_$v', '$last')"
+	t2=$(date +%s.%N)
+	secs=$(awk "BEGIN{printf \"%.1f\", $t2 - $t1}")
+	printf '%s: generated in %.1f s, pipeline %s s\n' "$v" "$(awk "BEGIN{print $t1 - $t0}")" "$secs" >&2
+	q -c "
+	CREATE TEMP TABLE flags AS
+	SELECT 'lockstep'::text AS method, account_id, cluster FROM q_${v}_accounts WHERE flagged
+	UNION ALL
+	SELECT 'top volume', account_id, NULL FROM (
+		SELECT account_id FROM log_$v GROUP BY 1
+		ORDER BY count(*) DESC, account_id
+		LIMIT (SELECT count(*) FROM labels_$v WHERE campaign IS NOT NULL)) t
+	UNION ALL
+	SELECT 'shared /24', account_id, NULL FROM (
+		SELECT DISTINCT ON (account_id) account_id, net
+		FROM (SELECT account_id, set_masklen(client_ip, 24)::cidr AS net, count(*) AS n
+			  FROM log_$v GROUP BY 1, 2) a
+		ORDER BY account_id, n DESC, net) busiest
+	WHERE net IN (SELECT set_masklen(client_ip, 24)::cidr FROM log_$v
+				  GROUP BY 1 HAVING count(DISTINCT account_id) >= 20)
+	UNION ALL
+	SELECT 'shared card', account_id, NULL FROM (SELECT DISTINCT account_id, payment FROM log_$v) a
+	WHERE payment IN (SELECT payment FROM log_$v GROUP BY 1 HAVING count(DISTINCT account_id) >= 5);
+
+	INSERT INTO results
+	SELECT '$v', m.method, count(f.account_id),
+		   round(count(*) FILTER (WHERE l.campaign IS NOT NULL)::numeric / nullif(count(f.account_id), 0), 4),
+		   round(count(*) FILTER (WHERE l.campaign IS NOT NULL)::numeric
+				 / (SELECT count(*) FROM labels_$v WHERE campaign IS NOT NULL), 4),
+		   count(*) FILTER (WHERE l.kind = 'user'), count(*) FILTER (WHERE l.kind = 'app_user'),
+		   count(*) FILTER (WHERE l.kind = 'enterprise'), count(*) FILTER (WHERE l.kind = 'integration'),
+		   (SELECT round(min(share), 4) FROM (
+				SELECT max(n)::numeric / sum(n) AS share
+				FROM (SELECT l2.campaign, f2.cluster, count(*) AS n
+					  FROM flags f2 JOIN labels_$v l2 USING (account_id)
+					  WHERE f2.method = 'lockstep' AND m.method = 'lockstep' AND l2.campaign IS NOT NULL
+					  GROUP BY 1, 2) c GROUP BY campaign) s),
+		   CASE WHEN m.method = 'lockstep' THEN $secs END
+	FROM (VALUES ('lockstep'), ('top volume'), ('shared /24'), ('shared card')) m(method)
+	LEFT JOIN flags f USING (method) LEFT JOIN labels_$v l USING (account_id)
+	GROUP BY m.method;" -c "DROP TABLE flags"
+	q -c "SELECT lockstep_drop_pipeline('q_$v')" -c "DROP TABLE log_$v" >/dev/null
+done
+
+echo
+echo "quality at $ROWS rows (bench/quality.sh $ROWS)"
+psql -X -q -P footer=off -c "SELECT * FROM results ORDER BY array_position('{base,proxies,paraphrase,low_slow,human_timing,mixed,combined}'::text[], variant), variant, method <> 'lockstep', method"

@@ -1,0 +1,814 @@
+-- lockstep 0.1.0 -> 0.2.0 (built from sql/updates and sql/*.sql)
+
+\echo Use "ALTER EXTENSION lockstep UPDATE" to load this file. \quit
+
+-- lockstep 0.1.0 -> 0.2.0: what the update changes beyond replacing the scoring
+-- and pipeline functions, which the Makefile appends from sql/scoring.sql and
+-- sql/pipeline.sql (see sql/README).
+
+-- Pipelines made by 0.1.0: their views go first, as they call functions
+-- this update replaces; 0.1.0--0.2.0.post.sql makes them again.
+DO $$
+DECLARE
+	p record;
+BEGIN
+	FOR p IN
+		SELECT n.nspname AS nsp, left(c.relname, -length('_config')) AS name
+		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE c.relkind = 'r' AND c.reloftype = 0 AND c.relname LIKE '%\_config'
+		  AND (SELECT array_agg(a.attname::text ORDER BY a.attnum) FROM pg_attribute a
+			   WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)
+			  = ARRAY['log', 'columns', 'window_days', 'releases', 'settings']
+	LOOP
+		EXECUTE format('DROP MATERIALIZED VIEW IF EXISTS %1$I.%2$I, %1$I.%3$I, %1$I.%4$I, %1$I.%5$I', p.nsp,
+			p.name || '_accounts', p.name || '_campaigns', p.name || '_clusters', p.name || '_window');
+	END LOOP;
+END $$;
+
+-- Scores read relations (regclass), not query text that runs with the
+-- caller's search path.
+DROP FUNCTION @extschema@.lockstep_score_clusters(text, text, text, jsonb);
+DROP FUNCTION @extschema@.lockstep_score_accounts(text, text, jsonb);
+-- a pipeline is made in the schema the caller names (default: the current one)
+DROP FUNCTION @extschema@.lockstep_create_pipeline(text, regclass, integer, regclass, jsonb);
+
+-- The synthetic log moved to its own extension, lockstep_synth: a
+-- production database has no use for a generator of attack-like prompts.
+DROP FUNCTION @extschema@.lockstep_synth_log(bigint, bigint);
+DROP FUNCTION @extschema@.lockstep_synth_chunk(bigint, bigint, bigint, bigint);
+DROP FUNCTION @extschema@.lockstep_synth_accounts(bigint, bigint);
+DROP FUNCTION @extschema@.lockstep_synth_releases();
+
+-- One name per channel, the same in C, SQL, JSON and the docs.
+ALTER FUNCTION @extschema@.fingerprint_intent_similarity(@extschema@.fingerprint, @extschema@.fingerprint)
+	RENAME TO fingerprint_intents_similarity;
+ALTER FUNCTION @extschema@.fingerprint_infra_similarity(@extschema@.fingerprint, @extschema@.fingerprint)
+	RENAME TO fingerprint_infrastructure_similarity;
+ALTER FUNCTION @extschema@.fingerprint_coactivity(@extschema@.fingerprint, @extschema@.fingerprint)
+	RENAME TO fingerprint_coactivity_similarity;
+ALTER FUNCTION @extschema@.fingerprint_model_similarity(@extschema@.fingerprint, @extschema@.fingerprint)
+	RENAME TO fingerprint_models_similarity;
+-- (the symbols follow the names; 0.1.0's stay in src/compat.c)
+CREATE OR REPLACE FUNCTION @extschema@.fingerprint_intents_similarity(@extschema@.fingerprint, @extschema@.fingerprint)
+	RETURNS double precision
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION @extschema@.fingerprint_infrastructure_similarity(@extschema@.fingerprint, @extschema@.fingerprint)
+	RETURNS double precision
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION @extschema@.fingerprint_coactivity_similarity(@extschema@.fingerprint, @extschema@.fingerprint)
+	RETURNS double precision
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION @extschema@.fingerprint_models_similarity(@extschema@.fingerprint, @extschema@.fingerprint)
+	RETURNS double precision
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+-- Clusters are clusters everywhere: lockstep_components becomes
+-- lockstep_clusters, its component column cluster.  (A view of yours over
+-- lockstep_components stops this update: drop it, update, make it again.)
+DROP FUNCTION @extschema@.lockstep_components(text, double precision, integer);
+CREATE FUNCTION @extschema@.lockstep_clusters(edges text, core_threshold double precision DEFAULT NULL,
+	min_size integer DEFAULT 1,
+	OUT node bigint, OUT cluster bigint, OUT core boolean)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION @extschema@.lockstep_clusters(text, double precision, integer) IS
+	'connected components of an edge query (source, target [, weight]) by union-find; with core_threshold, cores of edges at least that strong and nodes attached to them';
+
+-- Defaults live in C (src/pairs.h): NULL arguments take them, and a
+-- pipeline's settings read them from lockstep_cluster_defaults().
+CREATE FUNCTION @extschema@.lockstep_cluster_defaults() RETURNS jsonb
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.lockstep_cluster_defaults() IS
+	'the defaults of fingerprint_clusters'' arguments (threshold: the default of lockstep.similarity_threshold), which a pipeline''s settings start from';
+CREATE OR REPLACE FUNCTION @extschema@.fingerprint_similar_pairs(query text, threshold double precision DEFAULT NULL,
+	bands integer DEFAULT NULL, rows integer DEFAULT NULL, max_bucket integer DEFAULT NULL,
+	OUT a bigint, OUT b bigint, OUT similarity double precision)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION @extschema@.fingerprint_similar_pairs(text, double precision, integer, integer, integer) IS
+	'all pairs of (id, fingerprint) rows of a query whose similarity reaches threshold (lockstep.similarity_threshold), through LSH buckets (16 bands of 2 rows, max_bucket 10000), never all pairs';
+CREATE OR REPLACE FUNCTION @extschema@.fingerprint_clusters(query text, threshold double precision DEFAULT NULL,
+	core_threshold double precision DEFAULT NULL, min_size integer DEFAULT NULL,
+	bands integer DEFAULT NULL, rows integer DEFAULT NULL, max_bucket integer DEFAULT NULL,
+	OUT account_id bigint, OUT cluster bigint, OUT core boolean, OUT similarity double precision)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION @extschema@.fingerprint_clusters(text, double precision, double precision, integer, integer, integer, integer) IS
+	'clusters of the (id, fingerprint) rows of a query: cores joined at core_threshold (default 0.65) of at least min_size (10) accounts, others attached at threshold (lockstep.similarity_threshold), from LSH candidates (16 bands of 2 rows, max_bucket 1000) without listing all pairs';
+
+-- Models by the hash of their whole name: names are cut to 23 bytes.
+CREATE FUNCTION @extschema@.fingerprint_models(@extschema@.fingerprint,
+	OUT model text, OUT model_hash bigint, OUT requests bigint, OUT first_seen timestamptz) RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.fingerprint_models(@extschema@.fingerprint) IS
+	'the models of a fingerprint: name (its first 23 bytes, ASCII), model_hash (the identity of the whole name, see lockstep_model_hash), requests, first use';
+CREATE FUNCTION @extschema@.lockstep_model_hash(model text) RETURNS bigint
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.lockstep_model_hash(text) IS
+	'the identity of a model name in fingerprint_models: a hash of the whole name, however long';
+
+-- lockstep: settings, and the campaign and account scores with their evidence.
+-- Part of the install script and of the upgrade to it (see sql/README).
+
+-- Scoring --------------------------------------------------------------------
+
+CREATE OR REPLACE FUNCTION @extschema@.lockstep_default_settings() RETURNS jsonb
+	LANGUAGE sql IMMUTABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+	AS $$ SELECT '{
+		"weights": {"shared_infrastructure": 0.25, "elicitation": 0.20, "pivot": 0.15,
+		            "synchrony": 0.15, "cohesion": 0.10, "size": 0.10, "volume": 0.05},
+		"size_full": 100,
+		"volume_full": 0.01,
+		"pivot_hours": 24,
+		"sample_pairs": 100,
+		"fire_at": 0.25,
+		"flag_at": 0.5,
+		"backfill_days": 90,
+		"late_days": 3
+	}'::jsonb || @extschema@.lockstep_cluster_defaults() $$;
+COMMENT ON FUNCTION @extschema@.lockstep_default_settings() IS
+	'every setting of a pipeline: the weights and thresholds of the campaign and account scores, the clustering defaults of lockstep_cluster_defaults(), the days a first refresh reads back (backfill_days) and the stored days each refresh checks for late rows (late_days); pass a jsonb with the keys to change';
+
+-- The settings in force: defaults overridden by the given keys (weights merged key by key).
+CREATE OR REPLACE FUNCTION @extschema@.lockstep_settings(settings jsonb) RETURNS jsonb
+	LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	d jsonb := @extschema@.lockstep_default_settings();
+	s jsonb := coalesce(settings, '{}');
+	bad text;
+BEGIN
+	IF jsonb_typeof(s) <> 'object' THEN
+		RAISE EXCEPTION 'settings must be a jsonb object' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	SELECT string_agg(k, ', ') INTO bad FROM jsonb_object_keys(s) k WHERE NOT d ? k;
+	IF bad IS NULL THEN
+		SELECT string_agg(k, ', ') INTO bad
+		FROM jsonb_object_keys(CASE WHEN jsonb_typeof(s->'weights') = 'object' THEN s->'weights' ELSE '{}' END) k
+		WHERE NOT d->'weights' ? k;
+	END IF;
+	IF bad IS NOT NULL THEN
+		RAISE EXCEPTION 'unknown setting: %', bad USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'SELECT lockstep_default_settings() lists them.';
+	END IF;
+	d := d || (s - 'weights') || jsonb_build_object('weights', d->'weights' || coalesce(s->'weights', '{}'));
+	IF EXISTS (SELECT 1 FROM jsonb_each(d->'weights') w
+			   WHERE jsonb_typeof(w.value) <> 'number' OR NOT (w.value)::float8 BETWEEN 0 AND 1e6)
+	   OR (SELECT max(value::float8) FROM jsonb_each(d->'weights')) <= 0 THEN
+		RAISE EXCEPTION 'weights must be numbers from 0 to 1e6, at least one positive'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	-- every other setting: a number in its range, whole where it counts something
+	SELECT string_agg(format('%s (%s: %s to %s%s)', r.k, coalesce(d->>r.k, 'null'), r.lo, r.hi,
+						  CASE WHEN r.whole THEN ', whole' ELSE '' END), '; ' ORDER BY r.k)
+	INTO bad
+	FROM (VALUES ('size_full', 2, 1e9, false), ('volume_full', 1e-9, 1, false),
+				 ('pivot_hours', 0, 8760, false), ('sample_pairs', 1, 1e6, true),
+				 ('fire_at', 0, 1, false), ('flag_at', 0, 1, false),
+				 ('threshold', 0, 1, false), ('core_threshold', 0, 1, false),
+				 ('min_size', 1, 1e9, true), ('bands', 1, 64, true), ('rows', 1, 8, true),
+				 ('max_bucket', 1, 1e9, true), ('backfill_days', 1, 36600, true),
+				 ('late_days', 0, 366, true)) r(k, lo, hi, whole)
+	WHERE jsonb_typeof(d->r.k) IS DISTINCT FROM 'number'
+	   OR NOT (d->>r.k)::float8 BETWEEN r.lo AND r.hi
+	   OR (r.whole AND (d->>r.k)::numeric <> trunc((d->>r.k)::numeric));
+	IF bad IS NOT NULL THEN
+		RAISE EXCEPTION 'settings out of range: %', bad USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	-- whole settings as integers, so that readers may cast them to int
+	d := d || (SELECT jsonb_object_agg(k, (d->>k)::numeric::bigint)
+			   FROM unnest(ARRAY['sample_pairs', 'min_size', 'bands', 'rows', 'max_bucket',
+								 'backfill_days', 'late_days']) k);
+	IF (d->>'core_threshold')::float8 < (d->>'threshold')::float8
+	   OR (d->>'bands')::int * (d->>'rows')::int > 128 THEN
+		RAISE EXCEPTION 'core_threshold must not be below threshold, and bands times rows must be at most 128'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	RETURN d;
+END $$;
+COMMENT ON FUNCTION @extschema@.lockstep_settings(jsonb) IS
+	'lockstep_default_settings() with the given keys overridden, validated';
+
+CREATE OR REPLACE FUNCTION @extschema@.lockstep_score_clusters(clusters regclass, fingerprints regclass,
+	releases regclass DEFAULT NULL, settings jsonb DEFAULT NULL,
+	OUT cluster bigint, OUT accounts integer, OUT score double precision, OUT flagged boolean,
+	OUT evidence jsonb)
+	RETURNS SETOF record
+	LANGUAGE plpgsql VOLATILE PARALLEL RESTRICTED
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	s jsonb := @extschema@.lockstep_settings(settings);
+	w jsonb := s->'weights';
+	wsum float8 := (SELECT sum(value::float8) FROM jsonb_each(s->'weights'));
+	rel text;
+BEGIN
+	IF clusters IS NULL OR fingerprints IS NULL THEN
+		RAISE EXCEPTION 'the clusters and fingerprints relations must not be NULL'
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	-- releases, a model known by the hash of its whole name: the given
+	-- table, or each model's first use by anyone, if a day after the log begins
+	rel := CASE WHEN releases IS NOT NULL THEN
+		format('SELECT @extschema@.lockstep_model_hash(model::text) AS model_hash, model::text AS model,
+				released_at::timestamptz AS released_at FROM %s', releases)
+		ELSE $q$SELECT fm.model_hash, fm.model, fm.first_seen AS released_at
+		   FROM everyone, @extschema@.fingerprint_models(everyone.fp) fm
+		   WHERE fm.first_seen > (everyone.s->'timing'->>'first_seen')::timestamptz + interval '1 day'$q$ END;
+	RETURN QUERY EXECUTE format($q$
+	WITH m AS (
+		SELECT c.account_id, c.cluster, f.org_id, f.fp, @extschema@.fingerprint_summary(f.fp) AS s,
+			   row_number() OVER (PARTITION BY c.cluster ORDER BY hashint8(c.account_id)) AS r
+		FROM (SELECT account_id::bigint AS account_id, cluster::bigint AS cluster FROM %1$s c0) c
+		JOIN (SELECT account_id::bigint AS account_id, org_id::bigint AS org_id, fp FROM %2$s f0) f
+		  USING (account_id)),
+	-- every account merged: the total volume and each model's first use
+	everyone AS (
+		SELECT u.fp, @extschema@.fingerprint_summary(u.fp) AS s
+		FROM (SELECT @extschema@.fingerprint_union_agg(fp) AS fp FROM %2$s f) u),
+	total AS (SELECT (s->'volume'->>'requests')::float8 AS requests FROM everyone),
+	rel AS (%3$s),
+	span AS (
+		SELECT greatest(1, extract(epoch FROM max((s->'timing'->>'last_seen')::timestamptz)
+							   - min((s->'timing'->>'first_seen')::timestamptz)) / 900) AS buckets
+		FROM m),
+	-- a sample of pairs: each member with the next in a hash order
+	p AS (
+		SELECT x.cluster,
+			   @extschema@.fingerprint_similarity(x.fp, y.fp) AS sim,
+			   @extschema@.fingerprint_infrastructure_similarity(x.fp, y.fp) AS infra,
+			   coalesce(@extschema@.fingerprint_coactivity_similarity(x.fp, y.fp), 0) AS coact,
+			   least(1, (x.s->'timing'->>'active_15min_buckets')::float8 / span.buckets) AS px,
+			   least(1, (y.s->'timing'->>'active_15min_buckets')::float8 / span.buckets) AS py,
+			   coalesce(x.org_id = y.org_id, false) AS same_org
+		FROM m x JOIN m y ON y.cluster = x.cluster AND y.r = x.r + 1, span
+		WHERE x.r <= %4$s),
+	ps AS (
+		SELECT p.cluster, avg(sim) AS cohesion,
+			   coalesce(avg(infra) FILTER (WHERE NOT same_org), 0) AS infra,
+			   -- co-activity beyond what two independent accounts this busy would share
+			   avg(CASE WHEN px + py - px * py >= 1 OR px * py = 0 THEN 0
+						ELSE greatest(0, (coact - px * py / (px + py - px * py))
+										 / (1 - px * py / (px + py - px * py))) END) AS sync,
+			   avg(same_org::int) AS same_org
+		FROM p GROUP BY 1),
+	a AS (
+		SELECT m.cluster, count(*)::int AS n,
+			   count(DISTINCT m.org_id) AS orgs,
+			   sum((s->'volume'->>'requests')::float8) AS requests,
+			   avg((SELECT count(*) > 0 FROM @extschema@.fingerprint_models(m.fp) fm JOIN rel USING (model_hash)
+					WHERE fm.first_seen < rel.released_at + %5$s * interval '1 hour')::int) AS pivot,
+			   (SELECT jsonb_agg(DISTINCT rel.model) FROM rel) AS released
+		FROM m GROUP BY 1),
+	-- each intent's mean rate, over the intents the fingerprint names (lexicon.c)
+	intents AS (
+		SELECT cluster, jsonb_object_agg(intent, round(rate::numeric, 4)) AS rates,
+			   least(1, sum(rate)) AS elicitation
+		FROM (SELECT m.cluster, i.key AS intent, avg((i.value->>'rate')::float8) AS rate
+			  FROM m, jsonb_each(m.s->'intents') i GROUP BY 1, 2) r
+		GROUP BY 1),
+	sig AS (
+		SELECT a.*, ps.cohesion, ps.same_org, intents.rates AS intent_rates,
+			   jsonb_build_object(
+				'shared_infrastructure', ps.infra,
+				'elicitation', intents.elicitation,
+				'pivot', a.pivot,
+				'synchrony', ps.sync,
+				'cohesion', ps.cohesion,
+				'size', least(1, ln(a.n) / ln(%6$s)),
+				'volume', least(1, a.requests / nullif(total.requests, 0) / %7$s)) AS v
+		FROM a JOIN ps USING (cluster) JOIN intents USING (cluster), total),
+	-- each signal's weight and contribution, the list and the weighted mean in one pass
+	scored AS (
+		SELECT sig.*, (1 - sig.same_org) AS org_factor, x.signals, x.base
+		FROM sig, LATERAL (
+			SELECT jsonb_agg(jsonb_build_object('signal', k, 'value', round(val::numeric, 4),
+						'weight', wt, 'contribution', round((wt * val / %9$s)::numeric, 4),
+						'fired', val >= %10$s) ORDER BY wt * val DESC, k) AS signals,
+				   sum(wt * val) / %9$s AS base
+			FROM jsonb_each_text(sig.v) e(k, raw),
+				 LATERAL (SELECT coalesce(raw::float8, 0) AS val, (%8$L::jsonb->>k)::float8 AS wt) c) x)
+	SELECT cluster, n, base * org_factor, base * org_factor >= %11$s,
+		   jsonb_build_object(
+			'score', round((base * org_factor)::numeric, 4),
+			'fired', (SELECT coalesce(jsonb_agg(x->'signal'), '[]') FROM jsonb_array_elements(signals) x
+					  WHERE (x->>'fired')::boolean),
+			'signals', signals,
+			'hard_negative', jsonb_build_object('same_org_pair_share', round(same_org::numeric, 4),
+												'factor', round(org_factor::numeric, 4)),
+			'accounts', n, 'orgs', orgs, 'requests', requests,
+			'intent_rates', intent_rates,
+			'released_models', coalesce(released, '[]'))
+	FROM scored
+	$q$, clusters, fingerprints, rel, (s->>'sample_pairs')::int, (s->>'pivot_hours')::float8,
+		greatest((s->>'size_full')::float8, 2), (s->>'volume_full')::float8, w, wsum,
+		(s->>'fire_at')::float8, (s->>'flag_at')::float8);
+END $$;
+COMMENT ON FUNCTION @extschema@.lockstep_score_clusters(regclass, regclass, regclass, jsonb) IS
+	'a score in [0, 1] and a jsonb explanation per cluster, from relations (tables or views) of (account_id, cluster) and (account_id, org_id, fp), with an optional (model, released_at) release table';
+
+CREATE OR REPLACE FUNCTION @extschema@.lockstep_score_accounts(clusters regclass, campaigns regclass, settings jsonb DEFAULT NULL,
+	OUT account_id bigint, OUT cluster bigint, OUT score double precision, OUT flagged boolean,
+	OUT evidence jsonb)
+	RETURNS SETOF record
+	LANGUAGE plpgsql VOLATILE PARALLEL RESTRICTED
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	s jsonb := @extschema@.lockstep_settings(settings);
+BEGIN
+	IF clusters IS NULL OR campaigns IS NULL THEN
+		RAISE EXCEPTION 'the clusters and campaigns relations must not be NULL'
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	RETURN QUERY EXECUTE format($q$
+	SELECT c.account_id, c.cluster, x.score, x.score >= %3$s,
+		   jsonb_build_object('cluster', c.cluster, 'cluster_score', round(k.score::numeric, 4),
+			'membership', CASE WHEN c.core THEN 'core' ELSE 'attached' END,
+			'similarity_to_core', round(c.similarity::numeric, 4),
+			'cluster_signals', k.evidence->'fired')
+	FROM (SELECT account_id::bigint AS account_id, cluster::bigint AS cluster, core, similarity FROM %1$s c0) c
+	JOIN (SELECT cluster::bigint AS cluster, score, evidence FROM %2$s k0) k USING (cluster),
+	LATERAL (SELECT k.score * CASE WHEN c.core THEN 1 ELSE least(1, c.similarity / %4$s) END AS score) x
+	$q$, clusters, campaigns, (s->>'flag_at')::float8, greatest((s->>'core_threshold')::float8, 1e-9));
+END $$;
+COMMENT ON FUNCTION @extschema@.lockstep_score_accounts(regclass, regclass, jsonb) IS
+	'a score per clustered account: its cluster''s score, discounted for accounts attached below the core threshold';
+
+-- lockstep: the detection pipeline, its tables and views, its refresh.
+-- Part of the install script and of the update to it (see sql/README).
+--
+-- A pipeline named N is eight objects in the schema it was created in:
+--   N_config     one row: the window and the settings (typed, no SQL text)
+--   N_days       one row per stored UTC day: rows read, rows skipped
+--   N_daily      one fingerprint per account and UTC day
+--   N_refreshes  one row per refresh: what it added, recomputed, skipped
+--   N_window     materialized: the last window_days days merged per account
+--   N_clusters   materialized: fingerprint_clusters over N_window
+--   N_campaigns  materialized: lockstep_score_clusters, one row per cluster
+--   N_accounts   materialized: lockstep_score_accounts, one row per account
+-- The views name the relations they read as regclass constants, and
+-- constraints on N_config name the log (pipeline_log) and every part
+-- (pipeline_objects), so PostgreSQL records every dependency: no part and
+-- not the log can be dropped alone, pg_dump restores them in order,
+-- lockstep_drop_pipeline knows what to remove, and DROP EXTENSION lockstep
+-- CASCADE removes the typed tables with their types.  Only the owner can
+-- change a constraint; a role that may UPDATE N_config changes numbers.
+--
+-- Every function here runs with search_path = pg_catalog, pg_temp and names
+-- the extension's objects with its schema and the user's relations by regclass.
+
+-- The pipeline -------------------------------------------------------------
+
+CREATE TYPE @extschema@.lockstep_pipeline_config AS (
+	window_days integer,
+	settings jsonb
+);
+COMMENT ON TYPE @extschema@.lockstep_pipeline_config IS
+	'row type of a pipeline''s N_config table: the window in days and the settings (keys of lockstep_default_settings())';
+
+CREATE TYPE @extschema@.lockstep_pipeline_day AS (
+	day date,
+	rows bigint,
+	skipped bigint,
+	computed_at timestamptz
+);
+COMMENT ON TYPE @extschema@.lockstep_pipeline_day IS
+	'row type of a pipeline''s N_days table: per stored UTC day, the log rows counted and those skipped (no account_id) when its fingerprints were computed (NULL: not counted, a day stored by 0.1.0)';
+
+CREATE TYPE @extschema@.lockstep_daily_fingerprint AS (
+	day date,
+	account_id bigint,
+	org_id bigint,
+	fp @extschema@.fingerprint
+);
+COMMENT ON TYPE @extschema@.lockstep_daily_fingerprint IS
+	'row type of a pipeline''s N_daily table: one fingerprint per account and UTC day';
+
+CREATE TYPE @extschema@.lockstep_pipeline_refresh AS (
+	started_at timestamptz,
+	finished_at timestamptz,
+	first_day date,
+	last_day date,
+	days_added integer,
+	days_recomputed integer,
+	rows_read bigint,
+	rows_skipped bigint,
+	rows_before_range bigint
+);
+COMMENT ON TYPE @extschema@.lockstep_pipeline_refresh IS
+	'row type of a pipeline''s N_refreshes table: the days a refresh read, how many it added and recomputed (late rows), the rows it read, skipped (no account_id) and left before its range (older than backfill_days)';
+
+-- The config table of pipeline name ("N" or "schema.N"), found among the
+-- tables of type lockstep_pipeline_config, not through the search path.
+CREATE OR REPLACE FUNCTION @extschema@.lockstep_pipeline_config(name text) RETURNS regclass
+	LANGUAGE plpgsql STABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	ident text[];
+	found regclass[];
+BEGIN
+	IF name IS NULL THEN
+		RETURN NULL;
+	END IF;
+	ident := parse_ident(name);
+	IF cardinality(ident) > 2 THEN
+		RAISE EXCEPTION 'a pipeline name is N or schema.N, not %', name USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	SELECT array_agg(c.oid::regclass ORDER BY c.oid) INTO found
+	FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+	WHERE c.reloftype = '@extschema@.lockstep_pipeline_config'::regtype
+	  AND c.relname = ident[cardinality(ident)] || '_config'
+	  AND (cardinality(ident) = 1 OR n.nspname = ident[1]);
+	IF cardinality(found) > 1 THEN
+		RAISE EXCEPTION 'pipeline name % is ambiguous', name USING ERRCODE = 'ambiguous_alias',
+			HINT = 'Qualify it with its schema: schema.N.';
+	END IF;
+	RETURN found[1];
+END $$;
+COMMENT ON FUNCTION @extschema@.lockstep_pipeline_config(text) IS
+	'the N_config table of the pipeline N (or schema.N), NULL if there is none';
+
+-- A relation named by a constraint of a pipeline's config table.
+CREATE OR REPLACE FUNCTION @extschema@.lockstep_pipeline_part(config regclass, constraint_name text) RETURNS regclass[]
+	LANGUAGE sql STABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+	SELECT array_agg(d.refobjid::regclass ORDER BY d.refobjid)
+	FROM pg_constraint k
+	JOIN pg_depend d ON d.classid = 'pg_constraint'::regclass AND d.objid = k.oid
+					AND d.refclassid = 'pg_class'::regclass AND d.refobjid <> config
+	WHERE k.conrelid = config AND k.conname = constraint_name
+$$;
+COMMENT ON FUNCTION @extschema@.lockstep_pipeline_part(regclass, text) IS
+	'internal: the relations a constraint of a pipeline''s config table names (pipeline_log, pipeline_objects)';
+
+-- The materialized views of a pipeline whose tables exist, and the
+-- constraint that records them; used by lockstep_create_pipeline and by
+-- the update from 0.1.0.
+CREATE OR REPLACE FUNCTION @extschema@.lockstep_create_pipeline_views(config regclass, releases regclass) RETURNS void
+	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	nsp text;
+	name text;
+BEGIN
+	SELECT n.nspname, left(c.relname, -length('_config')) INTO nsp, name
+	FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = config;
+	EXECUTE format($q$CREATE MATERIALIZED VIEW %1$I.%2$I AS
+		SELECT account_id, max(org_id) AS org_id, @extschema@.fingerprint_union_agg(fp) AS fp
+		FROM %1$I.%3$I
+		WHERE day > (SELECT day FROM %1$I.%3$I ORDER BY day DESC LIMIT 1) - (SELECT window_days FROM %1$I.%4$I)
+		GROUP BY account_id WITH NO DATA$q$, nsp, name || '_window', name || '_daily', name || '_config');
+	EXECUTE format($q$CREATE MATERIALIZED VIEW %1$I.%2$I AS
+		SELECT c.* FROM %1$I.%3$I s,
+		LATERAL (SELECT @extschema@.lockstep_settings(s.settings) AS v) v,
+		LATERAL @extschema@.fingerprint_clusters(
+			pg_catalog.format('SELECT account_id, fp FROM %%s', %4$L::pg_catalog.regclass),
+			(v->>'threshold')::float8, (v->>'core_threshold')::float8, (v->>'min_size')::int,
+			(v->>'bands')::int, (v->>'rows')::int, (v->>'max_bucket')::int) c WITH NO DATA$q$,
+		nsp, name || '_clusters', name || '_config', format('%I.%I', nsp, name || '_window'));
+	EXECUTE format($q$CREATE MATERIALIZED VIEW %1$I.%2$I AS
+		SELECT k.* FROM %1$I.%3$I s,
+		LATERAL @extschema@.lockstep_score_clusters(%4$L::pg_catalog.regclass, %5$L::pg_catalog.regclass,
+			%6$s, s.settings) k WITH NO DATA$q$,
+		nsp, name || '_campaigns', name || '_config', format('%I.%I', nsp, name || '_clusters'),
+		format('%I.%I', nsp, name || '_window'),
+		CASE WHEN releases IS NULL THEN 'NULL' ELSE format('%L::pg_catalog.regclass', releases::text) END);
+	EXECUTE format($q$CREATE MATERIALIZED VIEW %1$I.%2$I AS
+		SELECT a.* FROM %1$I.%3$I s,
+		LATERAL @extschema@.lockstep_score_accounts(%4$L::pg_catalog.regclass, %5$L::pg_catalog.regclass,
+			s.settings) a WITH NO DATA$q$,
+		nsp, name || '_accounts', name || '_config', format('%I.%I', nsp, name || '_clusters'),
+		format('%I.%I', nsp, name || '_campaigns'));
+	EXECUTE format('CREATE UNIQUE INDEX ON %I.%I (account_id)', nsp, name || '_window');
+	EXECUTE format('CREATE UNIQUE INDEX ON %I.%I (account_id)', nsp, name || '_clusters');
+	EXECUTE format('CREATE UNIQUE INDEX ON %I.%I (cluster)', nsp, name || '_campaigns');
+	EXECUTE format('CREATE UNIQUE INDEX ON %I.%I (account_id)', nsp, name || '_accounts');
+	EXECUTE format('COMMENT ON MATERIALIZED VIEW %I.%I IS %L', nsp, name || '_window',
+		'one fingerprint per account over the last window_days days of ' || name || '_daily');
+	EXECUTE format('COMMENT ON MATERIALIZED VIEW %I.%I IS %L', nsp, name || '_clusters',
+		'fingerprint_clusters over ' || name || '_window');
+	EXECUTE format('COMMENT ON MATERIALIZED VIEW %I.%I IS %L', nsp, name || '_campaigns',
+		'lockstep_score_clusters: one scored, explained row per cluster');
+	EXECUTE format('COMMENT ON MATERIALIZED VIEW %I.%I IS %L', nsp, name || '_accounts',
+		'lockstep_score_accounts: one scored row per clustered account');
+	-- one record of what the pipeline is, which also pins each part
+	EXECUTE format('ALTER TABLE %s ADD CONSTRAINT pipeline_objects CHECK (ARRAY[%s] IS NOT NULL)', config,
+		(SELECT string_agg(format('%L::pg_catalog.regclass', format('%I.%I', nsp, name || '_' || part)), ', ')
+		 FROM unnest(ARRAY['days', 'daily', 'refreshes', 'window', 'clusters', 'campaigns', 'accounts']) part));
+END $$;
+COMMENT ON FUNCTION @extschema@.lockstep_create_pipeline_views(regclass, regclass) IS
+	'internal: the materialized views of a pipeline whose tables exist, and its pipeline_objects constraint';
+
+CREATE OR REPLACE FUNCTION @extschema@.lockstep_create_pipeline(name text, log regclass,
+	window_days integer DEFAULT 28, releases regclass DEFAULT NULL, settings jsonb DEFAULT NULL,
+	schema name DEFAULT pg_catalog.current_schema())
+	RETURNS text
+	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	missing text;
+	config regclass;
+BEGIN
+	IF name IS NULL OR name !~ '^[a-z_][a-z0-9_]{0,40}$' THEN
+		RAISE EXCEPTION 'pipeline name must be a lower-case identifier of at most 41 characters'
+			USING ERRCODE = 'invalid_parameter_value', DETAIL = format('The name was %L.', name);
+	END IF;
+	IF log IS NULL OR window_days IS NULL OR window_days < 1 THEN
+		RAISE EXCEPTION 'a log table and a positive window_days are needed'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF schema IS NULL THEN
+		RAISE EXCEPTION 'no schema to create the pipeline in' USING ERRCODE = 'invalid_schema_name',
+			HINT = 'Pass schema => or set search_path to the schema the pipeline belongs in.';
+	END IF;
+	IF @extschema@.lockstep_pipeline_config(name) IS NOT NULL THEN
+		RAISE EXCEPTION 'a pipeline named % exists already', name USING ERRCODE = 'duplicate_object',
+			HINT = 'Pipeline names are unique in a database; lockstep_drop_pipeline removes one.';
+	END IF;
+	PERFORM @extschema@.lockstep_settings(settings);
+	SELECT string_agg(c, ', ') INTO missing
+	FROM unnest(ARRAY['account_id', 'ts']) c
+	WHERE NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = log AND attname = c
+					  AND attnum > 0 AND NOT attisdropped);
+	IF missing IS NOT NULL THEN
+		RAISE EXCEPTION 'the log % has no column %', log, missing USING ERRCODE = 'undefined_column',
+			HINT = 'A view can rename the columns of your log to account_id, ts, prompt, client_ip, user_agent, payment, model, tokens_in, tokens_out and org_id.';
+	END IF;
+
+	EXECUTE format('CREATE TABLE %I.%I OF @extschema@.lockstep_pipeline_config (
+					window_days WITH OPTIONS NOT NULL CHECK (window_days > 0),
+					settings WITH OPTIONS NOT NULL)', schema, name || '_config');
+	config := format('%I.%I', schema, name || '_config')::regclass;
+	EXECUTE format('INSERT INTO %s VALUES ($1, $2)', config) USING window_days, coalesce(settings, '{}');
+	EXECUTE format('ALTER TABLE %s ADD CONSTRAINT pipeline_log CHECK (%L::pg_catalog.regclass IS NOT NULL)',
+				   config, log::text);
+	EXECUTE format('COMMENT ON TABLE %s IS %L', config,
+		'lockstep pipeline settings: UPDATE settings (keys of lockstep_default_settings()), then CALL lockstep_refresh(' || quote_literal(name) || ')');
+	EXECUTE format('CREATE TABLE %I.%I OF @extschema@.lockstep_pipeline_day (
+					day WITH OPTIONS PRIMARY KEY)',
+				   schema, name || '_days');
+	EXECUTE format('COMMENT ON TABLE %I.%I IS %L', schema, name || '_days',
+		'per stored UTC day: the log rows read and skipped (no account_id); a day whose count changes is computed again');
+	EXECUTE format('CREATE TABLE %I.%I OF @extschema@.lockstep_daily_fingerprint (
+					day WITH OPTIONS NOT NULL, account_id WITH OPTIONS NOT NULL, fp WITH OPTIONS NOT NULL,
+					PRIMARY KEY (day, account_id))', schema, name || '_daily');
+	EXECUTE format('COMMENT ON TABLE %I.%I IS %L', schema, name || '_daily',
+		'one fingerprint per account and UTC day; lockstep_refresh adds the new days');
+	EXECUTE format('CREATE TABLE %I.%I OF @extschema@.lockstep_pipeline_refresh', schema, name || '_refreshes');
+	EXECUTE format('COMMENT ON TABLE %I.%I IS %L', schema, name || '_refreshes',
+		'one row per lockstep_refresh: the days it read, added and recomputed, the rows it read and skipped');
+	PERFORM @extschema@.lockstep_create_pipeline_views(config, releases);
+	IF releases IS NOT NULL THEN
+		EXECUTE format('ALTER TABLE %s ADD CONSTRAINT pipeline_releases CHECK (%L::pg_catalog.regclass IS NOT NULL)',
+					   config, releases::text);
+	END IF;
+	RETURN format('CALL lockstep_refresh(%L)', name);
+END $$;
+COMMENT ON FUNCTION @extschema@.lockstep_create_pipeline(text, regclass, integer, regclass, jsonb, name) IS
+	'create the tables and materialized views of a detection pipeline over a log table, in schema (default: the current one); returns the statement that refreshes it';
+
+CREATE OR REPLACE FUNCTION @extschema@.lockstep_drop_pipeline(name text, cascade boolean DEFAULT false) RETURNS void
+	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	cfg regclass := @extschema@.lockstep_pipeline_config(name);
+	parts regclass[];
+	how text := CASE WHEN cascade THEN ' CASCADE' ELSE '' END;
+BEGIN
+	IF cfg IS NULL THEN
+		RAISE EXCEPTION 'no lockstep pipeline named %', coalesce(name, 'NULL')
+			USING ERRCODE = 'undefined_object';
+	END IF;
+	parts := @extschema@.lockstep_pipeline_part(cfg, 'pipeline_objects');
+	-- the constraints go first; then one DROP for the views and one for
+	-- the tables, so that their order does not matter
+	EXECUTE format('ALTER TABLE %s DROP CONSTRAINT pipeline_objects', cfg);
+	EXECUTE format('DROP MATERIALIZED VIEW %s%s',
+		(SELECT string_agg(p::text, ', ') FROM unnest(parts) p JOIN pg_class c ON c.oid = p WHERE c.relkind = 'm'),
+		how);
+	EXECUTE format('DROP TABLE %s%s',
+		(SELECT string_agg(p::text, ', ') FROM unnest(parts || cfg) p JOIN pg_class c ON c.oid = p WHERE c.relkind = 'r'),
+		how);
+END $$;
+COMMENT ON FUNCTION @extschema@.lockstep_drop_pipeline(text, boolean) IS
+	'drop every table and view of a pipeline (with cascade, also what others built on them); the log and the releases table stay';
+
+CREATE OR REPLACE PROCEDURE @extschema@.lockstep_refresh(name text, through date DEFAULT NULL)
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	cfg_table regclass := @extschema@.lockstep_pipeline_config(name);
+	cfg record;
+	s jsonb;
+	log regclass;
+	nsp text;
+	base text;
+	cols text;
+	first_day date;
+	last_day date;
+	stored_max date;
+	log_min date;
+	log_max date;
+	first_new date;
+	recompute date[];
+	day_sql text;
+	d date;
+	day_rows bigint;
+	day_skipped bigint;
+	how text;
+	view text;
+	report @extschema@.lockstep_pipeline_refresh;
+	started timestamptz := clock_timestamp();
+BEGIN
+	IF cfg_table IS NULL THEN
+		RAISE EXCEPTION 'no lockstep pipeline named %', coalesce(name, 'NULL')
+			USING ERRCODE = 'undefined_object', HINT = 'lockstep_create_pipeline makes one.';
+	END IF;
+	-- one refresh of a pipeline at a time: a second one waits, then finds the work done
+	PERFORM pg_advisory_xact_lock(('@extschema@.lockstep_pipeline_config'::regtype::oid::bigint << 32) | cfg_table::oid::bigint);
+	SELECT n.nspname, left(c.relname, -length('_config')) INTO nsp, base
+	FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = cfg_table;
+	EXECUTE format('SELECT * FROM %s', cfg_table) INTO cfg;
+	s := @extschema@.lockstep_settings(cfg.settings);
+	log := (@extschema@.lockstep_pipeline_part(cfg_table, 'pipeline_log'))[1];
+	-- the fingerprint_agg arguments: the log's columns as it has them now,
+	-- quoted here, NULL where it has none; no SQL text is stored
+	SELECT string_agg(CASE WHEN a.attname IS NOT NULL THEN format('%I::%s', c.col, c.type)
+						   ELSE format('NULL::%s', c.type) END, ', ' ORDER BY c.i)
+	INTO cols
+	FROM (VALUES (1, 'ts', 'timestamptz'), (2, 'prompt', 'text'), (3, 'client_ip', 'inet'),
+				 (4, 'user_agent', 'text'), (5, 'payment', 'text'), (6, 'model', 'text'),
+				 (7, 'tokens_in', 'integer'), (8, 'tokens_out', 'integer'), (9, 'org_id', 'bigint'))
+		 AS c(i, col, type)
+	LEFT JOIN pg_attribute a ON a.attrelid = log AND a.attname = c.col AND a.attnum > 0
+							 AND NOT a.attisdropped;
+
+	-- the days to read: complete UTC days up to through (default yesterday);
+	-- a first refresh reads backfill_days at most, whatever the oldest row
+	-- says; later ones recheck the last late_days stored days
+	last_day := coalesce(through, (now() AT TIME ZONE 'UTC')::date - 1);
+	EXECUTE format('SELECT max(day) FROM %I.%I', nsp, base || '_days') INTO stored_max;
+	IF stored_max IS NULL THEN
+		-- back from the newest complete day the log has, not from today: a
+		-- log that ended months ago is read whole
+		EXECUTE format('SELECT (min(ts) AT TIME ZONE ''UTC'')::date, (max(ts) AT TIME ZONE ''UTC'')::date
+						FROM %s WHERE ts < ($1 + 1)::timestamp AT TIME ZONE ''UTC''', log)
+			INTO log_min, log_max USING last_day;
+		first_day := greatest(log_min, log_max - (s->>'backfill_days')::int + 1);
+		first_new := first_day;
+	ELSE
+		first_day := stored_max - (s->>'late_days')::int + 1;
+		first_new := stored_max + 1;
+	END IF;
+	report := (started, NULL, first_day, last_day, 0, 0, 0, 0, 0);
+	IF log_min < first_day THEN
+		EXECUTE format('SELECT count(*) FROM %s WHERE ts < $1::timestamp AT TIME ZONE ''UTC''', log)
+			INTO report.rows_before_range USING first_day;
+	END IF;
+
+	-- one day's fingerprints, stored, and its row counts, in one scan
+	day_sql := format($q$
+		WITH agg AS (
+			SELECT account_id, count(*) AS n, max(org_id) AS org_id,
+				   @extschema@.fingerprint_agg(ts, prompt, client_ip, user_agent, payment, model, tokens_in, tokens_out) AS fp
+			FROM (SELECT account_id::bigint, %s FROM %s
+				  WHERE ts >= $1::timestamp AT TIME ZONE 'UTC' AND ts < ($1 + 1)::timestamp AT TIME ZONE 'UTC')
+				 AS l(account_id, ts, prompt, client_ip, user_agent, payment, model, tokens_in, tokens_out, org_id)
+			GROUP BY account_id),
+		stored AS (
+			INSERT INTO %I.%I SELECT $1, account_id, org_id, fp FROM agg WHERE account_id IS NOT NULL)
+		SELECT coalesce(sum(n), 0), coalesce(sum(n) FILTER (WHERE account_id IS NULL), 0) FROM agg$q$,
+		cols, log, nsp, base || '_daily');
+	-- the days of the recheck window whose row count changed since they were
+	-- stored (or that had no rows then): late rows, or the rest of a day
+	-- stored half, make it be computed again
+	recompute := ARRAY[]::date[];
+	IF stored_max IS NOT NULL THEN
+		EXECUTE format($q$
+			SELECT coalesce(array_agg(day ORDER BY day), '{}')
+			FROM (SELECT day, rows, skipped FROM %I.%I WHERE day BETWEEN $1 AND $2) s
+			FULL JOIN (SELECT (ts AT TIME ZONE 'UTC')::date AS day, count(*) AS rows,
+							  count(*) FILTER (WHERE account_id IS NULL) AS skipped
+					   FROM %s
+					   WHERE ts >= $1::timestamp AT TIME ZONE 'UTC' AND ts < ($2 + 1)::timestamp AT TIME ZONE 'UTC'
+					   GROUP BY 1) l USING (day)
+			WHERE s.rows IS DISTINCT FROM coalesce(l.rows, 0) OR s.skipped IS DISTINCT FROM coalesce(l.skipped, 0)$q$,
+			nsp, base || '_days', log) INTO recompute USING first_day, least(stored_max, last_day);
+	END IF;
+	-- then every day after the stored ones, day by day (dates, not times:
+	-- no time zone can skip one)
+	FOR i IN 0 .. cardinality(recompute) + greatest(last_day - first_new + 1, 0) - 1
+	LOOP
+		d := CASE WHEN i < cardinality(recompute) THEN recompute[i + 1] ELSE first_new + (i - cardinality(recompute)) END;
+		IF i < cardinality(recompute) THEN
+			EXECUTE format('DELETE FROM %I.%I WHERE day = $1', nsp, base || '_daily') USING d;
+			EXECUTE format('DELETE FROM %I.%I WHERE day = $1', nsp, base || '_days') USING d;
+		END IF;
+		EXECUTE day_sql INTO day_rows, day_skipped USING d;
+		IF day_rows > 0 THEN
+			EXECUTE format('INSERT INTO %I.%I VALUES ($1, $2, $3, clock_timestamp())', nsp, base || '_days')
+				USING d, day_rows, day_skipped;
+			IF i < cardinality(recompute) THEN
+				report.days_recomputed := report.days_recomputed + 1;
+			ELSE
+				report.days_added := report.days_added + 1;
+			END IF;
+			report.rows_read := report.rows_read + day_rows;
+			report.rows_skipped := report.rows_skipped + day_skipped;
+		END IF;
+	END LOOP;
+	IF report.days_added + report.days_recomputed > 0 THEN
+		EXECUTE format('ANALYZE %I.%I', nsp, base || '_daily');	-- a hash plan for the window
+	END IF;
+	RAISE DEBUG 'lockstep_refresh(%): days % to %: % added, % recomputed in % s', name, first_day, last_day,
+		report.days_added, report.days_recomputed,
+		round(extract(epoch FROM clock_timestamp() - started)::numeric, 2);
+
+	-- CONCURRENTLY needs a populated view: the first refresh is a plain one
+	SELECT CASE WHEN relispopulated THEN 'CONCURRENTLY ' ELSE '' END INTO how
+	FROM pg_class WHERE oid = format('%I.%I', nsp, base || '_window')::regclass;
+	FOREACH view IN ARRAY ARRAY['window', 'clusters', 'campaigns', 'accounts']
+	LOOP
+		EXECUTE format('REFRESH MATERIALIZED VIEW %s%I.%I', how, nsp, base || '_' || view);
+		RAISE DEBUG 'lockstep_refresh(%): %_% refreshed at % s', name, base, view,
+			round(extract(epoch FROM clock_timestamp() - started)::numeric, 2);
+	END LOOP;
+	report.finished_at := clock_timestamp();
+	EXECUTE format('INSERT INTO %I.%I SELECT ($1).*', nsp, base || '_refreshes') USING report;
+	IF report.rows_skipped + report.rows_before_range > 0 THEN
+		RAISE NOTICE 'lockstep_refresh(%): % rows without account_id skipped, % rows before % left out',
+			name, report.rows_skipped, report.rows_before_range, first_day
+			USING HINT = format('%I.%I has the counts of every refresh.', nsp, base || '_refreshes');
+	END IF;
+END $$;
+COMMENT ON PROCEDURE @extschema@.lockstep_refresh(text, date) IS
+	'add the log''s new complete days (up to through, default yesterday, UTC) to a pipeline''s daily fingerprints, compute again the recent days whose rows changed, refresh its views (concurrently once populated), and report in N_refreshes';
+
+-- lockstep 0.1.0 -> 0.2.0, after the scoring and pipeline functions are in:
+-- the pipelines that 0.1.0 made take the 0.2.0 form.  Their daily
+-- fingerprints stay; the views are made again (empty) and the next
+-- lockstep_refresh fills them.  0.1.0's config.columns, SQL text that the
+-- refresh pasted into its statement, goes (the refresh reads the log's
+-- columns from the catalog), and so do the log and release table columns,
+-- which a role allowed to UPDATE the config could point elsewhere: they
+-- become constraints, which only the owner can change.
+DO $$
+DECLARE
+	p record;
+	part text;
+BEGIN
+	FOR p IN
+		SELECT c.oid::regclass AS cfg, n.nspname AS nsp, left(c.relname, -length('_config')) AS name
+		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE c.relkind = 'r' AND c.reloftype = 0 AND c.relname LIKE '%\_config'
+		  AND (SELECT array_agg(a.attname::text ORDER BY a.attnum) FROM pg_attribute a
+			   WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)
+			  = ARRAY['log', 'columns', 'window_days', 'releases', 'settings']
+		  AND to_regclass(format('%I.%I', n.nspname, left(c.relname, -length('_config')) || '_daily')) IS NOT NULL
+	LOOP
+		EXECUTE format('SELECT format(''ALTER TABLE %1$s ADD CONSTRAINT pipeline_log CHECK (%%L::pg_catalog.regclass IS NOT NULL)'', log::text) FROM %1$s', p.cfg)
+			INTO part;
+		EXECUTE part;
+		EXECUTE format('SELECT CASE WHEN releases IS NULL THEN NULL ELSE format(''ALTER TABLE %1$s ADD CONSTRAINT pipeline_releases CHECK (%%L::pg_catalog.regclass IS NOT NULL)'', releases::text) END FROM %1$s', p.cfg)
+			INTO part;
+		IF part IS NOT NULL THEN
+			EXECUTE part;
+		END IF;
+		EXECUTE format('ALTER TABLE %s DROP COLUMN log, DROP COLUMN columns, DROP COLUMN releases', p.cfg);
+		EXECUTE format('ALTER TABLE %s OF @extschema@.lockstep_pipeline_config', p.cfg);
+		EXECUTE format('ALTER TABLE %s ADD CHECK (window_days > 0)', p.cfg);
+		EXECUTE format('ALTER TABLE %I.%I OF @extschema@.lockstep_daily_fingerprint', p.nsp, p.name || '_daily');
+		-- the stored days, their row counts unknown: the next refresh
+		-- recounts the last late_days of them and computes again any that differ
+		EXECUTE format('CREATE TABLE %I.%I OF @extschema@.lockstep_pipeline_day (day WITH OPTIONS PRIMARY KEY)',
+					   p.nsp, p.name || '_days');
+		EXECUTE format('INSERT INTO %I.%I (day) SELECT DISTINCT day FROM %I.%I', p.nsp, p.name || '_days',
+					   p.nsp, p.name || '_daily');
+		EXECUTE format('COMMENT ON TABLE %I.%I IS %L', p.nsp, p.name || '_days',
+			'per stored UTC day: the log rows read and skipped (no account_id); a day whose count changes is computed again');
+		EXECUTE format('CREATE TABLE %I.%I OF @extschema@.lockstep_pipeline_refresh', p.nsp, p.name || '_refreshes');
+		EXECUTE format('COMMENT ON TABLE %I.%I IS %L', p.nsp, p.name || '_refreshes',
+			'one row per lockstep_refresh: the days it read, added and recomputed, the rows it read and skipped');
+		PERFORM @extschema@.lockstep_create_pipeline_views(p.cfg,
+			(@extschema@.lockstep_pipeline_part(p.cfg, 'pipeline_releases'))[1]);
+		-- made inside this script, these would join the extension: they are the user's
+		FOREACH part IN ARRAY ARRAY['window', 'clusters', 'campaigns', 'accounts'] LOOP
+			EXECUTE format('ALTER EXTENSION lockstep DROP MATERIALIZED VIEW %I.%I', p.nsp, p.name || '_' || part);
+		END LOOP;
+		FOREACH part IN ARRAY ARRAY['days', 'refreshes'] LOOP
+			EXECUTE format('ALTER EXTENSION lockstep DROP TABLE %I.%I', p.nsp, p.name || '_' || part);
+		END LOOP;
+		-- a warning: an extension script shows nothing less
+		RAISE WARNING 'lockstep pipeline %.% updated: its views are empty until CALL lockstep_refresh(%)',
+			p.nsp, p.name, quote_literal(p.name);
+	END LOOP;
+END $$;

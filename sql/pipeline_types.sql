@@ -1,0 +1,42 @@
+-- lockstep: the row types of a pipeline's tables.
+-- Part of the install script (see sql/README); an update that changes one
+-- says so in its own steps, since types cannot be created twice.
+
+CREATE TYPE @extschema@.lockstep_pipeline_config AS (
+	window_days integer,
+	settings jsonb
+);
+COMMENT ON TYPE @extschema@.lockstep_pipeline_config IS
+	'row type of a pipeline''s N_config table: the window in days and the settings (keys of lockstep_default_settings())';
+
+CREATE TYPE @extschema@.lockstep_pipeline_day AS (
+	day date,
+	rows bigint,
+	skipped bigint,
+	computed_at timestamptz
+);
+COMMENT ON TYPE @extschema@.lockstep_pipeline_day IS
+	'row type of a pipeline''s N_days table: per stored UTC day, the log rows counted and those skipped (no account_id) when its fingerprints were computed (NULL: not counted, a day stored by 0.1.0)';
+
+CREATE TYPE @extschema@.lockstep_daily_fingerprint AS (
+	day date,
+	account_id bigint,
+	org_id bigint,
+	fp @extschema@.fingerprint
+);
+COMMENT ON TYPE @extschema@.lockstep_daily_fingerprint IS
+	'row type of a pipeline''s N_daily table: one fingerprint per account and UTC day';
+
+CREATE TYPE @extschema@.lockstep_pipeline_refresh AS (
+	started_at timestamptz,
+	finished_at timestamptz,
+	first_day date,
+	last_day date,
+	days_added integer,
+	days_recomputed integer,
+	rows_read bigint,
+	rows_skipped bigint,
+	rows_before_range bigint
+);
+COMMENT ON TYPE @extschema@.lockstep_pipeline_refresh IS
+	'row type of a pipeline''s N_refreshes table: the days a refresh read, how many it added and recomputed (late rows), the rows it read, skipped (no account_id) and left before its range (older than backfill_days)';
