@@ -10,8 +10,8 @@
  * channel is also undefined when the days cannot tell (see day_excess).
  *
  * Why common behaviour does not make strangers similar:
- *	- content compares only recurring scaffold keys (count >= 2 and above
- *	  the Misra-Gries error bound), weighted by their share of the
+ *	- content compares only recurring scaffold keys (count >= 2 in the
+ *	  account's bottom-k sample), weighted by their share of the
  *	  account's traffic; prompts under LS_MIN_TOKENS tokens ("continue",
  *	  "thanks") give no keys at all, and one-off prompts never recur;
  *	- the user agent is a small part (0.15) of the infrastructure channel,

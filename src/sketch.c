@@ -156,7 +156,7 @@ ls_state_add_time(LsState *st, int64 ts, int hour)
 	/* fmix64 is a bijection with full avalanche: enough for a bottom-k */
 	ls_state_add_sketch(st, LS_SK_ACT, ls_fmix64((uint64) bucket ^ SEED_ACT));
 	ls_state_add_sketch(st, LS_SK_DAY,
-						ls_fmix64((uint64) ls_floor_div(ts, USECS_PER_DAY) ^ SEED_DAY));
+						ls_fmix64((uint64) ls_floor_div(bucket, USECS_PER_DAY / LS_BUCKET_USECS) ^ SEED_DAY));
 }
 
 /*

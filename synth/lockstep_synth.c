@@ -768,10 +768,9 @@ campaign_row(const Population *pop, uint64 seed, Kind k, int64 idx, uint64 at, R
 
 	if (flags & V_PROXIES)
 	{
-		/* a residential address anywhere; the account's own card and browser */
+		/* a residential address anywhere, a browser; *pay stays the account's own card */
 		*ip = (uint32) ((0x200000 + rng_below(r, 0x3FFFFF)) << 8) | (uint32) rng_below(r, 256);
 		*ua = browsers[(at >> 12) % lengthof(browsers)];
-		snprintf(pay, paylen, "card_%016" INT64_MODIFIER "x", trait(seed, 0xca7d, idx, 0));
 	}
 	else
 	{
