@@ -9,15 +9,18 @@
 #   shared card  accounts whose payment is shared by at least 5 accounts.
 # Columns: flagged, precision, recall, false positives by kind, and for
 # lockstep the share of each campaign's flagged accounts in its largest
-# cluster (the worst campaign).  Not part of CI.
+# cluster (the worst campaign) and the flagged clusters that hold more
+# than one campaign, or a campaign and others.  Not part of CI.
 # Usage: bench/quality.sh [ROWS] [VARIANT ...]
-#   (default 1000000 rows, every variant)
+#   (default 1000000 rows, every variant); SETTINGS='{"threshold": 0.4}'
+#   in the environment passes settings to every pipeline.
 set -eu
 LS_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$LS_ROOT/test/lib.sh"
 ROWS=${1:-1000000}
 shift
 VARIANTS=${*:-base proxies paraphrase low_slow human_timing mixed combined}
+SETTINGS=${SETTINGS:-'{}'}
 
 LS_PORT=${LS_PORT:-54331} ls_setup
 
@@ -25,14 +28,14 @@ q -c "CREATE EXTENSION lockstep; CREATE EXTENSION lockstep_synth" \
   -c "CREATE TABLE releases AS SELECT * FROM lockstep_synth_releases()" \
   -c "CREATE TABLE results (variant text, method text, flagged bigint, precision numeric,
         recall numeric, fp_user bigint, fp_app_user bigint, fp_enterprise bigint,
-        fp_integration bigint, largest_cluster_share numeric, seconds numeric)"
+        fp_integration bigint, largest_cluster_share numeric, mixed_clusters bigint, seconds numeric)"
 
 for v in $VARIANTS; do
 	t0=$(date +%s.%N)
 	q -c "CREATE TABLE log_$v AS SELECT * FROM lockstep_synth_log($ROWS, 42, '$v') ORDER BY ts" \
 	  -c "CREATE INDEX ON log_$v USING brin (ts)" -c "VACUUM ANALYZE log_$v" \
 	  -c "CREATE TABLE labels_$v AS SELECT * FROM lockstep_synth_accounts($ROWS, 42, '$v')" \
-	  -c "SELECT lockstep_create_pipeline('q_$v', 'log_$v', 28, 'releases')" >/dev/null
+	  -c "SELECT lockstep_create_pipeline('q_$v', 'log_$v', 28, 'releases', '$SETTINGS')" >/dev/null
 	t1=$(date +%s.%N)
 	last=$(q -c "SELECT max((ts AT TIME ZONE 'UTC')::date) FROM log_$v")
 	q -c "SET work_mem = '1GB'; SET jit = off; CALL lockstep_refresh('q_$v', '$last')"
@@ -72,6 +75,10 @@ for v in $VARIANTS; do
 					  FROM flags f2 JOIN labels_$v l2 USING (account_id)
 					  WHERE f2.method = 'lockstep' AND m.method = 'lockstep' AND l2.campaign IS NOT NULL
 					  GROUP BY 1, 2) c GROUP BY campaign) s),
+		   (SELECT count(*) FROM (
+				SELECT f2.cluster FROM flags f2 JOIN labels_$v l2 USING (account_id)
+				WHERE f2.method = 'lockstep' AND m.method = 'lockstep'
+				GROUP BY 1 HAVING count(DISTINCT coalesce(l2.campaign, l2.kind)) > 1) x),
 		   CASE WHEN m.method = 'lockstep' THEN $secs END
 	FROM (VALUES ('lockstep'), ('top volume'), ('shared /24'), ('shared card')) m(method)
 	LEFT JOIN flags f USING (method) LEFT JOIN labels_$v l USING (account_id)
