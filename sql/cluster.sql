@@ -18,9 +18,9 @@ CREATE FUNCTION @extschema@.fingerprint_clusters(query text, threshold double pr
 	RETURNS SETOF record
 	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION @extschema@.fingerprint_clusters(text, double precision, double precision, integer, integer, integer, integer) IS
-	'clusters of the (id, fingerprint) rows of a query: cores joined at core_threshold (default 0.4) of at least min_size (10) accounts, others attached at threshold (default 0.35), from LSH candidates (16 bands of 2 rows, max_bucket 1000) without listing all pairs';
+	'clusters of the (id, fingerprint) rows of a query: cores joined at core_threshold (default 0.65) of at least min_size (10) accounts, others attached at threshold (lockstep.similarity_threshold), from LSH candidates (16 bands of 2 rows, max_bucket 1000) without listing all pairs';
 
 CREATE FUNCTION @extschema@.lockstep_cluster_defaults() RETURNS jsonb
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.lockstep_cluster_defaults() IS
-	'the defaults of fingerprint_clusters'' arguments, which a pipeline''s settings start from';
+	'the defaults of fingerprint_clusters'' arguments (threshold: the default of lockstep.similarity_threshold), which a pipeline''s settings start from';

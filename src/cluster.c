@@ -435,7 +435,7 @@ fingerprint_clusters(PG_FUNCTION_ARGS)
 				joined = 0,
 				attached = 0;
 
-	threshold = ls_query_threshold_args(fcinfo, ix.caller, LS_CLUSTER_THRESHOLD);
+	threshold = ls_query_threshold_args(fcinfo, ix.caller);
 	core_threshold = ls_float_arg(fcinfo, 2, LS_CLUSTER_CORE_THRESHOLD);
 	min_size = ls_int_arg(fcinfo, 3, LS_CLUSTER_MIN_SIZE);
 	ls_check_threshold("core_threshold", core_threshold);
@@ -544,7 +544,7 @@ lockstep_cluster_defaults(PG_FUNCTION_ARGS)
 {
 	char	   *json = psprintf("{\"threshold\": %g, \"core_threshold\": %g, \"min_size\": %d, "
 								"\"bands\": %d, \"rows\": %d, \"max_bucket\": %d}",
-								LS_CLUSTER_THRESHOLD, LS_CLUSTER_CORE_THRESHOLD,
+								LS_DEFAULT_THRESHOLD, LS_CLUSTER_CORE_THRESHOLD,
 								LS_CLUSTER_MIN_SIZE, LS_LSH_BANDS, LS_LSH_ROWS,
 								LS_CLUSTER_MAX_BUCKET);
 

@@ -430,7 +430,7 @@ fingerprint_similar_pairs(PG_FUNCTION_ARGS)
 		st = palloc0(sizeof(LsPairScan));
 		st->ix.caller = "fingerprint_similar_pairs";
 		st->ix.min_shared = LS_MIN_SHARED_KEYS;
-		st->threshold = ls_query_threshold_args(fcinfo, st->ix.caller, ls_similarity_threshold);
+		st->threshold = ls_query_threshold_args(fcinfo, st->ix.caller);
 		if (get_call_result_type(fcinfo, NULL, &st->desc) != TYPEFUNC_COMPOSITE)
 			elog(ERROR, "fingerprint_similar_pairs must return a row type");
 		st->desc = BlessTupleDesc(st->desc);

@@ -18,17 +18,11 @@
  * pipeline's settings: their one home.  Clustering rechecks about one
  * pair per account where the join rechecks every candidate, so it can
  * afford a tenth of the join's bucket budget for the same recall.
- * Clustering joins at lower similarity than the % operator's default: a
- * campaign that varies every cheap channel (residential proxies, its own
- * time zones, paraphrase) leaves pairs at 0.31 to 0.42 on average, while
- * pairs of unrelated users stay near 0.05 and the cluster score, not the edge,
- * decides what is flagged (measured with bench/quality.sh, README).
  */
 #define LS_DEFAULT_THRESHOLD		0.5	/* lockstep.similarity_threshold */
 #define LS_JOIN_MAX_BUCKET			10000
 #define LS_CLUSTER_MAX_BUCKET		1000
-#define LS_CLUSTER_THRESHOLD		0.35
-#define LS_CLUSTER_CORE_THRESHOLD	0.4
+#define LS_CLUSTER_CORE_THRESHOLD	0.65
 #define LS_CLUSTER_MIN_SIZE			10
 typedef struct LsEntry LsEntry;
 

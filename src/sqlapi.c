@@ -85,7 +85,7 @@ ls_check_threshold(const char *name, double value)
  * the threshold, checked.
  */
 double
-ls_query_threshold_args(FunctionCallInfo fcinfo, const char *caller, double dflt)
+ls_query_threshold_args(FunctionCallInfo fcinfo, const char *caller)
 {
 	double		threshold;
 
@@ -93,7 +93,7 @@ ls_query_threshold_args(FunctionCallInfo fcinfo, const char *caller, double dflt
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("the query of %s must not be NULL", caller)));
-	threshold = PG_ARGISNULL(1) ? dflt : PG_GETARG_FLOAT8(1);
+	threshold = PG_ARGISNULL(1) ? ls_similarity_threshold : PG_GETARG_FLOAT8(1);
 	ls_check_threshold("threshold", threshold);
 	return threshold;
 }

@@ -22,7 +22,7 @@ extern Oid	ls_fingerprint_type_oid(FunctionCallInfo fcinfo);
 extern Portal ls_query_open(const char *query);
 extern void ls_memory_charge(Size *used, Size more, const char *caller);
 extern void ls_check_threshold(const char *name, double value);
-extern double ls_query_threshold_args(FunctionCallInfo fcinfo, const char *caller, double dflt);
+extern double ls_query_threshold_args(FunctionCallInfo fcinfo, const char *caller);
 extern int32 ls_int_arg(FunctionCallInfo fcinfo, int n, int32 dflt);
 extern double ls_float_arg(FunctionCallInfo fcinfo, int n, double dflt);
 extern void ls_define_gucs(void);

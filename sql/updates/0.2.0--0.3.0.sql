@@ -14,7 +14,3 @@ CREATE FUNCTION @extschema@.fingerprint_calendar_similarity(@extschema@.fingerpr
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.fingerprint_calendar_similarity(@extschema@.fingerprint, @extschema@.fingerprint) IS
 	'shared active days beyond chance: (J - E) / (1 - E) for the Jaccard J of the two sets of active UTC days and its expectation E for independent accounts with the same rates over their overlapping spans; 0 at or below chance';
-COMMENT ON FUNCTION @extschema@.fingerprint_clusters(text, double precision, double precision, integer, integer, integer, integer) IS
-	'clusters of the (id, fingerprint) rows of a query: cores joined at core_threshold (default 0.4) of at least min_size (10) accounts, others attached at threshold (default 0.35), from LSH candidates (16 bands of 2 rows, max_bucket 1000) without listing all pairs';
-COMMENT ON FUNCTION @extschema@.lockstep_cluster_defaults() IS
-	'the defaults of fingerprint_clusters'' arguments, which a pipeline''s settings start from';
