@@ -94,7 +94,6 @@ CREATE FUNCTION @extschema@.lockstep_score_clusters(clusters regclass, fingerpri
 DECLARE
 	s jsonb := @extschema@.lockstep_settings(settings);
 	w jsonb := s->'weights';
-	wsum float8 := (SELECT sum(value::float8) FROM jsonb_each(s->'weights'));
 	rel text;
 BEGIN
 	IF clusters IS NULL OR fingerprints IS NULL THEN
@@ -181,17 +180,26 @@ BEGIN
 				'volume', least(1, a.requests / nullif(total.requests, 0) / %7$s),
 				'uniformity', a.uniformity) AS v
 		FROM a JOIN ps USING (cluster) JOIN intents USING (cluster), total),
-	-- each signal's weight and contribution, the list and the weighted mean in one pass
+	-- each signal's value, weight, and whether it counts: a trace (shared
+	-- infrastructure, the pivot) that did not fire is left out of the mean,
+	-- since it is cheap to avoid and its absence clears no one
+	sv AS (
+		SELECT sig.cluster, e.k, c.val, c.wt,
+			   (e.k NOT IN ('shared_infrastructure', 'pivot') OR c.val >= %9$s)::int AS counted
+		FROM sig, jsonb_each_text(sig.v) e(k, raw),
+			 LATERAL (SELECT coalesce(raw::float8, 0) AS val, (%8$L::jsonb->>k)::float8 AS wt) c),
+	den AS (SELECT cluster, greatest(sum(counted * wt), 1e-12) AS w FROM sv GROUP BY 1),
+	-- each signal's contribution, the list and the weighted mean in one pass
 	scored AS (
 		SELECT sig.*, (1 - sig.same_org) AS org_factor, x.signals, x.base
-		FROM sig, LATERAL (
-			SELECT jsonb_agg(jsonb_build_object('signal', k, 'value', round(val::numeric, 4),
-						'weight', wt, 'contribution', round((wt * val / %9$s)::numeric, 4),
-						'fired', val >= %10$s) ORDER BY wt * val DESC, k) AS signals,
-				   sum(wt * val) / %9$s AS base
-			FROM jsonb_each_text(sig.v) e(k, raw),
-				 LATERAL (SELECT coalesce(raw::float8, 0) AS val, (%8$L::jsonb->>k)::float8 AS wt) c) x)
-	SELECT cluster, n, base * org_factor, base * org_factor >= %11$s,
+		FROM sig JOIN den USING (cluster), LATERAL (
+			SELECT jsonb_agg(jsonb_build_object('signal', sv.k, 'value', round(sv.val::numeric, 4),
+						'weight', sv.wt, 'counted', sv.counted = 1,
+						'contribution', round((sv.counted * sv.wt * sv.val / den.w)::numeric, 4),
+						'fired', sv.val >= %9$s) ORDER BY sv.counted * sv.wt * sv.val DESC, sv.k) AS signals,
+				   sum(sv.counted * sv.wt * sv.val) / den.w AS base
+			FROM sv WHERE sv.cluster = sig.cluster) x)
+	SELECT cluster, n, base * org_factor, base * org_factor >= %10$s,
 		   jsonb_build_object(
 			'score', round((base * org_factor)::numeric, 4),
 			'fired', (SELECT coalesce(jsonb_agg(x->'signal'), '[]') FROM jsonb_array_elements(signals) x
@@ -204,7 +212,7 @@ BEGIN
 			'released_models', coalesce(released, '[]'))
 	FROM scored
 	$q$, clusters, fingerprints, rel, (s->>'sample_pairs')::int, greatest((s->>'pivot_hours')::float8, 1e-3),
-		greatest((s->>'size_full')::float8, 2), (s->>'volume_full')::float8, w, wsum,
+		greatest((s->>'size_full')::float8, 2), (s->>'volume_full')::float8, w,
 		(s->>'fire_at')::float8, (s->>'flag_at')::float8);
 END $$;
 COMMENT ON FUNCTION @extschema@.lockstep_score_clusters(regclass, regclass, regclass, jsonb) IS
@@ -232,8 +240,8 @@ BEGIN
 			'cluster_signals', k.evidence->'fired')
 	FROM (SELECT account_id::bigint AS account_id, cluster::bigint AS cluster, core, similarity FROM %1$s c0) c
 	JOIN (SELECT cluster::bigint AS cluster, score, evidence FROM %2$s k0) k USING (cluster),
-	LATERAL (SELECT k.score * CASE WHEN c.core THEN 1 ELSE least(1, c.similarity / %4$s) END AS score) x
-	$q$, clusters, campaigns, (s->>'flag_at')::float8, greatest((s->>'core_threshold')::float8, 1e-9));
+	LATERAL (SELECT k.score AS score) x
+	$q$, clusters, campaigns, (s->>'flag_at')::float8);
 END $$;
 COMMENT ON FUNCTION @extschema@.lockstep_score_accounts(regclass, regclass, jsonb) IS
-	'a score per clustered account: its cluster''s score, discounted for accounts attached below the core threshold';
+	'a score per clustered account: its cluster''s score (every member passed the clustering threshold); the evidence says whether it is a core or attached, and how similar to its core';

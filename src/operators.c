@@ -95,18 +95,31 @@ fingerprint_similarity_weighted(PG_FUNCTION_ARGS)
 	PG_RETURN_FLOAT8(ls_similarity(ls_fp_arg(fcinfo, 0), ls_fp_arg(fcinfo, 1), w));
 }
 
-/* Every channel's similarity and the combined one, as jsonb (null: undefined). */
+/*
+ * Every channel's similarity, the two families' (work, operator) and the
+ * combined one, as jsonb (null: undefined).
+ */
 Datum
 fingerprint_similarity_detail(PG_FUNCTION_ARGS)
 {
 	Fingerprint *a = ls_fp_arg(fcinfo, 0);
 	Fingerprint *b = ls_fp_arg(fcinfo, 1);
 	double		sims[LS_N_CHANNELS];
+	double		families[2];
+	const char *const family_names[2] = {"work", "operator"};
 	StringInfoData o;
 
 	ls_channel_sims(a, b, sims);
 	initStringInfo(&o);
-	appendStringInfo(&o, "{\"similarity\": %.4f", ls_similarity(a, b, ls_default_weights));
+	appendStringInfo(&o, "{\"similarity\": %.4f",
+					 ls_similarity_families(a, b, ls_default_weights, &families[0], &families[1]));
+	for (int f = 0; f < 2; f++)
+	{
+		if (families[f] == LS_UNDEFINED)
+			appendStringInfo(&o, ", \"%s\": null", family_names[f]);
+		else
+			appendStringInfo(&o, ", \"%s\": %.4f", family_names[f], families[f]);
+	}
 	for (int c = 0; c < LS_N_CHANNELS; c++)
 	{
 		if (sims[c] == LS_UNDEFINED)

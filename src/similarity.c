@@ -451,13 +451,44 @@ sim_models(LsPrepared *a, LsPrepared *b)
 PREPARED_PAIR(ls_sim_models, sim_models)
 
 /*
- * Channels in the order ls_similarity_at_least evaluates them: the
- * telling ones that sit in few cache lines first (intent counters, then
- * the adjacent bottom-k sketches), the 672-byte hour histogram last.
+ * The two families of channels.  A campaign is one operator doing one job
+ * through many accounts, so two of its accounts agree on both:
+ *	- the work: what they ask (content, intents), how the answers are
+ *	  taken up (models), at which hours of the week (hours);
+ *	- the operator: the same hands, seen in the same days (calendar), the
+ *	  same 15-minute windows (co-activity) or the same networks and cards
+ *	  (infrastructure).
+ * Humans who use one popular template or one app share the work but not
+ * the operator; a team shares the operator but not the work.  The
+ * combined similarity is the geometric mean of the two families, so
+ * neither alone makes two accounts similar.  The work is the weighted
+ * mean of its channels; the operator is the strongest of its channels
+ * (each scaled by its weight over the family's largest), because an
+ * operator who varies the cheap traces (addresses, cards, windows) cannot
+ * vary them all, and no one channel is required.
+ */
+static const bool is_operator[LS_N_CHANNELS] = {
+	[LS_CH_INFRA] = true, [LS_CH_COACTIVITY] = true, [LS_CH_CALENDAR] = true
+};
+
+/*
+ * The work's channels that say what is asked.  Without either, hours and
+ * models alone (a time zone, a popular model) make no work: the family is
+ * undefined.
+ */
+static const bool is_asked[LS_N_CHANNELS] = {
+	[LS_CH_CONTENT] = true, [LS_CH_INTENTS] = true
+};
+
+/*
+ * Channels in the order ls_prepared_at_least evaluates them: the
+ * operator's first (adjacent bottom-k sketches), then the work's, the
+ * channels that say what is asked (see is_asked) before the others, the
+ * 672-byte hour histogram last.
  */
 static const LsChannel eval_order[LS_N_CHANNELS] = {
-	LS_CH_INTENTS, LS_CH_COACTIVITY, LS_CH_INFRA, LS_CH_CALENDAR, LS_CH_CONTENT, LS_CH_MODELS,
-	LS_CH_HOURS
+	LS_CH_COACTIVITY, LS_CH_INFRA, LS_CH_CALENDAR,
+	LS_CH_INTENTS, LS_CH_CONTENT, LS_CH_MODELS, LS_CH_HOURS
 };
 
 /* One channel's similarity. */
@@ -500,45 +531,97 @@ ls_channel_sims(const Fingerprint *a, const Fingerprint *b, double *sims)
 }
 
 /*
- * Is the similarity of a and b at least threshold?  If so, *sim gets it.
- * Stops as soon as the channels left cannot lift it to the threshold: with
- * num / den the weighted mean so far and R the weight of the channels
- * left, no outcome of theirs beats (num + R) / (den + R), since num <= den.
- * The value, when computed, is exactly ls_similarity's.
+ * The combination of the two families' values (LS_UNDEFINED where no
+ * channel of the family is defined): their geometric mean, or the one
+ * that is defined, or 0.
  */
-bool
-ls_prepared_at_least(LsPrepared *a, LsPrepared *b,
-					 const double *weights, double threshold, double *sim)
+static double
+combine(double work, double op)
+{
+	if (work == LS_UNDEFINED)
+		return op == LS_UNDEFINED ? 0.0 : op;
+	if (op == LS_UNDEFINED)
+		return work;
+	return Min(1.0, sqrt(work * op));
+}
+
+/*
+ * Is the similarity of a and b at least threshold?  If so, *sim gets it.
+ * The operator's channels come first; then the work's stop as soon as the
+ * channels left cannot lift the work far enough: with num / den the
+ * weighted mean so far and R the weight of the channels left, no outcome
+ * of theirs beats (num + R) / (den + R), since num <= den.  The value,
+ * when computed, is exactly ls_similarity's.
+ */
+static bool
+at_least(LsPrepared *a, LsPrepared *b, const double *weights, double threshold,
+		 double *sim, double *work, double *operator)
 {
 	double		num = 0,
 				den = 0,
-				left = 0;
+				left = 0,
+				op_max_weight = 0,
+				op = LS_UNDEFINED;
+	bool		asked = false;	/* content or intents is defined */
 
 	if ((a->digest == 0 || b->digest == 0 || a->digest == b->digest) &&
 		VARSIZE(a->fp) == VARSIZE(b->fp) && memcmp(a->fp, b->fp, VARSIZE(a->fp)) == 0)
 	{
-		*sim = 1.0;
+		*sim = *work = *operator = 1.0;
 		return true;
 	}
 	for (int c = 0; c < LS_N_CHANNELS; c++)
-		left += weights[c];
+	{
+		if (is_operator[c])
+			op_max_weight = Max(op_max_weight, weights[c]);
+		else
+			left += weights[c];
+	}
 	for (int k = 0; k < LS_N_CHANNELS; k++)
 	{
 		LsChannel	c = eval_order[k];
 		double		s;
 
-		if (den + left > 0 && (num + left) / (den + left) < threshold)
+		if (weights[c] == 0)
+			continue;
+		if (is_operator[c])
+		{
+			s = channel_sim(a, b, c);
+			if (s != LS_UNDEFINED)
+				op = Max(op, s * weights[c] / op_max_weight);
+			continue;
+		}
+		if (!asked && !is_asked[c])
+			break;				/* neither content nor intents: no work */
+		if (asked && den + left > 0 &&
+			combine((num + left) / (den + left), op) < threshold)
+		{
+			*work = *operator = *sim = LS_UNDEFINED;
 			return false;
+		}
 		left -= weights[c];
 		s = channel_sim(a, b, c);
 		if (s != LS_UNDEFINED)
 		{
 			num += weights[c] * s;
 			den += weights[c];
+			asked |= is_asked[c];
 		}
 	}
-	*sim = den > 0 ? Min(1.0, num / den) : 0.0;
+	*work = asked ? num / den : LS_UNDEFINED;
+	*operator = op;
+	*sim = combine(*work, op);
 	return *sim >= threshold;
+}
+
+bool
+ls_prepared_at_least(LsPrepared *a, LsPrepared *b,
+					 const double *weights, double threshold, double *sim)
+{
+	double		work,
+				op;
+
+	return at_least(a, b, weights, threshold, sim, &work, &op);
 }
 
 /* ls_prepared_at_least for two plain fingerprints. */
@@ -555,9 +638,27 @@ ls_similarity_at_least(const Fingerprint *a, const Fingerprint *b,
 }
 
 /*
- * The weighted mean of the defined channel similarities.  Two fingerprints
- * with no defined channel at all carry no behaviour: 1 if they are the
- * same value, else 0.
+ * The combined similarity and its two families' values (LS_UNDEFINED:
+ * no channel of the family is defined).
+ */
+double
+ls_similarity_families(const Fingerprint *a, const Fingerprint *b, const double *weights,
+					   double *work, double *operator)
+{
+	LsPrepared	pa,
+				pb;
+	double		sim;
+
+	ls_prepare(a, &pa);
+	ls_prepare(b, &pb);
+	at_least(&pa, &pb, weights, 0.0, &sim, work, operator);
+	return sim;
+}
+
+/*
+ * The combined similarity (see is_operator).  Two fingerprints with no
+ * defined channel at all carry no behaviour: 1 if they are the same
+ * value, else 0.
  */
 double
 ls_similarity(const Fingerprint *a, const Fingerprint *b, const double *weights)

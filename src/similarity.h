@@ -1,7 +1,9 @@
 /*
  * similarity.h
  *	  Channel similarities of two fingerprints, each in [0, 1] or
- *	  LS_UNDEFINED, and their weighted combination.  Pure code: no fmgr.
+ *	  LS_UNDEFINED, and their combination: the geometric mean of what two
+ *	  accounts ask (the work) and who sends it (the operator).  Pure code:
+ *	  no fmgr.
  */
 #ifndef LS_SIMILARITY_H
 #define LS_SIMILARITY_H
@@ -105,6 +107,8 @@ extern double ls_sim_models(const Fingerprint *a, const Fingerprint *b);
 extern double ls_sim_calendar(const Fingerprint *a, const Fingerprint *b);
 extern void ls_channel_sims(const Fingerprint *a, const Fingerprint *b, double *sims);
 extern double ls_similarity(const Fingerprint *a, const Fingerprint *b, const double *weights);
+extern double ls_similarity_families(const Fingerprint *a, const Fingerprint *b,
+									 const double *weights, double *work, double *operator);
 extern bool ls_similarity_at_least(const Fingerprint *a, const Fingerprint *b,
 								   const double *weights, double threshold, double *sim);
 

@@ -116,8 +116,14 @@ SELECT jsonb_array_length(evidence->'signals') AS signals,
        evidence->'released_models' AS released
 FROM cl_scores s JOIN cl c USING (cluster) JOIN cl_labels l USING (account_id)
 WHERE l.campaign = 'C' LIMIT 1;
--- the org of enterprise teams is what keeps them low, where they cluster
--- at all (at this size they do not)
+-- a trace (shared infrastructure, the pivot) counts only where it fired:
+-- its absence is cheap to arrange and clears no one; every other signal counts
+SELECT bool_and((x->>'counted')::boolean = (x->>'signal' NOT IN ('shared_infrastructure', 'pivot')
+                                            OR (x->>'fired')::boolean)) AS traces_count_when_fired,
+       bool_or(NOT (x->>'counted')::boolean) AS some_trace_left_out
+FROM cl_scores s, jsonb_array_elements(s.evidence->'signals') x;
+-- the org of enterprise teams is what keeps them low where they cluster
+-- (one team does at this size: the same office, days and work)
 SELECT coalesce(bool_and((evidence->'hard_negative'->>'same_org_pair_share')::float8 > 0.5), true) AS same_org,
        count(*) AS enterprise_clusters
 FROM cl_scores s WHERE cluster IN (SELECT cluster FROM cl JOIN cl_labels USING (account_id) WHERE kind = 'enterprise');

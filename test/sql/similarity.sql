@@ -59,6 +59,34 @@ SELECT round(fingerprint_similarity(a.fp, b.fp)::numeric, 2) AS strangers_simila
        fingerprint_similarity_detail(a.fp, b.fp) AS detail
 FROM strangers a, strangers b WHERE a.acct = 1 AND b.acct = 2;
 
+-- the combination: the geometric mean of the work and the operator, the
+-- defined one where the other is not; the detail gives the same value
+SELECT bool_and(abs((d->>'similarity')::float8 - fingerprint_similarity(x.fp, y.fp)) < 1e-4) AS detail_agrees,
+       bool_and(abs((d->>'similarity')::float8 ^ 2 -
+                    CASE WHEN d->>'work' IS NULL THEN coalesce((d->>'operator')::float8, 0) ^ 2
+                         WHEN d->>'operator' IS NULL THEN (d->>'work')::float8 ^ 2
+                         ELSE (d->>'work')::float8 * (d->>'operator')::float8 END) < 1e-3) AS geometric_mean,
+       bool_and(d->>'operator' IS NULL OR abs((d->>'operator')::float8 -
+                greatest((d->>'infrastructure')::float8, (d->>'coactivity')::float8, (d->>'calendar')::float8)) < 1e-3)
+         AS operator_is_strongest,
+       count(*) FILTER (WHERE d->>'work' IS NOT NULL AND d->>'operator' IS NOT NULL) > 100 AS both_defined_often
+FROM (SELECT x.fp, y.fp AS yfp, fingerprint_similarity_detail(x.fp, y.fp) AS d
+      FROM sim_fp x JOIN sim_fp y ON y.account_id > x.account_id
+      WHERE hashint8(x.account_id + y.account_id) % 50 = 0) x(fp, yfp, d), LATERAL (SELECT x.yfp AS fp) y;
+-- the same work without the same operator is not similar: two accounts
+-- that ask the same things on days and at minutes and from networks of
+-- their own score 0 (the users of one popular template)
+CREATE TABLE template_users AS
+SELECT acct, fingerprint_agg(ts, 'Write a function in Python that parses the log file number ' || (i % 5),
+                             ('10.' || acct || '.0.1')::inet, 'ua-' || acct, 'card-' || acct) AS fp
+FROM (SELECT acct, i, timestamptz '2026-01-05' + ((acct * 14 + i % 7) || ' days')::interval
+             + (i || ' minutes')::interval AS ts
+      FROM generate_series(1, 2) acct, generate_series(1, 40) i) s
+GROUP BY acct;
+SELECT d->>'work' AS work, d->>'operator' AS operator, fingerprint_similarity(a.fp, b.fp) AS similarity
+FROM template_users a, template_users b, LATERAL fingerprint_similarity_detail(a.fp, b.fp) d
+WHERE a.acct = 1 AND b.acct = 2;
+
 -- explicit weights: only co-activity counts
 SELECT bool_and(abs(fingerprint_similarity(x.fp, y.fp, '{0,0,0,1,0,0}') - fingerprint_coactivity_similarity(x.fp, y.fp)) < 1e-12) AS weights_select
 FROM sim_pairs p JOIN sim_fp x ON x.account_id = p.a JOIN sim_fp y ON y.account_id = p.b

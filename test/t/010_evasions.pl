@@ -1,0 +1,53 @@
+# Detection under each evasion of the generator, alone and combined, and
+# its hard negatives: for every variant at 200,000 rows, fingerprints,
+# clusters, cluster and account scores with the default settings, judged
+# against the generator's labels.  The goals of bench/quality.sh (which
+# runs the same at 1M and 16M rows through the pipeline), at a size CI
+# can afford: precision >= 0.99, recall >= 0.95, no app user, enterprise
+# or integration account flagged, and each campaign with at least 90% of
+# its flagged accounts in one cluster.
+use strict;
+use warnings;
+use Test::More;
+use LsTest;
+
+my $rows = 200000;
+psql_ok('CREATE TABLE ev_releases AS SELECT * FROM lockstep_synth_releases()');
+
+for my $v (qw(base proxies paraphrase low_slow human_timing mixed combined))
+{
+	psql_ok(qq{
+		SET work_mem = '256MB';
+		CREATE TABLE ev_labels AS SELECT * FROM lockstep_synth_accounts($rows, 17, '$v');
+		CREATE TABLE ev_fp AS
+		SELECT l.account_id, max(l.org_id) AS org_id,
+			   fingerprint_agg(l.ts, l.prompt, l.client_ip, l.user_agent, l.payment, l.model,
+							   l.tokens_in, l.tokens_out) AS fp
+		FROM lockstep_synth_log($rows, 17, '$v') l GROUP BY l.account_id;
+		CREATE TABLE ev_cl AS SELECT * FROM fingerprint_clusters('SELECT account_id, fp FROM ev_fp');
+		CREATE TABLE ev_scores AS SELECT * FROM lockstep_score_clusters('ev_cl', 'ev_fp', 'ev_releases');
+		CREATE TABLE ev_accounts AS SELECT * FROM lockstep_score_accounts('ev_cl', 'ev_scores');
+	});
+	my ($flagged, $tp, $campaign, $hard) = split /\|/, psql_ok(q{
+		SELECT count(*) FILTER (WHERE a.flagged),
+			   count(*) FILTER (WHERE a.flagged AND l.campaign IS NOT NULL),
+			   count(*) FILTER (WHERE l.campaign IS NOT NULL),
+			   count(*) FILTER (WHERE a.flagged AND l.kind IN ('app_user', 'enterprise', 'integration'))
+		FROM ev_labels l LEFT JOIN ev_accounts a USING (account_id)});
+	my $precision = $flagged ? $tp / $flagged : 0;
+	my $recall = $tp / $campaign;
+	cmp_ok($precision, '>=', 0.99, sprintf('%s: precision %.4f (%d of %d flagged)', $v, $precision, $tp, $flagged));
+	cmp_ok($recall, '>=', 0.95, sprintf('%s: recall %.4f (%d of %d campaign accounts)', $v, $recall, $tp, $campaign));
+	is($hard, 0, "$v: no app user, enterprise or integration account flagged");
+	my $share = psql_ok(q{
+		SELECT coalesce(min(share), 0) FROM (
+			SELECT max(n)::float8 / sum(n) AS share
+			FROM (SELECT l.campaign, a.cluster, count(*) AS n
+				  FROM ev_accounts a JOIN ev_labels l USING (account_id)
+				  WHERE a.flagged AND l.campaign IS NOT NULL GROUP BY 1, 2) c
+			GROUP BY campaign) s});
+	cmp_ok($share, '>=', 0.9, "$v: every campaign has at least 90% of its flagged accounts in one cluster ($share)");
+	psql_ok('DROP TABLE ev_labels, ev_fp, ev_cl, ev_scores, ev_accounts');
+}
+
+done_testing();
