@@ -36,6 +36,19 @@ CREATE FUNCTION @extschema@.fingerprint_summary(@extschema@.fingerprint) RETURNS
 COMMENT ON FUNCTION @extschema@.fingerprint_summary(@extschema@.fingerprint) IS
 	'every channel of a fingerprint in human terms';
 
+CREATE FUNCTION @extschema@.fingerprint_stats(@extschema@.fingerprint,
+	OUT requests bigint, OUT prompts bigint, OUT first_seen timestamptz, OUT last_seen timestamptz,
+	OUT active_buckets double precision, OUT active_days double precision) RETURNS record
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.fingerprint_stats(@extschema@.fingerprint) IS
+	'the numbers scoring reads, typed: requests, prompts, first and last seen (NULL without timestamps), active 15-minute buckets and active days (estimates past their sketches)';
+
+CREATE FUNCTION @extschema@.fingerprint_intents(@extschema@.fingerprint,
+	OUT intent text, OUT count bigint, OUT rate double precision) RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 6;
+COMMENT ON FUNCTION @extschema@.fingerprint_intents(@extschema@.fingerprint) IS
+	'each intent of the lexicon with its prompt count and rate per prompt';
+
 CREATE FUNCTION @extschema@.fingerprint_size(@extschema@.fingerprint) RETURNS integer
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.fingerprint_size(@extschema@.fingerprint) IS

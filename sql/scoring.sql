@@ -107,23 +107,25 @@ BEGIN
 				released_at::timestamptz AS released_at FROM %s', releases)
 		ELSE $q$SELECT fm.model_hash, fm.model, fm.first_seen AS released_at
 		   FROM everyone, @extschema@.fingerprint_models(everyone.fp) fm
-		   WHERE fm.first_seen > (everyone.s->'timing'->>'first_seen')::timestamptz + interval '1 day'$q$ END;
+		   WHERE fm.first_seen > everyone.first_seen + interval '1 day'$q$ END;
 	RETURN QUERY EXECUTE format($q$
 	WITH m AS (
-		SELECT c.account_id, c.cluster, f.org_id, f.fp, @extschema@.fingerprint_summary(f.fp) AS s,
+		SELECT c.account_id, c.cluster, f.org_id, f.fp, st.requests, st.first_seen, st.last_seen,
+			   st.active_buckets,
 			   row_number() OVER (PARTITION BY c.cluster ORDER BY hashint8(c.account_id)) AS r
 		FROM (SELECT account_id::bigint AS account_id, cluster::bigint AS cluster FROM %1$s c0) c
 		JOIN (SELECT account_id::bigint AS account_id, org_id::bigint AS org_id, fp FROM %2$s f0) f
-		  USING (account_id)),
+		  USING (account_id),
+			 LATERAL @extschema@.fingerprint_stats(f.fp) st),
 	-- every account merged: the total volume and each model's first use
 	everyone AS (
-		SELECT u.fp, @extschema@.fingerprint_summary(u.fp) AS s
-		FROM (SELECT @extschema@.fingerprint_union_agg(fp) AS fp FROM %2$s f) u),
-	total AS (SELECT (s->'volume'->>'requests')::float8 AS requests FROM everyone),
+		SELECT u.fp, st.requests, st.first_seen
+		FROM (SELECT @extschema@.fingerprint_union_agg(fp) AS fp FROM %2$s f) u,
+			 LATERAL @extschema@.fingerprint_stats(u.fp) st),
+	total AS (SELECT requests::float8 AS requests FROM everyone),
 	rel AS (%3$s),
 	span AS (
-		SELECT greatest(1, extract(epoch FROM max((s->'timing'->>'last_seen')::timestamptz)
-							   - min((s->'timing'->>'first_seen')::timestamptz)) / 900) AS buckets
+		SELECT greatest(1, extract(epoch FROM max(last_seen) - min(first_seen)) / 900) AS buckets
 		FROM m),
 	-- a sample of pairs: each member with the next in a hash order
 	p AS (
@@ -132,8 +134,8 @@ BEGIN
 			   @extschema@.fingerprint_infrastructure_similarity(x.fp, y.fp) AS infra,
 			   coalesce(@extschema@.fingerprint_coactivity_similarity(x.fp, y.fp), 0) AS coact,
 			   @extschema@.fingerprint_calendar_similarity(x.fp, y.fp) AS calendar,
-			   least(1, (x.s->'timing'->>'active_15min_buckets')::float8 / span.buckets) AS px,
-			   least(1, (y.s->'timing'->>'active_15min_buckets')::float8 / span.buckets) AS py,
+			   least(1, x.active_buckets / span.buckets) AS px,
+			   least(1, y.active_buckets / span.buckets) AS py,
 			   coalesce(x.org_id = y.org_id, false) AS same_org
 		FROM m x JOIN m y ON y.cluster = x.cluster AND y.r = x.r + 1, span
 		WHERE x.r <= %4$s),
@@ -151,10 +153,10 @@ BEGIN
 	a AS (
 		SELECT m.cluster, count(*)::int AS n,
 			   count(DISTINCT m.org_id) AS orgs,
-			   sum((s->'volume'->>'requests')::float8) AS requests,
+			   sum(m.requests)::float8 AS requests,
 			   -- similar volumes: 1 - the coefficient of variation, 0 past 1
-			   greatest(0, 1 - coalesce(stddev_pop((s->'volume'->>'requests')::float8)
-						/ nullif(avg((s->'volume'->>'requests')::float8), 0), 1)) AS uniformity,
+			   greatest(0, 1 - coalesce(stddev_pop(m.requests::float8)
+						/ nullif(avg(m.requests::float8), 0), 1)) AS uniformity,
 			   -- graded: adopting a release h hours after it counts exp(-h / pivot_hours)
 			   avg(coalesce((SELECT max(exp(-greatest(0, extract(epoch FROM fm.first_seen - rel.released_at) / 3600)
 											 / %5$s))
@@ -165,8 +167,8 @@ BEGIN
 	intents AS (
 		SELECT cluster, jsonb_object_agg(intent, round(rate::numeric, 4)) AS rates,
 			   least(1, sum(rate)) AS elicitation
-		FROM (SELECT m.cluster, i.key AS intent, avg((i.value->>'rate')::float8) AS rate
-			  FROM m, jsonb_each(m.s->'intents') i GROUP BY 1, 2) r
+		FROM (SELECT m.cluster, i.intent, avg(i.rate) AS rate
+			  FROM m, LATERAL @extschema@.fingerprint_intents(m.fp) i GROUP BY 1, 2) r
 		GROUP BY 1),
 	sig AS (
 		SELECT a.*, ps.cohesion, ps.same_org, intents.rates AS intent_rates,

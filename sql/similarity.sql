@@ -7,20 +7,20 @@ CREATE FUNCTION @extschema@.fingerprint_similarity(@extschema@.fingerprint, @ext
 	RETURNS double precision
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.fingerprint_similarity(@extschema@.fingerprint, @extschema@.fingerprint) IS
-	'behavioural similarity in [0, 1]: the weighted mean of the channel similarities (content 0.30, intents 0.10, infrastructure 0.15, coactivity 0.15, hours 0.05, models 0.10, calendar 0.15)';
+	'behavioural similarity in [0, 1]: the geometric mean of the work (weighted mean of content 0.30, intents 0.10, hours 0.05, models 0.10; undefined without content or intents) and the operator (the strongest of infrastructure, coactivity, calendar, each at weight 0.15)';
 
 CREATE FUNCTION @extschema@.fingerprint_similarity(@extschema@.fingerprint, @extschema@.fingerprint,
 	weights double precision[])
 	RETURNS double precision
 	AS 'MODULE_PATHNAME', 'fingerprint_similarity_weighted' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.fingerprint_similarity(@extschema@.fingerprint, @extschema@.fingerprint, double precision[]) IS
-	'behavioural similarity with explicit channel weights {content, intents, infrastructure, coactivity, hours, models, calendar} (six weights: calendar 0)';
+	'behavioural similarity with explicit channel weights {content, intents, infrastructure, coactivity, hours, models, calendar} (six weights: calendar 0): weights within the work family; in the operator family, each channel scaled by its weight over the family''s largest';
 
 CREATE FUNCTION @extschema@.fingerprint_similarity_detail(@extschema@.fingerprint, @extschema@.fingerprint)
 	RETURNS jsonb
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.fingerprint_similarity_detail(@extschema@.fingerprint, @extschema@.fingerprint) IS
-	'the combined similarity and every channel''s (null: neither fingerprint has that channel)';
+	'the combined similarity, its two families (work, operator) and every channel''s (null: undefined)';
 
 CREATE FUNCTION @extschema@.fingerprint_content_similarity(@extschema@.fingerprint, @extschema@.fingerprint)
 	RETURNS double precision

@@ -29,6 +29,8 @@ PG_FUNCTION_INFO_V1(fingerprint_summary);
 PG_FUNCTION_INFO_V1(fingerprint_size);
 PG_FUNCTION_INFO_V1(fingerprint_scaffolds);
 PG_FUNCTION_INFO_V1(fingerprint_models);
+PG_FUNCTION_INFO_V1(fingerprint_stats);
+PG_FUNCTION_INFO_V1(fingerprint_intents);
 PG_FUNCTION_INFO_V1(lockstep_model_hash);
 
 /*
@@ -336,6 +338,53 @@ fingerprint_models(PG_FUNCTION_ARGS)
 		v[2] = Int64GetDatum((int64) models[i].count);
 		nulls[3] = models[i].first_seen == LS_NO_TIME;
 		v[3] = TimestampTzGetDatum(models[i].first_seen);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nulls);
+	}
+	return (Datum) 0;
+}
+
+/*
+ * The numbers scoring reads, typed: requests, prompts, first and last
+ * seen (NULL without timestamps), active 15-minute buckets and active
+ * days (estimates past their sketches' k).
+ */
+Datum
+fingerprint_stats(PG_FUNCTION_ARGS)
+{
+	Fingerprint *fp = ls_fp_arg(fcinfo, 0);
+	TupleDesc	desc;
+	Datum		v[6];
+	bool		nulls[6] = {0};
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "fingerprint_stats must return a record");
+	desc = BlessTupleDesc(desc);
+	v[0] = Int64GetDatum((int64) fp->n_requests);
+	v[1] = Int64GetDatum((int64) fp->n_prompts);
+	nulls[2] = nulls[3] = fp->n_timed == 0;
+	v[2] = TimestampTzGetDatum(fp->first_seen);
+	v[3] = TimestampTzGetDatum(fp->last_seen);
+	v[4] = Float8GetDatum(ls_kmv_distinct(fp->act, fp->n_act, LS_K_ACT));
+	v[5] = Float8GetDatum(ls_kmv_distinct(fp->day, fp->n_day, LS_K_DAY));
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, v, nulls)));
+}
+
+/* Each intent with its count and its rate per prompt (0 without prompts). */
+Datum
+fingerprint_intents(PG_FUNCTION_ARGS)
+{
+	Fingerprint *fp = ls_fp_arg(fcinfo, 0);
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+
+	InitMaterializedSRF(fcinfo, 0);
+	for (int i = 0; i < LS_N_INTENTS; i++)
+	{
+		Datum		v[3];
+		bool		nulls[3] = {0};
+
+		v[0] = CStringGetTextDatum(ls_intent_names[i]);
+		v[1] = Int64GetDatum((int64) fp->intents[i]);
+		v[2] = Float8GetDatum(fp->n_prompts ? (double) fp->intents[i] / fp->n_prompts : 0.0);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nulls);
 	}
 	return (Datum) 0;

@@ -20,6 +20,22 @@ SELECT account, fingerprint_summary(fp)->'content'->'keyed_prompts' AS keyed,
        (SELECT count(*) FROM fingerprint_scaffolds(fp)) AS keys
 FROM fps ORDER BY account;
 SELECT account, fingerprint_size(fp) BETWEEN 1000 AND 4096 AS size_ok FROM fps ORDER BY account;
+-- the typed numbers scoring reads are the summary's, and the small log's own
+SELECT f.account, st.*,
+       st.requests = (fingerprint_summary(fp)#>>'{volume,requests}')::bigint
+       AND st.prompts = (fingerprint_summary(fp)#>>'{volume,prompts}')::bigint
+       AND st.first_seen IS NOT DISTINCT FROM (fingerprint_summary(fp)#>>'{timing,first_seen}')::timestamptz
+       AND st.last_seen IS NOT DISTINCT FROM (fingerprint_summary(fp)#>>'{timing,last_seen}')::timestamptz
+       AND st.active_buckets = (fingerprint_summary(fp)#>>'{timing,active_15min_buckets}')::float8
+       AND st.active_days = (fingerprint_summary(fp)#>>'{timing,active_days}')::float8 AS matches_summary,
+       (st.requests, st.first_seen, st.last_seen) IS NOT DISTINCT FROM
+       (SELECT (count(*), min(ts), max(ts)) FROM small_log l WHERE l.account = f.account) AS matches_log
+FROM fps f, fingerprint_stats(f.fp) st ORDER BY f.account;
+SELECT f.account, i.intent, i.count, round(i.rate::numeric, 4) = (fingerprint_summary(fp)->'intents'->i.intent->>'rate')::numeric AS same_rate
+FROM fps f, fingerprint_intents(f.fp) i WHERE i.count > 0 ORDER BY 1, 2;
+SELECT count(*) AS intents FROM fingerprint_intents((SELECT fp FROM fps LIMIT 1));
+-- no timestamps: first and last seen are NULL
+SELECT st.* FROM (SELECT fingerprint_agg(NULL::timestamptz, 'x') AS fp) f, fingerprint_stats(f.fp) st;
 
 -- text round trip is lossless and canonical
 SELECT account, fp::text::fingerprint::text = fp::text AS text_roundtrip FROM fps ORDER BY account;
