@@ -14,6 +14,7 @@ CREATE FUNCTION @extschema@.lockstep_default_settings() RETURNS jsonb
 		"volume_full": 0.01,
 		"pivot_hours": 24,
 		"sample_pairs": 100,
+		"background_pairs": 1000,
 		"fire_at": 0.25,
 		"flag_at": 0.5,
 		"backfill_days": 90,
@@ -58,6 +59,7 @@ BEGIN
 	INTO bad
 	FROM (VALUES ('size_full', 2, 1e9, false), ('volume_full', 1e-9, 1, false),
 				 ('pivot_hours', 0, 8760, false), ('sample_pairs', 1, 1e6, true),
+				 ('background_pairs', 1, 1e6, true),
 				 ('fire_at', 0, 1, false), ('flag_at', 0, 1, false),
 				 ('threshold', 0, 1, false), ('core_threshold', 0, 1, false),
 				 ('min_size', 1, 1e9, true), ('bands', 1, 64, true), ('rows', 1, 8, true),
@@ -71,7 +73,7 @@ BEGIN
 	END IF;
 	-- whole settings as integers, so that readers may cast them to int
 	d := d || (SELECT jsonb_object_agg(k, (d->>k)::numeric::bigint)
-			   FROM unnest(ARRAY['sample_pairs', 'min_size', 'bands', 'rows', 'max_bucket',
+			   FROM unnest(ARRAY['sample_pairs', 'background_pairs', 'min_size', 'bands', 'rows', 'max_bucket',
 								 'backfill_days', 'late_days']) k);
 	IF (d->>'core_threshold')::float8 < (d->>'threshold')::float8
 	   OR (d->>'bands')::int * (d->>'rows')::int > 128 THEN
@@ -82,6 +84,14 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION @extschema@.lockstep_settings(jsonb) IS
 	'lockstep_default_settings() with the given keys overridden, validated';
+
+-- How far v goes beyond a background level b, on [0, 1].
+CREATE FUNCTION @extschema@.lockstep_excess(v double precision, b double precision) RETURNS double precision
+	LANGUAGE sql IMMUTABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+	AS $$ SELECT CASE WHEN b >= 1 THEN 0 ELSE greatest(0, (v - coalesce(b, 0)) / (1 - coalesce(b, 0))) END $$;
+COMMENT ON FUNCTION @extschema@.lockstep_excess(double precision, double precision) IS
+	'how far a value goes beyond a background level, on [0, 1]: (v - b) / (1 - b), 0 at or below it';
 
 CREATE FUNCTION @extschema@.lockstep_score_clusters(clusters regclass, fingerprints regclass,
 	releases regclass DEFAULT NULL, settings jsonb DEFAULT NULL,
@@ -119,28 +129,44 @@ BEGIN
 			 LATERAL @extschema@.fingerprint_stats(f.fp) st),
 	-- every account merged: the total volume and each model's first use
 	everyone AS (
-		SELECT u.fp, st.requests, st.first_seen
+		SELECT u.fp, st.requests, st.first_seen, st.last_seen
 		FROM (SELECT @extschema@.fingerprint_union_agg(fp) AS fp FROM %2$s f) u,
 			 LATERAL @extschema@.fingerprint_stats(u.fp) st),
 	total AS (SELECT requests::float8 AS requests FROM everyone),
 	rel AS (%3$s),
 	span AS (
-		SELECT greatest(1, extract(epoch FROM max(last_seen) - min(first_seen)) / 900) AS buckets
-		FROM m),
-	-- a sample of pairs: each member with the next in a hash order
-	p AS (
-		SELECT x.cluster,
-			   @extschema@.fingerprint_similarity(x.fp, y.fp) AS sim,
-			   @extschema@.fingerprint_infrastructure_similarity(x.fp, y.fp) AS infra,
-			   coalesce(@extschema@.fingerprint_coactivity_similarity(x.fp, y.fp), 0) AS coact,
-			   @extschema@.fingerprint_calendar_similarity(x.fp, y.fp) AS calendar,
-			   least(1, x.active_buckets / span.buckets) AS px,
-			   least(1, y.active_buckets / span.buckets) AS py,
+		SELECT greatest(1, extract(epoch FROM last_seen - first_seen) / 900) AS buckets
+		FROM everyone),
+	-- the background: accounts of the whole relation in a hash order, each
+	-- with the next, background_pairs pairs: what random pairs of this log share
+	b AS (
+		SELECT s.*, st.active_buckets, row_number() OVER (ORDER BY s.h, s.account_id) AS r
+		FROM (SELECT account_id::bigint AS account_id, org_id::bigint AS org_id, fp,
+					 hashint8(account_id::bigint) AS h
+			  FROM %2$s f0 ORDER BY 4, 1 LIMIT %11$s + 1) s,
+			 LATERAL @extschema@.fingerprint_stats(s.fp) st),
+	-- a sample of pairs of each cluster, each member with the next in a hash
+	-- order; and the background's pairs, under a NULL cluster
+	pairs AS (
+		SELECT x.cluster, x.fp AS xf, y.fp AS yf, x.active_buckets AS xb, y.active_buckets AS yb,
 			   coalesce(x.org_id = y.org_id, false) AS same_org
-		FROM m x JOIN m y ON y.cluster = x.cluster AND y.r = x.r + 1, span
-		WHERE x.r <= %4$s),
+		FROM m x JOIN m y ON y.cluster = x.cluster AND y.r = x.r + 1
+		WHERE x.r <= %4$s
+		UNION ALL
+		SELECT NULL, x.fp, y.fp, x.active_buckets, y.active_buckets, coalesce(x.org_id = y.org_id, false)
+		FROM b x JOIN b y ON y.r = x.r + 1),
+	p AS (
+		SELECT cluster,
+			   @extschema@.fingerprint_similarity(xf, yf) AS sim,
+			   @extschema@.fingerprint_infrastructure_similarity(xf, yf) AS infra,
+			   coalesce(@extschema@.fingerprint_coactivity_similarity(xf, yf), 0) AS coact,
+			   @extschema@.fingerprint_calendar_similarity(xf, yf) AS calendar,
+			   least(1, xb / span.buckets) AS px,
+			   least(1, yb / span.buckets) AS py,
+			   same_org
+		FROM pairs, span),
 	ps AS (
-		SELECT p.cluster, avg(sim) AS cohesion,
+		SELECT p.cluster, count(*) AS n_pairs, avg(sim) AS cohesion, stddev_pop(sim) AS cohesion_sd,
 			   coalesce(avg(infra) FILTER (WHERE NOT same_org), 0) AS infra,
 			   -- co-activity beyond what two independent accounts this busy would
 			   -- share: in the same 15-minute windows, or on the same days
@@ -150,6 +176,7 @@ BEGIN
 										 / (1 - px * py / (px + py - px * py))) END)) AS sync,
 			   avg(same_org::int) AS same_org
 		FROM p GROUP BY 1),
+	bg AS (SELECT * FROM ps WHERE cluster IS NULL),
 	a AS (
 		SELECT m.cluster, count(*)::int AS n,
 			   count(DISTINCT m.org_id) AS orgs,
@@ -170,18 +197,27 @@ BEGIN
 		FROM (SELECT m.cluster, i.intent, avg(i.rate) AS rate
 			  FROM m, LATERAL @extschema@.fingerprint_intents(m.fp) i GROUP BY 1, 2) r
 		GROUP BY 1),
+	-- what the cluster's pairs share beyond what the background's do:
+	-- (v - b) / (1 - b), 0 at or below the background
 	sig AS (
 		SELECT a.*, ps.cohesion, ps.same_org, intents.rates AS intent_rates,
+			   jsonb_build_object('pairs', bg.n_pairs,
+				'cohesion', round(bg.cohesion::numeric, 4), 'synchrony', round(bg.sync::numeric, 4),
+				'shared_infrastructure', round(bg.infra::numeric, 4),
+				-- the cluster's mean similarity in standard errors of a mean of as
+				-- many background pairs
+				'cohesion_z', round(((ps.cohesion - bg.cohesion)
+					/ nullif(bg.cohesion_sd / sqrt(ps.n_pairs), 0))::numeric, 1)) AS background,
 			   jsonb_build_object(
-				'shared_infrastructure', ps.infra,
+				'shared_infrastructure', @extschema@.lockstep_excess(ps.infra, bg.infra),
 				'elicitation', intents.elicitation,
 				'pivot', a.pivot,
-				'synchrony', ps.sync,
-				'cohesion', ps.cohesion,
+				'synchrony', @extschema@.lockstep_excess(ps.sync, bg.sync),
+				'cohesion', @extschema@.lockstep_excess(ps.cohesion, bg.cohesion),
 				'size', least(1, ln(a.n) / ln(%6$s)),
 				'volume', least(1, a.requests / nullif(total.requests, 0) / %7$s),
 				'uniformity', a.uniformity) AS v
-		FROM a JOIN ps USING (cluster) JOIN intents USING (cluster), total),
+		FROM a JOIN ps USING (cluster) JOIN intents USING (cluster), total, bg),
 	-- each signal's value, weight, and whether it counts: a trace (shared
 	-- infrastructure, the pivot) that did not fire is left out of the mean,
 	-- since it is cheap to avoid and its absence clears no one
@@ -209,13 +245,14 @@ BEGIN
 			'signals', signals,
 			'hard_negative', jsonb_build_object('same_org_pair_share', round(same_org::numeric, 4),
 												'factor', round(org_factor::numeric, 4)),
+			'background', background,
 			'accounts', n, 'orgs', orgs, 'requests', requests,
 			'intent_rates', intent_rates,
 			'released_models', coalesce(released, '[]'))
 	FROM scored
 	$q$, clusters, fingerprints, rel, (s->>'sample_pairs')::int, greatest((s->>'pivot_hours')::float8, 1e-3),
 		greatest((s->>'size_full')::float8, 2), (s->>'volume_full')::float8, w,
-		(s->>'fire_at')::float8, (s->>'flag_at')::float8);
+		(s->>'fire_at')::float8, (s->>'flag_at')::float8, (s->>'background_pairs')::int);
 END $$;
 COMMENT ON FUNCTION @extschema@.lockstep_score_clusters(regclass, regclass, regclass, jsonb) IS
 	'a score in [0, 1] and a jsonb explanation per cluster, from relations (tables or views) of (account_id, cluster) and (account_id, org_id, fp), with an optional (model, released_at) release table';

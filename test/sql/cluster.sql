@@ -122,6 +122,15 @@ SELECT bool_and((x->>'counted')::boolean = (x->>'signal' NOT IN ('shared_infrast
                                             OR (x->>'fired')::boolean)) AS traces_count_when_fired,
        bool_or(NOT (x->>'counted')::boolean) AS some_trace_left_out
 FROM cl_scores s, jsonb_array_elements(s.evidence->'signals') x;
+-- judged against the log's own background: random pairs of the log share
+-- little, and a campaign's pairs are far beyond them
+SELECT (evidence->'background'->>'pairs')::int AS background_pairs,
+       (evidence->'background'->>'cohesion')::float8 < 0.1 AS background_low,
+       (evidence->'background'->>'cohesion_z')::float8 > 10 AS campaign_far_beyond
+FROM cl_scores s JOIN cl c USING (cluster) JOIN cl_labels l USING (account_id)
+WHERE l.campaign = 'C' LIMIT 1;
+SELECT lockstep_excess(0.5, 0.0) AS no_background, round(lockstep_excess(0.55, 0.1)::numeric, 4) AS half,
+       lockstep_excess(0.05, 0.1) AS below, lockstep_excess(1, 1) AS saturated;
 -- the org of enterprise teams is what keeps them low where they cluster
 -- (one team does at this size: the same office, days and work)
 SELECT coalesce(bool_and((evidence->'hard_negative'->>'same_org_pair_share')::float8 > 0.5), true) AS same_org,
