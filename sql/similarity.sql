@@ -7,7 +7,7 @@ CREATE FUNCTION @extschema@.fingerprint_similarity(@extschema@.fingerprint, @ext
 	RETURNS double precision
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.fingerprint_similarity(@extschema@.fingerprint, @extschema@.fingerprint) IS
-	'behavioural similarity in [0, 1]: the geometric mean of the work (weighted mean of content 0.30, intents 0.10, hours 0.05, models 0.10; undefined without content or intents) and the operator (the strongest of infrastructure, coactivity, calendar, each at weight 0.15)';
+	'behavioural similarity in [0, 1]: the geometric mean of the work (weighted mean of content 0.30, intents 0.10, models 0.10; hours 0) and the operator (the strongest of infrastructure, coactivity, calendar, each at weight 0.15); 0 when either family is unknown (no content or intents, no timing or infrastructure)';
 
 CREATE FUNCTION @extschema@.fingerprint_similarity(@extschema@.fingerprint, @extschema@.fingerprint,
 	weights double precision[])

@@ -32,7 +32,7 @@ const char *const ls_channel_names[LS_N_CHANNELS] = {
 	"content", "intents", "infrastructure", "coactivity", "hours", "models", "calendar"
 };
 
-const double ls_default_weights[LS_N_CHANNELS] = {0.30, 0.10, 0.15, 0.15, 0.05, 0.10, 0.15};
+const double ls_default_weights[LS_N_CHANNELS] = {0.30, 0.10, 0.15, 0.15, 0.0, 0.10, 0.15};
 
 /* Infrastructure sub-weights: networks, payment instruments, user agents. */
 #define W_IP	0.45
@@ -57,6 +57,7 @@ ls_prepare(const Fingerprint *fp, LsPrepared *p)
 	p->digest = 0;
 	p->content_ready = false;
 	p->hours_ready = false;
+	p->weekday_ready = false;
 	for (int i = 0; i < LS_N_INTENTS; i++)
 		p->intent_rate[i] = fp->n_prompts ? (double) fp->intents[i] / fp->n_prompts : 0;
 	p->n_ip = fp->n_ip;
@@ -352,16 +353,107 @@ sim_infrastructure(LsPrepared *a, LsPrepared *b)
 	return den > 0 ? num / den : LS_UNDEFINED;
 }
 
+/* The UTC weekday of a day number (days since 2000-01-01, a Saturday), Monday = 0. */
+static inline int
+weekday_of(int64 day)
+{
+	return (int) (((day + 5) % 7 + 7) % 7);
+}
+
+/* How many days of each weekday [lo, hi] holds. */
+static void
+weekdays_in(int64 lo, int64 hi, int64 *n)
+{
+	int64		len = hi - lo + 1;
+	int			first = weekday_of(lo);
+
+	for (int w = 0; w < 7; w++)
+		n[w] = len / 7 + (((w - first + 7) % 7) < len % 7);
+}
+
+/* The share of an account's requests on each weekday, from its hours. */
+static void
+prepare_weekday(LsPrepared *p)
+{
+	const uint32 *hrs = p->fp->hours;
+	double		total = 0;
+
+	for (int w = 0; w < 7; w++)
+	{
+		uint64		sum = 0;
+
+		for (int h = 0; h < 24; h++)
+			sum += hrs[w * 24 + h];
+		p->weekday[w] = (double) sum;
+		total += (double) sum;
+	}
+	for (int w = 0; w < 7; w++)
+		p->weekday[w] = total > 0 ? p->weekday[w] / total : 1.0 / 7;
+	p->weekday_ready = true;
+}
+
+/*
+ * The chance that an account is active on a given day of weekday w: its
+ * active days spread over the weekdays as its requests are, at most every
+ * day of a weekday; what a full weekday cannot take goes to the others
+ * (so an account active on every day of its span is active on every day
+ * of each weekday).  The rates then add up to its active days, over the
+ * weekdays of its span.
+ */
+static void
+weekday_rates(LsPrepared *p, double days, double *q)
+{
+	int64		n[7];
+	bool		full[7] = {0};
+	double		left = days;
+
+	if (!p->weekday_ready)
+		prepare_weekday(p);
+	weekdays_in(p->first_day, p->last_day, n);
+	for (int w = 0; w < 7; w++)
+		q[w] = 0;
+	/* water-filling: at most one more weekday fills up each round */
+	for (int round = 0; round < 7 && left > 1e-9; round++)
+	{
+		double		share = 0;
+		bool		filled = false;
+
+		for (int w = 0; w < 7; w++)
+			if (!full[w] && n[w] > 0)
+				share += p->weekday[w];
+		if (share <= 0)
+			break;
+		for (int w = 0; w < 7; w++)
+			if (!full[w] && n[w] > 0 &&
+				(q[w] * n[w] + left * p->weekday[w] / share) >= n[w])
+			{
+				left -= n[w] - q[w] * n[w];
+				q[w] = 1;
+				full[w] = filled = true;
+			}
+		if (!filled)
+		{
+			for (int w = 0; w < 7; w++)
+				if (!full[w] && n[w] > 0)
+					q[w] += left * p->weekday[w] / share / n[w];
+			left = 0;
+		}
+	}
+}
+
 /*
  * Shared active days beyond chance, in [0, 1].  Two accounts that keep
  * their own days share as many as their rates predict: over the days
- * both were around (their overlapping spans), a fraction q of each one's
- * span is active, so E[shared] = overlap q_a q_b.  The score is the
- * Jaccard J of the day sets above its expectation E under independence,
- * scaled to [0, 1]: (J - E) / (1 - E), 0 when J <= E.  Accounts active
- * every day of the same span have E = 1: their days say nothing, and the
- * channel is undefined (LS_UNDEFINED), as it is for two accounts whose
- * spans do not overlap.
+ * both were around (their overlapping spans), each day of weekday w is
+ * active for each with its own rate for that weekday (weekday_rates), so
+ * E[shared] = sum over the overlap's days of q_a(w) q_b(w).  Two office
+ * teams that both work Monday to Friday share their weekdays by chance,
+ * not by one operator.  The score is the Jaccard J of the day sets above
+ * its expectation E under independence, scaled to [0, 1]:
+ * (J - E) / (1 - E), 0 when J <= E.  Accounts active on every day their
+ * rhythm allows have E = 1: their days say nothing, and the channel is
+ * undefined (LS_UNDEFINED), as it is for two accounts whose spans do not
+ * overlap.
  */
 static double
 day_excess(LsPrepared *a, LsPrepared *b)
@@ -369,15 +461,21 @@ day_excess(LsPrepared *a, LsPrepared *b)
 	double		j = ls_bottomk_jaccard(a->day, a->n_day, b->day, b->n_day, LS_K_DAY);
 	double		da = ls_kmv_distinct(a->day, a->n_day, LS_K_DAY);
 	double		db = ls_kmv_distinct(b->day, b->n_day, LS_K_DAY);
-	double		qa = Min(1.0, da / (a->last_day - a->first_day + 1));
-	double		qb = Min(1.0, db / (b->last_day - b->first_day + 1));
-	int64		overlap = Min(a->last_day, b->last_day) - Max(a->first_day, b->first_day) + 1;
-	double		shared,
+	int64		lo = Max(a->first_day, b->first_day);
+	int64		hi = Min(a->last_day, b->last_day);
+	double		qa[7],
+				qb[7],
+				shared = 0,
 				e;
+	int64		n[7];
 
-	if (j == LS_UNDEFINED || overlap <= 0)
+	if (j == LS_UNDEFINED || hi < lo)
 		return LS_UNDEFINED;
-	shared = overlap * (qa * qb);	/* grouped so that it is symmetric */
+	weekday_rates(a, da, qa);
+	weekday_rates(b, db, qb);
+	weekdays_in(lo, hi, n);
+	for (int w = 0; w < 7; w++)
+		shared += n[w] * (qa[w] * qb[w]);
 	e = shared / Max(da + db - shared, 1e-9);
 	if (e >= 1 - 1e-9)
 		return LS_UNDEFINED;
@@ -532,16 +630,20 @@ ls_channel_sims(const Fingerprint *a, const Fingerprint *b, double *sims)
 
 /*
  * The combination of the two families' values (LS_UNDEFINED where no
- * channel of the family is defined): their geometric mean, or the one
- * that is defined, or 0.
+ * channel of the family is defined): their geometric mean.  A family
+ * the weights leave out (all its weights 0) is LS_UNDEFINED and the other
+ * is the similarity; a family with weight but no defined channel knows
+ * nothing shared, and the similarity is 0.
  */
 static double
-combine(double work, double op)
+combine(double work, double op, bool work_weighted, bool op_weighted)
 {
-	if (work == LS_UNDEFINED)
+	if (!work_weighted)
 		return op == LS_UNDEFINED ? 0.0 : op;
-	if (op == LS_UNDEFINED)
-		return work;
+	if (!op_weighted)
+		return work == LS_UNDEFINED ? 0.0 : work;
+	if (work == LS_UNDEFINED || op == LS_UNDEFINED)
+		return 0.0;
 	return Min(1.0, sqrt(work * op));
 }
 
@@ -563,6 +665,8 @@ at_least(LsPrepared *a, LsPrepared *b, const double *weights, double threshold,
 				op_max_weight = 0,
 				op = LS_UNDEFINED;
 	bool		asked = false;	/* content or intents is defined */
+	bool		need_asked = false; /* ... and weighted: the work needs one */
+	bool		work_weighted;
 
 	if ((a->digest == 0 || b->digest == 0 || a->digest == b->digest) &&
 		VARSIZE(a->fp) == VARSIZE(b->fp) && memcmp(a->fp, b->fp, VARSIZE(a->fp)) == 0)
@@ -577,6 +681,9 @@ at_least(LsPrepared *a, LsPrepared *b, const double *weights, double threshold,
 		else
 			left += weights[c];
 	}
+	work_weighted = left > 0;
+	for (int c = 0; c < LS_N_CHANNELS; c++)
+		need_asked |= is_asked[c] && weights[c] > 0;
 	for (int k = 0; k < LS_N_CHANNELS; k++)
 	{
 		LsChannel	c = eval_order[k];
@@ -591,10 +698,10 @@ at_least(LsPrepared *a, LsPrepared *b, const double *weights, double threshold,
 				op = Max(op, s * weights[c] / op_max_weight);
 			continue;
 		}
-		if (!asked && !is_asked[c])
+		if (need_asked && !asked && !is_asked[c])
 			break;				/* neither content nor intents: no work */
-		if (asked && den + left > 0 &&
-			combine((num + left) / (den + left), op) < threshold)
+		if ((asked || !need_asked) && den + left > 0 &&
+			combine((num + left) / (den + left), op, work_weighted, op_max_weight > 0) < threshold)
 		{
 			*work = *operator = *sim = LS_UNDEFINED;
 			return false;
@@ -608,9 +715,9 @@ at_least(LsPrepared *a, LsPrepared *b, const double *weights, double threshold,
 			asked |= is_asked[c];
 		}
 	}
-	*work = asked ? num / den : LS_UNDEFINED;
+	*work = (asked || (!need_asked && den > 0)) ? num / den : LS_UNDEFINED;
 	*operator = op;
-	*sim = combine(*work, op);
+	*sim = combine(*work, op, work_weighted, op_max_weight > 0);
 	return *sim >= threshold;
 }
 

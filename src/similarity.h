@@ -75,6 +75,8 @@ typedef struct LsPrepared
 	uint32		day[LS_K_DAY];
 	int64		first_day;		/* of first and last seen, if timed */
 	int64		last_day;
+	bool		weekday_ready;	/* weekday is set */
+	double		weekday[7];		/* share of the requests on each UTC weekday, Monday first */
 	uint8		hours8[LS_HOURS8_LEN];	/* zero after the 168 hours */
 	uint64		hours_norm2;		/* squared norm of the hours, if hours_bytes */
 	LsModelTime models[LS_MAX_MODELS];

@@ -7,7 +7,7 @@
 COMMENT ON FUNCTION @extschema@.fingerprint_scaffolds(@extschema@.fingerprint) IS
 	'the scaffold keys of a fingerprint''s sample (the 48 smallest) with their exact counts; error_bound is always 0 since format version 2';
 COMMENT ON FUNCTION @extschema@.fingerprint_similarity(@extschema@.fingerprint, @extschema@.fingerprint) IS
-	'behavioural similarity in [0, 1]: the geometric mean of the work (weighted mean of content 0.30, intents 0.10, hours 0.05, models 0.10; undefined without content or intents) and the operator (the strongest of infrastructure, coactivity, calendar, each at weight 0.15)';
+	'behavioural similarity in [0, 1]: the geometric mean of the work (weighted mean of content 0.30, intents 0.10, models 0.10; hours 0) and the operator (the strongest of infrastructure, coactivity, calendar, each at weight 0.15); 0 when either family is unknown (no content or intents, no timing or infrastructure)';
 COMMENT ON FUNCTION @extschema@.fingerprint_similarity(@extschema@.fingerprint, @extschema@.fingerprint, double precision[]) IS
 	'behavioural similarity with explicit channel weights {content, intents, infrastructure, coactivity, hours, models, calendar} (six weights: calendar 0): weights within the work family; in the operator family, each channel scaled by its weight over the family''s largest';
 COMMENT ON FUNCTION @extschema@.fingerprint_similarity_detail(@extschema@.fingerprint, @extschema@.fingerprint) IS

@@ -119,9 +119,19 @@ WHERE l.campaign = 'C' LIMIT 1;
 -- a trace (shared infrastructure, the pivot) counts only where it fired:
 -- its absence is cheap to arrange and clears no one; every other signal counts
 SELECT bool_and((x->>'counted')::boolean = (x->>'signal' NOT IN ('shared_infrastructure', 'pivot')
-                                            OR (x->>'fired')::boolean)) AS traces_count_when_fired,
-       bool_or(NOT (x->>'counted')::boolean) AS some_trace_left_out
+                                            OR (x->>'fired')::boolean)) AS traces_count_when_fired
 FROM cl_scores s, jsonb_array_elements(s.evidence->'signals') x;
+-- a pivot that does not fire (a decay of a few seconds) is left out: the
+-- score is the weighted mean of the signals that count
+SELECT bool_and(NOT (x.e->>'counted')::boolean) FILTER (WHERE x.e->>'signal' = 'pivot') AS pivot_left_out,
+       bool_and(abs(s.score / (s.evidence->'hard_negative'->>'factor')::float8 -
+                    (SELECT sum((y->>'weight')::float8 * (y->>'value')::float8) / sum((y->>'weight')::float8)
+                     FROM jsonb_array_elements(s.evidence->'signals') y WHERE (y->>'counted')::boolean)) < 1e-3)
+         AS mean_of_counted,
+       count(DISTINCT s.cluster) AS clusters
+FROM lockstep_score_clusters('cl', 'cl_fp', 'cl_releases', '{"pivot_hours": 0.001}') s,
+     LATERAL jsonb_array_elements(s.evidence->'signals') x(e)
+WHERE (s.evidence->'hard_negative'->>'factor')::float8 > 0;
 -- judged against the log's own background: random pairs of the log share
 -- little, and a campaign's pairs are far beyond them
 SELECT (evidence->'background'->>'pairs')::int AS background_pairs,

@@ -59,13 +59,11 @@ SELECT round(fingerprint_similarity(a.fp, b.fp)::numeric, 2) AS strangers_simila
        fingerprint_similarity_detail(a.fp, b.fp) AS detail
 FROM strangers a, strangers b WHERE a.acct = 1 AND b.acct = 2;
 
--- the combination: the geometric mean of the work and the operator, the
--- defined one where the other is not; the detail gives the same value
+-- the combination: the geometric mean of the work and the operator, 0
+-- where either is unknown; the detail gives the same value
 SELECT bool_and(abs((d->>'similarity')::float8 - fingerprint_similarity(x.fp, y.fp)) < 1e-4) AS detail_agrees,
        bool_and(abs((d->>'similarity')::float8 ^ 2 -
-                    CASE WHEN d->>'work' IS NULL THEN coalesce((d->>'operator')::float8, 0) ^ 2
-                         WHEN d->>'operator' IS NULL THEN (d->>'work')::float8 ^ 2
-                         ELSE (d->>'work')::float8 * (d->>'operator')::float8 END) < 1e-3) AS geometric_mean,
+                    coalesce((d->>'work')::float8 * (d->>'operator')::float8, 0)) < 1e-3) AS geometric_mean,
        bool_and(d->>'operator' IS NULL OR abs((d->>'operator')::float8 -
                 greatest((d->>'infrastructure')::float8, (d->>'coactivity')::float8, (d->>'calendar')::float8)) < 1e-3)
          AS operator_is_strongest,

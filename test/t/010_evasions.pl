@@ -1,5 +1,5 @@
 # Detection under each evasion of the generator, alone and combined, and
-# its hard negatives: for every variant at 200,000 rows, fingerprints,
+# its hard negatives: for every variant at 400,000 rows, fingerprints,
 # clusters, cluster and account scores with the default settings, judged
 # against the generator's labels.  The goals of bench/quality.sh (which
 # runs the same at 1M and 16M rows through the pipeline), at a size CI
@@ -11,7 +11,7 @@ use warnings;
 use Test::More;
 use LsTest;
 
-my $rows = 200000;
+my $rows = 400000;
 psql_ok('CREATE TABLE ev_releases AS SELECT * FROM lockstep_synth_releases()');
 
 for my $v (qw(base proxies paraphrase low_slow human_timing mixed combined))
