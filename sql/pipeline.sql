@@ -223,6 +223,17 @@ END $$;
 COMMENT ON FUNCTION @extschema@.lockstep_drop_pipeline(text, boolean) IS
 	'drop every table and view of a pipeline (with cascade, also what others built on them); the log and the releases table stay';
 
+-- One query per leaf partition of a log, each the template with the leaf
+-- (as %s), in UNION ALL: an aggregate over a foreign leaf is then computed
+-- on its own server.
+CREATE FUNCTION @extschema@.lockstep_per_leaf(leaves regclass[], template text) RETURNS text
+	LANGUAGE sql IMMUTABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+	AS $$ SELECT string_agg('(' || format(template, leaf) || ')', ' UNION ALL ' ORDER BY ord)
+		  FROM unnest(leaves) WITH ORDINALITY AS l(leaf, ord) $$;
+COMMENT ON FUNCTION @extschema@.lockstep_per_leaf(regclass[], text) IS
+	'internal: a template query (the leaf as %s) for each leaf partition of a log, in UNION ALL';
+
 CREATE PROCEDURE @extschema@.lockstep_refresh(name text, through date DEFAULT NULL)
 	LANGUAGE plpgsql
 	SET search_path = pg_catalog, pg_temp
@@ -250,6 +261,9 @@ DECLARE
 	view text;
 	report @extschema@.lockstep_pipeline_refresh;
 	started timestamptz := clock_timestamp();
+	leaves regclass[];
+	stored_rows bigint;
+	stored_skipped bigint;
 BEGIN
 	IF cfg_table IS NULL THEN
 		RAISE EXCEPTION 'no lockstep pipeline named %', coalesce(name, 'NULL')
@@ -273,6 +287,11 @@ BEGIN
 		 AS c(i, col, type)
 	LEFT JOIN pg_attribute a ON a.attrelid = log AND a.attname = c.col AND a.attnum > 0
 							 AND NOT a.attisdropped;
+	-- the log's leaf partitions (the log itself, if it has none): bounds and
+	-- counts are aggregated per leaf, so that a foreign leaf computes its own
+	-- and sends one row, never its timestamps
+	SELECT array_agg(relid ORDER BY relid) INTO leaves FROM pg_partition_tree(log) WHERE isleaf;
+	leaves := coalesce(leaves, ARRAY[log]);
 
 	-- the days to read: complete UTC days up to through (default yesterday);
 	-- a first refresh reads backfill_days at most, whatever the oldest row
@@ -282,8 +301,9 @@ BEGIN
 	IF stored_max IS NULL THEN
 		-- back from the newest complete day the log has, not from today: a
 		-- log that ended months ago is read whole
-		EXECUTE format('SELECT (min(ts) AT TIME ZONE ''UTC'')::date, (max(ts) AT TIME ZONE ''UTC'')::date
-						FROM %s WHERE ts < ($1 + 1)::timestamp AT TIME ZONE ''UTC''', log)
+		EXECUTE format('SELECT (min(lo) AT TIME ZONE ''UTC'')::date, (max(hi) AT TIME ZONE ''UTC'')::date FROM (%s) b',
+					   @extschema@.lockstep_per_leaf(leaves,
+						'SELECT min(ts) AS lo, max(ts) AS hi FROM ONLY %s WHERE ts < ($1 + 1)::timestamp AT TIME ZONE ''UTC'''))
 			INTO log_min, log_max USING last_day;
 		first_day := greatest(log_min, log_max - (s->>'backfill_days')::int + 1);
 		first_new := first_day;
@@ -293,38 +313,55 @@ BEGIN
 	END IF;
 	report := (started, NULL, first_day, last_day, 0, 0, 0, 0, 0);
 	IF log_min < first_day THEN
-		EXECUTE format('SELECT count(*) FROM %s WHERE ts < $1::timestamp AT TIME ZONE ''UTC''', log)
+		EXECUTE format('SELECT sum(n) FROM (%s) c', @extschema@.lockstep_per_leaf(leaves,
+						'SELECT count(*) AS n FROM ONLY %s WHERE ts < $1::timestamp AT TIME ZONE ''UTC'''))
 			INTO report.rows_before_range USING first_day;
 	END IF;
 
-	-- one day's fingerprints, stored, and its row counts, in one scan
+	-- one day's fingerprints, stored, and its row counts, in one scan; a
+	-- partitioned log is aggregated leaf by leaf (each foreign leaf on its
+	-- own server) and the leaves' fingerprints of an account merged, which
+	-- gives the same bytes whatever the partitioning
 	day_sql := format($q$
-		WITH agg AS (
-			SELECT account_id, count(*) AS n, max(org_id) AS org_id,
-				   @extschema@.fingerprint_agg(ts, prompt, client_ip, user_agent, payment, model, tokens_in, tokens_out) AS fp
-			FROM (SELECT account_id::bigint, %s FROM %s
-				  WHERE ts >= $1::timestamp AT TIME ZONE 'UTC' AND ts < ($1 + 1)::timestamp AT TIME ZONE 'UTC')
-				 AS l(account_id, ts, prompt, client_ip, user_agent, payment, model, tokens_in, tokens_out, org_id)
-			GROUP BY account_id),
+		SELECT account_id::bigint AS account_id, count(*) AS n, max(org_id) AS org_id,
+			   @extschema@.fingerprint_agg(ts, prompt, client_ip, user_agent, payment, model, tokens_in, tokens_out) AS fp
+		FROM (SELECT account_id::bigint, %s FROM %%s
+			  WHERE ts >= $1::timestamp AT TIME ZONE 'UTC' AND ts < ($1 + 1)::timestamp AT TIME ZONE 'UTC')
+			 AS l(account_id, ts, prompt, client_ip, user_agent, payment, model, tokens_in, tokens_out, org_id)
+		GROUP BY account_id$q$, cols);
+	IF leaves = ARRAY[log] THEN
+		day_sql := format(day_sql, log);
+	ELSE
+		day_sql := format('SELECT account_id, sum(n) AS n, max(org_id) AS org_id, '
+						  '@extschema@.fingerprint_union_agg(fp) AS fp FROM (%s) pl GROUP BY account_id',
+						  @extschema@.lockstep_per_leaf(leaves, replace(day_sql, 'FROM %s', 'FROM ONLY %s')));
+	END IF;
+	day_sql := format($q$
+		WITH agg AS (%s),
 		stored AS (
 			INSERT INTO %I.%I SELECT $1, account_id, org_id, fp FROM agg WHERE account_id IS NOT NULL)
 		SELECT coalesce(sum(n), 0), coalesce(sum(n) FILTER (WHERE account_id IS NULL), 0) FROM agg$q$,
-		cols, log, nsp, base || '_daily');
+		day_sql, nsp, base || '_daily');
 	-- the days of the recheck window whose row count changed since they were
 	-- stored (or that had no rows then): late rows, or the rest of a day
 	-- stored half, make it be computed again
 	recompute := ARRAY[]::date[];
 	IF stored_max IS NOT NULL THEN
-		EXECUTE format($q$
-			SELECT coalesce(array_agg(day ORDER BY day), '{}')
-			FROM (SELECT day, rows, skipped FROM %I.%I WHERE day BETWEEN $1 AND $2) s
-			FULL JOIN (SELECT (ts AT TIME ZONE 'UTC')::date AS day, count(*) AS rows,
-							  count(*) FILTER (WHERE account_id IS NULL) AS skipped
-					   FROM %s
-					   WHERE ts >= $1::timestamp AT TIME ZONE 'UTC' AND ts < ($2 + 1)::timestamp AT TIME ZONE 'UTC'
-					   GROUP BY 1) l USING (day)
-			WHERE s.rows IS DISTINCT FROM coalesce(l.rows, 0) OR s.skipped IS DISTINCT FROM coalesce(l.skipped, 0)$q$,
-			nsp, base || '_days', log) INTO recompute USING first_day, least(stored_max, last_day);
+		-- day by day, a plain count per leaf: a foreign leaf counts its own
+		FOR d IN SELECT g::date FROM generate_series(first_day, least(stored_max, last_day), interval '1 day') g
+		LOOP
+			EXECUTE format('SELECT coalesce(sum(n), 0), coalesce(sum(k), 0) FROM (%s) c',
+						   @extschema@.lockstep_per_leaf(leaves,
+							'SELECT count(*) AS n, count(*) FILTER (WHERE account_id IS NULL) AS k FROM ONLY %s
+							 WHERE ts >= $1::timestamp AT TIME ZONE ''UTC'' AND ts < ($1 + 1)::timestamp AT TIME ZONE ''UTC'''))
+				INTO day_rows, day_skipped USING d;
+			EXECUTE format('SELECT rows, skipped FROM %I.%I WHERE day = $1', nsp, base || '_days')
+				INTO stored_rows, stored_skipped USING d;
+			IF (stored_rows IS NULL AND day_rows > 0) OR
+			   (stored_rows IS NOT NULL AND (stored_rows, stored_skipped) IS DISTINCT FROM (day_rows, day_skipped)) THEN
+				recompute := recompute || d;
+			END IF;
+		END LOOP;
 	END IF;
 	-- then every day after the stored ones, day by day (dates, not times:
 	-- no time zone can skip one)
