@@ -1,12 +1,13 @@
 /*
  * similarity.c
- *	  Channel similarities of two fingerprints and their weighted
- *	  combination.  Pure code: no fmgr.
+ *	  Channel similarities of two fingerprints and their combination,
+ *	  the geometric mean of two families (see is_operator).  Pure code:
+ *	  no fmgr.
  *
  * Every channel similarity is in [0, 1], symmetric, and 1 for identical
  * fingerprints.  A channel that is empty on both sides (no such column,
- * or no such behaviour) is "undefined" (LS_UNDEFINED) and left out of the
- * combination; a channel empty on one side only scores 0.  The calendar
+ * or no such behaviour) is "undefined" (LS_UNDEFINED) and left out of its
+ * family; a channel empty on one side only scores 0.  The calendar
  * channel is also undefined when the days cannot tell (see day_excess).
  *
  * Why common behaviour does not make strangers similar:
@@ -16,8 +17,11 @@
  *	  "thanks") give no keys at all, and one-off prompts never recur;
  *	- the user agent is a small part (0.15) of the infrastructure channel,
  *	  whose networks and payment instruments carry the rest;
- *	- the hour-of-week profile, which whole time zones share, has the
- *	  smallest default weight (0.05).
+ *	- the hour-of-week profile, which whole time zones share and which
+ *	  is cheap to change, has default weight 0;
+ *	- the calendar's expectation follows each account's weekly rhythm;
+ *	- what the accounts ask (the work) and who sends it (the operator)
+ *	  must both agree.
  */
 #include "similarity.h"
 
