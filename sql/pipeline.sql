@@ -303,7 +303,7 @@ BEGIN
 		-- log that ended months ago is read whole
 		EXECUTE format('SELECT (min(lo) AT TIME ZONE ''UTC'')::date, (max(hi) AT TIME ZONE ''UTC'')::date FROM (%s) b',
 					   @extschema@.lockstep_per_leaf(leaves,
-						'SELECT min(ts) AS lo, max(ts) AS hi FROM ONLY %s WHERE ts < ($1 + 1)::timestamp AT TIME ZONE ''UTC'''))
+						'SELECT min(ts) AS lo, max(ts) AS hi FROM %s WHERE ts < ($1 + 1)::timestamp AT TIME ZONE ''UTC'''))
 			INTO log_min, log_max USING last_day;
 		first_day := greatest(log_min, log_max - (s->>'backfill_days')::int + 1);
 		first_new := first_day;
@@ -314,7 +314,7 @@ BEGIN
 	report := (started, NULL, first_day, last_day, 0, 0, 0, 0, 0);
 	IF log_min < first_day THEN
 		EXECUTE format('SELECT sum(n) FROM (%s) c', @extschema@.lockstep_per_leaf(leaves,
-						'SELECT count(*) AS n FROM ONLY %s WHERE ts < $1::timestamp AT TIME ZONE ''UTC'''))
+						'SELECT count(*) AS n FROM %s WHERE ts < $1::timestamp AT TIME ZONE ''UTC'''))
 			INTO report.rows_before_range USING first_day;
 	END IF;
 
@@ -334,7 +334,7 @@ BEGIN
 	ELSE
 		day_sql := format('SELECT account_id, sum(n) AS n, max(org_id) AS org_id, '
 						  '@extschema@.fingerprint_union_agg(fp) AS fp FROM (%s) pl GROUP BY account_id',
-						  @extschema@.lockstep_per_leaf(leaves, replace(day_sql, 'FROM %s', 'FROM ONLY %s')));
+						  @extschema@.lockstep_per_leaf(leaves, day_sql));
 	END IF;
 	day_sql := format($q$
 		WITH agg AS (%s),
@@ -352,7 +352,7 @@ BEGIN
 		LOOP
 			EXECUTE format('SELECT coalesce(sum(n), 0), coalesce(sum(k), 0) FROM (%s) c',
 						   @extschema@.lockstep_per_leaf(leaves,
-							'SELECT count(*) AS n, count(*) FILTER (WHERE account_id IS NULL) AS k FROM ONLY %s
+							'SELECT count(*) AS n, count(*) FILTER (WHERE account_id IS NULL) AS k FROM %s
 							 WHERE ts >= $1::timestamp AT TIME ZONE ''UTC'' AND ts < ($1 + 1)::timestamp AT TIME ZONE ''UTC'''))
 				INTO day_rows, day_skipped USING d;
 			EXECUTE format('SELECT rows, skipped FROM %I.%I WHERE day = $1', nsp, base || '_days')
