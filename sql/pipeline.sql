@@ -225,9 +225,9 @@ COMMENT ON FUNCTION @extschema@.lockstep_drop_pipeline(text, boolean) IS
 
 -- One query per leaf partition of a log, each the template with the leaf
 -- (as %s), in UNION ALL: an aggregate over a foreign leaf is then computed
--- on its own server.
+-- on its own server.  STABLE: a leaf's name is read from the catalog.
 CREATE FUNCTION @extschema@.lockstep_per_leaf(leaves regclass[], template text) RETURNS text
-	LANGUAGE sql IMMUTABLE PARALLEL SAFE
+	LANGUAGE sql STABLE PARALLEL SAFE
 	SET search_path = pg_catalog, pg_temp
 	AS $$ SELECT string_agg('(' || format(template, leaf) || ')', ' UNION ALL ' ORDER BY ord)
 		  FROM unnest(leaves) WITH ORDINALITY AS l(leaf, ord) $$;

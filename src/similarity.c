@@ -684,10 +684,9 @@ at_least(LsPrepared *a, LsPrepared *b, const double *weights, double threshold,
 			op_max_weight = Max(op_max_weight, weights[c]);
 		else
 			left += weights[c];
+		need_asked |= is_asked[c] && weights[c] > 0;
 	}
 	work_weighted = left > 0;
-	for (int c = 0; c < LS_N_CHANNELS; c++)
-		need_asked |= is_asked[c] && weights[c] > 0;
 	for (int k = 0; k < LS_N_CHANNELS; k++)
 	{
 		LsChannel	c = eval_order[k];
