@@ -19,14 +19,19 @@
  *
  * Skew: a bucket larger than max_bucket (a key thousands of accounts
  * share: a carrier's NAT network, a campaign's job windows) would give
- * millions of candidates.  Such a bucket of n members is dealt at random
- * into ceil(n / max_bucket) parts of at most max_bucket members, and an
- * account is paired only within its part: at most n * max_bucket / 2
- * candidates instead of n^2 / 2, and each found by a forward scan like any
- * bucket's.  The cost in recall: a pair that shares only that key is found
- * with probability about max_bucket / n; pairs above the threshold usually
- * share many keys (several bands, several channels), so the loss is small,
- * and test/t/005_lsh.pl measures it.
+ * millions of candidates.  In such a bucket an account is paired only
+ * with the max_bucket / 2 members on either side of it: at most
+ * n * max_bucket / 2 candidates instead of n^2 / 2.  The members of every
+ * bucket are in one fixed order of the accounts, by a hash of the id, so
+ * two accounts close in that order are neighbours in every large bucket
+ * they share, and their shared keys still add up to LS_MIN_SHARED_KEYS;
+ * and the neighbourhoods overlap, so a campaign of any size stays
+ * connected.  (Dealing each bucket into random parts instead made a pair
+ * meet in each shared key by an independent chance: at 56 parts, almost
+ * never in four.)  The order depends only on the ids, so the candidates do
+ * not depend on the order of the query's rows.  test/t/005_lsh.pl
+ * measures the recall of a capped join and test/t/010_evasions.pl the
+ * clusters of a campaign many times max_bucket.
  */
 #include "lsh.h"
 #include "pairs.h"
@@ -54,7 +59,6 @@ PG_FUNCTION_INFO_V1(fingerprint_similar_pairs);
 struct LsEntry
 {
 	uint64		key;
-	uint32		order;			/* pseudo-random; then the part of a split bucket */
 	uint32		idx;			/* account number */
 };
 
@@ -101,16 +105,82 @@ sort_entries(LsEntry *entries, int64 n, LsEntry *tmp)
 	pfree(count);
 }
 
-/* By order (random, then the part), then by account: within a split bucket. */
-static int
-cmp_entry_order(const void *a, const void *b)
+/* An account's place in the fixed order: a hash of its id, then the id. */
+typedef struct LsRank
 {
-	const LsEntry *x = a;
-	const LsEntry *y = b;
+	uint64		hash;
+	int64		id;
+	int32		idx;			/* account number as read */
+} LsRank;
 
-	if (x->order != y->order)
-		return x->order < y->order ? -1 : 1;
-	return x->idx < y->idx ? -1 : (x->idx > y->idx);
+#define ST_SORT sort_ranks
+#define ST_ELEMENT_TYPE LsRank
+#define ST_COMPARE(a, b) \
+	((a)->hash != (b)->hash ? ((a)->hash > (b)->hash) - ((a)->hash < (b)->hash) : \
+	 ((a)->id > (b)->id) - ((a)->id < (b)->id))
+#define ST_SCOPE static
+#define ST_DEFINE
+#include "lib/sort_template.h"
+
+/*
+ * Renumber the accounts in the fixed order (in place, so that the
+ * prepared fingerprints are not copied) and their entries with them.
+ */
+static void
+renumber_accounts(LsPairIndex *ix, int n, LsEntry *entries, int64 nentries)
+{
+	LsRank	   *ranks = palloc_extended(Max(n, 1) * sizeof(LsRank), MCXT_ALLOC_HUGE);
+	int32	   *dest = palloc_extended(Max(n, 1) * sizeof(int32), MCXT_ALLOC_HUGE);
+
+	for (int i = 0; i < n; i++)
+	{
+		ranks[i].hash = ls_fmix64((uint64) ix->ids[i]);
+		ranks[i].id = ix->ids[i];
+		ranks[i].idx = i;
+	}
+	sort_ranks(ranks, n);
+	for (int r = 0; r < n; r++)
+		dest[ranks[r].idx] = r;
+	pfree(ranks);
+	for (int64 e = 0; e < nentries; e++)
+		entries[e].idx = dest[entries[e].idx];
+	/* follow each cycle of the permutation, swapping into place */
+	for (int i = 0; i < n; i++)
+	{
+		while (dest[i] != i)
+		{
+			int32		j = dest[i];
+			int64		id = ix->ids[i];
+			LsPrepared	fp = ix->fps[i];
+
+			ix->ids[i] = ix->ids[j];
+			ix->ids[j] = id;
+			ix->fps[i] = ix->fps[j];
+			ix->fps[j] = fp;
+			dest[i] = dest[j];
+			dest[j] = j;
+		}
+	}
+	pfree(dest);
+}
+
+/*
+ * Entries in account order, from entries into out: a counting sort on
+ * the account, so that the stable sort by key leaves each bucket's
+ * members in account order.
+ */
+static void
+order_by_account(const LsEntry *entries, int64 nentries, LsEntry *out, int n)
+{
+	int64	   *start = palloc0_array(int64, n + 1);
+
+	for (int64 e = 0; e < nentries; e++)
+		start[entries[e].idx + 1]++;
+	for (int i = 0; i < n; i++)
+		start[i + 1] += start[i];
+	for (int64 e = 0; e < nentries; e++)
+		out[start[entries[e].idx]++] = entries[e];
+	pfree(start);
 }
 
 /* sort_int32: an ascending sort with the comparison inlined */
@@ -213,7 +283,6 @@ ls_pairs_build(LsPairIndex *ix, FunctionCallInfo fcinfo, const char *query,
 			for (int k = 0; k < nk; k++)
 			{
 				entries[nentries].key = keys[k];
-				entries[nentries].order = (uint32) ls_fmix64(((uint64) n << 8) ^ keys[k]);
 				entries[nentries].idx = n;
 				nentries++;
 			}
@@ -225,36 +294,17 @@ ls_pairs_build(LsPairIndex *ix, FunctionCallInfo fcinfo, const char *query,
 	SPI_finish();
 	MemoryContextSwitchTo(work);
 
-	/* buckets: equal keys, sorted, then a CSR index from account to entries */
-	ls_memory_charge(&ix->used, nentries * sizeof(LsEntry), ix->caller);
+	/* buckets: equal keys, members in the fixed order of the accounts */
+	ls_memory_charge(&ix->used, nentries * sizeof(LsEntry) +
+					 n * (sizeof(LsRank) + sizeof(int32)), ix->caller);
+	renumber_accounts(ix, n, entries, nentries);
 	{
-		LsEntry    *tmp = palloc_extended(Max(nentries, 1) * sizeof(LsEntry), MCXT_ALLOC_HUGE);
+		LsEntry    *sorted = palloc_extended(Max(nentries, 1) * sizeof(LsEntry), MCXT_ALLOC_HUGE);
 
-		sort_entries(entries, nentries, tmp);
-		pfree(tmp);
-	}
-	for (int64 e = 0, end; e < nentries; e = end)
-	{
-		int64		size;
-
-		for (end = e + 1; end < nentries && entries[end].key == entries[e].key; end++)
-			;
-		size = end - e;
-		if (size > max_bucket)
-		{
-			/* deal it into parts: in random order, round robin */
-			int64		parts = (size + max_bucket - 1) / max_bucket;
-
-			ix->split++;
-			ix->largest = Max(ix->largest, size);
-			qsort(entries + e, size, sizeof(LsEntry), cmp_entry_order);
-			for (int64 q = e; q < end; q++)
-				entries[q].order = (uint32) ((q - e) % parts);
-			qsort(entries + e, size, sizeof(LsEntry), cmp_entry_order);
-		}
-		else
-			for (int64 q = e; q < end; q++)
-				entries[q].order = 0;
+		order_by_account(entries, nentries, sorted, n);
+		sort_entries(sorted, nentries, entries);
+		pfree(entries);
+		entries = sorted;
 	}
 	ls_memory_charge(&ix->used, nentries * (3 * sizeof(int64) + sizeof(int32)) +
 					 (n + 1) * sizeof(int64) + n * (sizeof(LsSeen) + sizeof(int32)),
@@ -268,13 +318,26 @@ ls_pairs_build(LsPairIndex *ix, FunctionCallInfo fcinfo, const char *query,
 	ix->bend = palloc_extended(Max(nentries, 1) * sizeof(int64), MCXT_ALLOC_HUGE);
 	ix->seen = palloc_array(LsSeen, Max(n, 1));
 	ix->cand = palloc_array(int32, Max(n, 1));
-#define SAME_BUCKET(x, y) \
-	(entries[x].key == entries[y].key && entries[x].order == entries[y].order)
-	for (int64 e = 0; e < nentries; e++)
-		ix->bstart[e] = (e > 0 && SAME_BUCKET(e - 1, e)) ? ix->bstart[e - 1] : e;
-	for (int64 e = nentries - 1; e >= 0; e--)
-		ix->bend[e] = (e + 1 < nentries && SAME_BUCKET(e + 1, e)) ? ix->bend[e + 1] : e + 1;
-#undef SAME_BUCKET
+	/* each entry's range of partners: its bucket, or its neighbours in a large one */
+	for (int64 e = 0, end; e < nentries; e = end)
+	{
+		int64		size;
+		int64		half = Max(max_bucket / 2, 1);
+
+		for (end = e + 1; end < nentries && entries[end].key == entries[e].key; end++)
+			;
+		size = end - e;
+		if (size > max_bucket)
+		{
+			ix->split++;
+			ix->largest = Max(ix->largest, size);
+		}
+		for (int64 q = e; q < end; q++)
+		{
+			ix->bstart[q] = size > max_bucket ? Max(e, q - half) : e;
+			ix->bend[q] = size > max_bucket ? Min(end, q + half + 1) : end;
+		}
+	}
 	for (int64 e = 0; e < nentries; e++)
 	{
 		ix->member[e] = entries[e].idx;
@@ -406,7 +469,8 @@ sort_candidates(LsPairScan *st, int ncand)
 
 /*
  * fingerprint_similar_pairs(query, threshold, bands, rows, max_bucket)
- * returns (a, b, similarity), a listed before b in the query's order.  A
+ * returns (a, b, similarity), each pair once (a before b in the fixed
+ * order of the accounts, which is not the order of their ids).  A
  * NULL threshold means lockstep.similarity_threshold.
  *
  * One row per call (value-per-call): called in a select list, rows stream
