@@ -121,7 +121,6 @@ BEGIN
 	RETURN QUERY EXECUTE format($q$
 	WITH m AS (
 		SELECT c.account_id, c.cluster, f.org_id, f.fp, st.requests, st.first_seen, st.last_seen,
-			   st.active_buckets,
 			   row_number() OVER (PARTITION BY c.cluster ORDER BY hashint8(c.account_id)) AS r
 		FROM (SELECT account_id::bigint AS account_id, cluster::bigint AS cluster FROM %1$s c0) c
 		JOIN (SELECT account_id::bigint AS account_id, org_id::bigint AS org_id, fp FROM %2$s f0) f
@@ -134,26 +133,21 @@ BEGIN
 			 LATERAL @extschema@.fingerprint_stats(u.fp) st),
 	total AS (SELECT requests::float8 AS requests FROM everyone),
 	rel AS (%3$s),
-	span AS (
-		SELECT greatest(1, extract(epoch FROM last_seen - first_seen) / 900) AS buckets
-		FROM everyone),
 	-- the background: accounts of the whole relation in a hash order, each
 	-- with the next, background_pairs pairs: what random pairs of this log share
 	b AS (
-		SELECT s.*, st.active_buckets, row_number() OVER (ORDER BY s.h, s.account_id) AS r
+		SELECT s.*, row_number() OVER (ORDER BY s.h, s.account_id) AS r
 		FROM (SELECT account_id::bigint AS account_id, org_id::bigint AS org_id, fp,
 					 hashint8(account_id::bigint) AS h
-			  FROM %2$s f0 ORDER BY 4, 1 LIMIT %11$s + 1) s,
-			 LATERAL @extschema@.fingerprint_stats(s.fp) st),
+			  FROM %2$s f0 ORDER BY 4, 1 LIMIT %11$s + 1) s),
 	-- a sample of pairs of each cluster, each member with the next in a hash
 	-- order; and the background's pairs, under a NULL cluster
 	pairs AS (
-		SELECT x.cluster, x.fp AS xf, y.fp AS yf, x.active_buckets AS xb, y.active_buckets AS yb,
-			   coalesce(x.org_id = y.org_id, false) AS same_org
+		SELECT x.cluster, x.fp AS xf, y.fp AS yf, coalesce(x.org_id = y.org_id, false) AS same_org
 		FROM m x JOIN m y ON y.cluster = x.cluster AND y.r = x.r + 1
 		WHERE x.r <= %4$s
 		UNION ALL
-		SELECT NULL, x.fp, y.fp, x.active_buckets, y.active_buckets, coalesce(x.org_id = y.org_id, false)
+		SELECT NULL, x.fp, y.fp, coalesce(x.org_id = y.org_id, false)
 		FROM b x JOIN b y ON y.r = x.r + 1),
 	p AS (
 		SELECT cluster,
@@ -161,19 +155,14 @@ BEGIN
 			   @extschema@.fingerprint_infrastructure_similarity(xf, yf) AS infra,
 			   coalesce(@extschema@.fingerprint_coactivity_similarity(xf, yf), 0) AS coact,
 			   @extschema@.fingerprint_calendar_similarity(xf, yf) AS calendar,
-			   least(1, xb / span.buckets) AS px,
-			   least(1, yb / span.buckets) AS py,
 			   same_org
-		FROM pairs, span),
+		FROM pairs),
 	ps AS (
 		SELECT p.cluster, count(*) AS n_pairs, avg(sim) AS cohesion, stddev_pop(sim) AS cohesion_sd,
 			   coalesce(avg(infra) FILTER (WHERE NOT same_org), 0) AS infra,
-			   -- co-activity beyond what two independent accounts this busy would
-			   -- share: in the same 15-minute windows, or on the same days
-			   avg(greatest(coalesce(calendar, 0),
-					CASE WHEN px + py - px * py >= 1 OR px * py = 0 THEN 0
-						ELSE greatest(0, (coact - px * py / (px + py - px * py))
-										 / (1 - px * py / (px + py - px * py))) END)) AS sync,
+			   -- activity shared beyond chance (both channels judge it against
+			   -- each account's own rhythm): the same 15-minute windows, or days
+			   avg(greatest(coalesce(calendar, 0), coact)) AS sync,
 			   avg(same_org::int) AS same_org
 		FROM p GROUP BY 1),
 	bg AS (SELECT * FROM ps WHERE cluster IS NULL),

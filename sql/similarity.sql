@@ -44,7 +44,7 @@ CREATE FUNCTION @extschema@.fingerprint_coactivity_similarity(@extschema@.finger
 	RETURNS double precision
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.fingerprint_coactivity_similarity(@extschema@.fingerprint, @extschema@.fingerprint) IS
-	'estimated Jaccard similarity of the two accounts'' sets of active 15-minute buckets';
+	'shared active 15-minute buckets beyond chance: (J - E) / (1 - E) for the Jaccard J of the two sets of active buckets and its expectation E for independent accounts with the same hour-of-week rhythm over their overlapping spans; 0 at or below chance';
 
 CREATE FUNCTION @extschema@.fingerprint_hours_similarity(@extschema@.fingerprint, @extschema@.fingerprint)
 	RETURNS double precision

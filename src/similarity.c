@@ -19,7 +19,8 @@
  *	  whose networks and payment instruments carry the rest;
  *	- the hour-of-week profile, which whole time zones share and which
  *	  is cheap to change, has default weight 0;
- *	- the calendar's expectation follows each account's weekly rhythm;
+ *	- co-activity and the calendar count only what two accounts share
+ *	  beyond what their own rhythms predict;
  *	- what the accounts ask (the work) and who sends it (the operator)
  *	  must both agree.
  */
@@ -488,11 +489,64 @@ day_excess(LsPrepared *a, LsPrepared *b)
 	return (j - e) / (1 - e);
 }
 
-/* Co-activity: Jaccard of the sets of active 15-minute buckets. */
+/*
+ * Co-activity: the active 15-minute buckets two accounts share beyond
+ * chance, as day_excess does for days.  Each account's active buckets are
+ * spread over the hours of the week as its requests are, evenly over the
+ * days of its span: an account with A active buckets, a share s(h) of its
+ * requests in hour h of the week and n(w) days of that hour's weekday in
+ * its span is active in a bucket of hour h with rate A s(h) / (4 n(w)).
+ * Over the days both were around, E[shared] = sum over the hours of
+ * 4 n_both(w) q_a(h) q_b(h), at most the smaller set.  Two users of one
+ * app who were both busy through the day after a release share many
+ * buckets, and their rhythms predict as many; a campaign's job windows,
+ * which move from day to day, are not predicted by any rhythm.  The
+ * score is (J - E) / (1 - E) for the Jaccard J and its expectation E.
+ */
 static double
 sim_coactivity(LsPrepared *a, LsPrepared *b)
 {
-	return ls_bottomk_jaccard(a->act, a->n_act, b->act, b->n_act, LS_K_ACT);
+	double		j = ls_bottomk_jaccard(a->act, a->n_act, b->act, b->n_act, LS_K_ACT);
+	double		na_act,
+				nb_act,
+				shared = 0,
+				e;
+	int64		lo = Max(a->first_day, b->first_day);
+	int64		hi = Min(a->last_day, b->last_day);
+	int64		na[7],
+				nb[7],
+				nboth[7];
+	const int	slots = (int) (USECS_PER_HOUR / LS_BUCKET_USECS);
+
+	if (j == LS_UNDEFINED || j <= 0)
+		return j;
+	if (!a->timed || !b->timed || hi < lo)
+		return 0;
+	na_act = ls_kmv_distinct(a->act, a->n_act, LS_K_ACT);
+	nb_act = ls_kmv_distinct(b->act, b->n_act, LS_K_ACT);
+	weekdays_in(a->first_day, a->last_day, na);
+	weekdays_in(b->first_day, b->last_day, nb);
+	weekdays_in(lo, hi, nboth);
+	for (int w = 0; w < 7; w++)
+	{
+		const uint32 *ha = a->fp->hours + w * 24;
+		const uint32 *hb = b->fp->hours + w * 24;
+		double		dot = 0;
+
+		if (nboth[w] == 0)
+			continue;
+		for (int h = 0; h < 24; h++)
+			dot += (double) ha[h] * hb[h];
+		shared += dot * nboth[w] / ((double) na[w] * nb[w]);
+	}
+	shared *= na_act * nb_act / (slots * (double) a->fp->n_timed * (double) b->fp->n_timed);
+	shared = Min(shared, Min(na_act, nb_act));
+	e = shared / Max(na_act + nb_act - shared, 1e-9);
+	if (e >= 1 - 1e-9)
+		return LS_UNDEFINED;
+	if (j <= e)
+		return 0;
+	return (j - e) / (1 - e);
 }
 
 /*

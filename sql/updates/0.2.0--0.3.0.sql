@@ -17,6 +17,8 @@ CREATE FUNCTION @extschema@.fingerprint_calendar_similarity(@extschema@.fingerpr
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.fingerprint_calendar_similarity(@extschema@.fingerprint, @extschema@.fingerprint) IS
 	'shared active days beyond chance: (J - E) / (1 - E) for the Jaccard J of the two sets of active UTC days and its expectation E for independent accounts with the same rates over their overlapping spans; 0 at or below chance';
+COMMENT ON FUNCTION @extschema@.fingerprint_coactivity_similarity(@extschema@.fingerprint, @extschema@.fingerprint) IS
+	'shared active 15-minute buckets beyond chance: (J - E) / (1 - E) for the Jaccard J of the two sets of active buckets and its expectation E for independent accounts with the same hour-of-week rhythm over their overlapping spans; 0 at or below chance';
 
 CREATE FUNCTION @extschema@.fingerprint_stats(@extschema@.fingerprint,
 	OUT requests bigint, OUT prompts bigint, OUT first_seen timestamptz, OUT last_seen timestamptz,

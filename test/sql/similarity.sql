@@ -85,6 +85,25 @@ SELECT d->>'work' AS work, d->>'operator' AS operator, fingerprint_similarity(a.
 FROM template_users a, template_users b, LATERAL fingerprint_similarity_detail(a.fp, b.fp) d
 WHERE a.acct = 1 AND b.acct = 2;
 
+-- co-activity counts only beyond each account's own rhythm: two accounts
+-- busy through the same two days (the users of one app after a release)
+-- share half their 15-minute buckets, about as many as their rhythms
+-- predict; two that share job windows moving from day to day share them
+-- far beyond chance
+CREATE TABLE rhythm AS
+SELECT acct, kind, fingerprint_agg(ts, NULL, NULL, NULL, NULL) AS fp
+FROM (SELECT acct, 'busy' AS kind, timestamptz '2026-01-28 00:00+00' + (b * 15 || ' minutes')::interval AS ts
+      FROM generate_series(1, 2) acct, generate_series(0, 191) b
+      WHERE hashint4(b * 7 + acct) % 3 <> 0
+      UNION ALL
+      SELECT acct, 'windows', timestamptz '2026-01-05 00:00+00' + (d || ' days')::interval
+             + (abs(hashint4(d)) % 24 || ' hours')::interval + (m * 15 || ' minutes')::interval
+      FROM generate_series(3, 4) acct, generate_series(0, 27) d, generate_series(0, 1) m) s
+GROUP BY acct, kind;
+SELECT a.kind, round(fingerprint_coactivity_similarity(a.fp, b.fp)::numeric, 2) AS coactivity,
+       round(fingerprint_similarity(a.fp, b.fp, '{0,0,0,0,1,0,0}')::numeric, 2) AS hours
+FROM rhythm a JOIN rhythm b ON b.kind = a.kind AND b.acct > a.acct ORDER BY 1;
+
 -- explicit weights: only co-activity counts
 SELECT bool_and(abs(fingerprint_similarity(x.fp, y.fp, '{0,0,0,1,0,0}') - fingerprint_coactivity_similarity(x.fp, y.fp)) < 1e-12) AS weights_select
 FROM sim_pairs p JOIN sim_fp x ON x.account_id = p.a JOIN sim_fp y ON y.account_id = p.b
