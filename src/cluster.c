@@ -423,7 +423,8 @@ Datum
 fingerprint_clusters(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	LsPairIndex ix = {.caller = "fingerprint_clusters", .min_shared = LS_MIN_SHARED_KEYS};
+	LsPairIndex ix = {.caller = "fingerprint_clusters", .min_shared = LS_MIN_SHARED_KEYS,
+	.split_mode = LS_SPLIT_NEIGHBOURS};
 	MemoryContext work;
 	MemoryContext old;
 	double		threshold;
@@ -528,8 +529,9 @@ fingerprint_clusters(PG_FUNCTION_ARGS)
 	ereport(DEBUG1,
 			(errmsg("fingerprint_clusters: %d fingerprints, " INT64_FORMAT " candidate pairs, "
 					INT64_FORMAT " rechecked, " INT64_FORMAT " joins at or above %g, "
-					INT64_FORMAT " accounts attached at or above %g",
-					ix.n, ix.candidates, rechecks, joined, core_threshold, attached, threshold)));
+					INT64_FORMAT " accounts attached at or above %g, %zu MB of lockstep.pairs_memory_limit",
+					ix.n, ix.candidates, rechecks, joined, core_threshold, attached, threshold,
+					ix.used >> 20)));
 	MemoryContextDelete(work);
 	return (Datum) 0;
 }

@@ -19,19 +19,26 @@
  *
  * Skew: a bucket larger than max_bucket (a key thousands of accounts
  * share: a carrier's NAT network, a campaign's job windows) would give
- * millions of candidates.  In such a bucket an account is paired only
- * with the max_bucket / 2 members on either side of it: at most
- * n * max_bucket / 2 candidates instead of n^2 / 2.  The members of every
- * bucket are in one fixed order of the accounts, by a hash of the id, so
- * two accounts close in that order are neighbours in every large bucket
- * they share, and their shared keys still add up to LS_MIN_SHARED_KEYS;
- * and the neighbourhoods overlap, so a campaign of any size stays
- * connected.  (Dealing each bucket into random parts instead made a pair
- * meet in each shared key by an independent chance: at 56 parts, almost
- * never in four.)  The order depends only on the ids, so the candidates do
- * not depend on the order of the query's rows.  test/t/005_lsh.pl
- * measures the recall of a capped join and test/t/010_evasions.pl the
- * clusters of a campaign many times max_bucket.
+ * millions of candidates.  Such a bucket is cut so that an account meets
+ * at most about max_bucket of its members: at most n * max_bucket / 2
+ * candidates instead of n^2 / 2.  How it is cut depends on what the
+ * caller needs (LsSplit):
+ *	- the join wants every pair, so each large bucket is dealt into
+ *	  ceil(n / max_bucket) parts by a hash of (account, key), afresh for
+ *	  each key: a pair that shares many keys meets in some of them, and a
+ *	  pair that shares only that key is found with probability about
+ *	  max_bucket / n (test/t/005_lsh.pl measures the recall);
+ *	- clustering wants each campaign connected, so an account is paired
+ *	  with the max_bucket / 2 members on either side of it in the bucket.
+ *	  Two accounts close in the fixed order are then neighbours in every
+ *	  large bucket they share, and their shared keys add up to
+ *	  LS_MIN_SHARED_KEYS however large the campaign; the neighbourhoods
+ *	  overlap, so it stays connected.  Dealt into parts instead, a pair of
+ *	  a campaign 56 times max_bucket almost never met in four keys, and
+ *	  the campaign fell apart (test/t/010_evasions.pl).
+ * Every bucket lists its members in one fixed order of the accounts, by
+ * a hash of the id, so the candidates do not depend on the order of the
+ * query's rows.
  */
 #include "lsh.h"
 #include "pairs.h"
@@ -60,6 +67,7 @@ struct LsEntry
 {
 	uint64		key;
 	uint32		idx;			/* account number */
+	uint32		part;			/* its part of a bucket dealt into parts */
 };
 
 /*
@@ -183,6 +191,18 @@ order_by_account(const LsEntry *entries, int64 nentries, LsEntry *out, int n)
 	pfree(start);
 }
 
+/* By part, then by account: within a bucket dealt into parts. */
+static int
+cmp_entry_part(const void *a, const void *b)
+{
+	const LsEntry *x = a;
+	const LsEntry *y = b;
+
+	if (x->part != y->part)
+		return x->part < y->part ? -1 : 1;
+	return x->idx < y->idx ? -1 : (x->idx > y->idx);
+}
+
 /* sort_int32: an ascending sort with the comparison inlined */
 #define ST_SORT sort_int32
 #define ST_ELEMENT_TYPE int32
@@ -284,6 +304,7 @@ ls_pairs_build(LsPairIndex *ix, FunctionCallInfo fcinfo, const char *query,
 			{
 				entries[nentries].key = keys[k];
 				entries[nentries].idx = n;
+				entries[nentries].part = 0;
 				nentries++;
 			}
 			n++;
@@ -318,24 +339,53 @@ ls_pairs_build(LsPairIndex *ix, FunctionCallInfo fcinfo, const char *query,
 	ix->bend = palloc_extended(Max(nentries, 1) * sizeof(int64), MCXT_ALLOC_HUGE);
 	ix->seen = palloc_array(LsSeen, Max(n, 1));
 	ix->cand = palloc_array(int32, Max(n, 1));
-	/* each entry's range of partners: its bucket, or its neighbours in a large one */
+	/* each entry's range of partners: its bucket, or a cut of a large one */
 	for (int64 e = 0, end; e < nentries; e = end)
 	{
 		int64		size;
-		int64		half = Max(max_bucket / 2, 1);
 
 		for (end = e + 1; end < nentries && entries[end].key == entries[e].key; end++)
 			;
 		size = end - e;
-		if (size > max_bucket)
+		if (size <= max_bucket)
 		{
-			ix->split++;
-			ix->largest = Max(ix->largest, size);
+			for (int64 q = e; q < end; q++)
+			{
+				ix->bstart[q] = e;
+				ix->bend[q] = end;
+			}
+			continue;
 		}
-		for (int64 q = e; q < end; q++)
+		ix->split++;
+		ix->largest = Max(ix->largest, size);
+		if (ix->split_mode == LS_SPLIT_NEIGHBOURS)
 		{
-			ix->bstart[q] = size > max_bucket ? Max(e, q - half) : e;
-			ix->bend[q] = size > max_bucket ? Min(end, q + half + 1) : end;
+			int64		half = Max(max_bucket / 2, 1);
+
+			for (int64 q = e; q < end; q++)
+			{
+				ix->bstart[q] = Max(e, q - half);
+				ix->bend[q] = Min(end, q + half + 1);
+			}
+		}
+		else
+		{
+			uint64		parts = (size + max_bucket - 1) / max_bucket;
+
+			for (int64 q = e; q < end; q++)
+				entries[q].part = (uint32) (ls_fmix64(((uint64) entries[q].idx << 8) ^
+													  entries[q].key) % parts);
+			qsort(entries + e, size, sizeof(LsEntry), cmp_entry_part);
+			for (int64 q = e, pend; q < end; q = pend)
+			{
+				for (pend = q + 1; pend < end && entries[pend].part == entries[q].part; pend++)
+					;
+				for (int64 r = q; r < pend; r++)
+				{
+					ix->bstart[r] = q;
+					ix->bend[r] = pend;
+				}
+			}
 		}
 	}
 	for (int64 e = 0; e < nentries; e++)
@@ -494,6 +544,7 @@ fingerprint_similar_pairs(PG_FUNCTION_ARGS)
 		st = palloc0(sizeof(LsPairScan));
 		st->ix.caller = "fingerprint_similar_pairs";
 		st->ix.min_shared = LS_MIN_SHARED_KEYS;
+		st->ix.split_mode = LS_SPLIT_PARTS;
 		st->threshold = ls_query_threshold_args(fcinfo, st->ix.caller);
 		if (get_call_result_type(fcinfo, NULL, &st->desc) != TYPEFUNC_COMPOSITE)
 			elog(ERROR, "fingerprint_similar_pairs must return a row type");

@@ -26,6 +26,13 @@
 #define LS_CLUSTER_MIN_SIZE			10
 typedef struct LsEntry LsEntry;
 
+/* How a bucket over max_bucket is cut (pairs.c): for every pair, or for connectivity. */
+typedef enum LsSplit
+{
+	LS_SPLIT_PARTS,				/* parts by a hash of (account, key) */
+	LS_SPLIT_NEIGHBOURS			/* the max_bucket / 2 members either side */
+} LsSplit;
+
 /* Account j as a candidate of the current account i. */
 typedef struct LsSeen
 {
@@ -48,6 +55,7 @@ typedef struct LsPairIndex
 	int64	   *bend;
 	LsSeen	   *seen;			/* per account j, for the current account */
 	int			min_shared;		/* candidates must share this many keys */
+	LsSplit		split_mode;
 	int32	   *cand;			/* the candidates of the current account */
 	int64		candidates;		/* statistics for DEBUG1 */
 	int64		split;			/* buckets split into parts */
