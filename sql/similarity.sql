@@ -26,7 +26,7 @@ CREATE FUNCTION @extschema@.fingerprint_content_similarity(@extschema@.fingerpri
 	RETURNS double precision
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.fingerprint_content_similarity(@extschema@.fingerprint, @extschema@.fingerprint) IS
-	'weighted Jaccard of the recurring prompt scaffolds'' traffic shares; NULL if neither recurs';
+	'weighted Jaccard of the recurring prompt scaffolds'' traffic shares; 0 if neither repeats a scaffold and each sent at least 5 keyed prompts, NULL if neither repeats one and either sent fewer';
 
 CREATE FUNCTION @extschema@.fingerprint_intents_similarity(@extschema@.fingerprint, @extschema@.fingerprint)
 	RETURNS double precision
@@ -38,7 +38,7 @@ CREATE FUNCTION @extschema@.fingerprint_infrastructure_similarity(@extschema@.fi
 	RETURNS double precision
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.fingerprint_infrastructure_similarity(@extschema@.fingerprint, @extschema@.fingerprint) IS
-	'shared networks (0.45), payment instruments (0.40) and user agents (0.15), each a Jaccard estimate';
+	'shared networks (0.45: the Jaccard J of the /24 sets, or I / (I + 8) for the I networks both used if more), payment instruments (0.40) and user agents (0.15), Jaccard estimates';
 
 CREATE FUNCTION @extschema@.fingerprint_coactivity_similarity(@extschema@.fingerprint, @extschema@.fingerprint)
 	RETURNS double precision

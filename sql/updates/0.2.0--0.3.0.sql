@@ -17,6 +17,10 @@ CREATE FUNCTION @extschema@.fingerprint_calendar_similarity(@extschema@.fingerpr
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.fingerprint_calendar_similarity(@extschema@.fingerprint, @extschema@.fingerprint) IS
 	'shared active days beyond chance: (J - E) / (1 - E) for the Jaccard J of the two sets of active UTC days and its expectation E for independent accounts with the same rates over their overlapping spans; 0 at or below chance';
+COMMENT ON FUNCTION @extschema@.fingerprint_content_similarity(@extschema@.fingerprint, @extschema@.fingerprint) IS
+	'weighted Jaccard of the recurring prompt scaffolds'' traffic shares; 0 if neither repeats a scaffold and each sent at least 5 keyed prompts, NULL if neither repeats one and either sent fewer';
+COMMENT ON FUNCTION @extschema@.fingerprint_infrastructure_similarity(@extschema@.fingerprint, @extschema@.fingerprint) IS
+	'shared networks (0.45: the Jaccard J of the /24 sets, or I / (I + 8) for the I networks both used if more), payment instruments (0.40) and user agents (0.15), Jaccard estimates';
 COMMENT ON FUNCTION @extschema@.fingerprint_coactivity_similarity(@extschema@.fingerprint, @extschema@.fingerprint) IS
 	'shared active 15-minute buckets beyond chance: (J - E) / (1 - E) for the Jaccard J of the two sets of active buckets and its expectation E for independent accounts with the same hour-of-week rhythm over their overlapping spans; 0 at or below chance';
 

@@ -104,6 +104,36 @@ SELECT a.kind, round(fingerprint_coactivity_similarity(a.fp, b.fp)::numeric, 2) 
        round(fingerprint_similarity(a.fp, b.fp, '{0,0,0,0,1,0,0}')::numeric, 2) AS hours
 FROM rhythm a JOIN rhythm b ON b.kind = a.kind AND b.acct > a.acct ORDER BY 1;
 
+-- networks: two accounts whose requests come from one pool of 100 proxy
+-- /24s share many of them: I shared networks count I / (I + 8), more than
+-- their Jaccard; two people behind one carrier's /24 share it (Jaccard 1)
+CREATE TABLE pool AS
+SELECT acct, fingerprint_agg(NULL, NULL, ('10.9.' || (hashint4(acct * 1000 + i) & 65535) % 100 || '.7')::inet,
+                             NULL, NULL) AS fp
+FROM generate_series(1, 2) acct, generate_series(1, 60) i GROUP BY acct
+UNION ALL
+SELECT acct, fingerprint_agg(NULL, NULL, inet '100.64.3.9', NULL, NULL)
+FROM generate_series(3, 4) acct, generate_series(1, 5) i GROUP BY acct;
+SELECT a.acct, b.acct, round(fingerprint_infrastructure_similarity(a.fp, b.fp)::numeric, 2) AS infrastructure,
+       (fingerprint_summary(a.fp)->'infrastructure'->>'ip_prefixes')::int >= 30 AS many_networks
+FROM pool a JOIN pool b ON b.acct = a.acct + 1 AND a.acct IN (1, 3) ORDER BY 1;
+
+-- content: two accounts that ask ten questions of their own each, none
+-- repeated, share no work that shows: 0, not undefined (then the work
+-- family would rest on intents and models alone)
+CREATE TABLE own_questions AS
+SELECT acct, fingerprint_agg(NULL, q, NULL, NULL, NULL) AS fp
+FROM (SELECT acct, i, (SELECT string_agg((string_to_array('apple river stone cloud piano garden window silver '
+                                 'engine forest ladder candle rocket violin basket harbor pencil mirror tunnel '
+                                 'desert orange castle bridge meadow parrot lantern copper glacier falcon compass '
+                                 'velvet thunder marble canyon saddle walnut harvest beacon pepper', ' '))
+                                 [1 + abs(hashint4(acct * 1000 + i * 10 + w)) % 40], ' ')
+                       FROM generate_series(1, 9) w) AS q
+      FROM generate_series(1, 2) acct, generate_series(1, 10) i) s
+GROUP BY acct;
+SELECT fingerprint_content_similarity(a.fp, b.fp) AS content
+FROM own_questions a, own_questions b WHERE a.acct = 1 AND b.acct = 2;
+
 -- explicit weights: only co-activity counts
 SELECT bool_and(abs(fingerprint_similarity(x.fp, y.fp, '{0,0,0,1,0,0}') - fingerprint_coactivity_similarity(x.fp, y.fp)) < 1e-12) AS weights_select
 FROM sim_pairs p JOIN sim_fp x ON x.account_id = p.a JOIN sim_fp y ON y.account_id = p.b
