@@ -480,6 +480,24 @@ weekday_rates(LsPrepared *p, double days, double *q)
 }
 
 /*
+ * A Jaccard J beyond its chance value, in [0, 1]: E = shared / (na + nb -
+ * shared) for the expected shared count of two independent sets of na and
+ * nb elements, and (J - E) / (1 - E), 0 when J <= E.  Undefined when E = 1:
+ * chance alone explains any overlap.
+ */
+static double
+beyond_chance(double j, double shared, double na, double nb)
+{
+	double		e = shared / Max(na + nb - shared, 1e-9);
+
+	if (e >= 1 - 1e-9)
+		return LS_UNDEFINED;
+	if (j <= e)
+		return 0;
+	return (j - e) / (1 - e);
+}
+
+/*
  * Shared active days beyond chance, in [0, 1].  Two accounts that keep
  * their own days share as many as their rates predict: over the days
  * both were around (their overlapping spans), each day of weekday w is
@@ -503,8 +521,7 @@ day_excess(LsPrepared *a, LsPrepared *b)
 	int64		hi = Min(a->last_day, b->last_day);
 	double		qa[7],
 				qb[7],
-				shared = 0,
-				e;
+				shared = 0;
 	int64		n[7];
 
 	if (j == LS_UNDEFINED || hi < lo)
@@ -514,12 +531,7 @@ day_excess(LsPrepared *a, LsPrepared *b)
 	weekdays_in(lo, hi, n);
 	for (int w = 0; w < 7; w++)
 		shared += n[w] * (qa[w] * qb[w]);
-	e = shared / Max(da + db - shared, 1e-9);
-	if (e >= 1 - 1e-9)
-		return LS_UNDEFINED;
-	if (j <= e)
-		return 0;
-	return (j - e) / (1 - e);
+	return beyond_chance(j, shared, da, db);
 }
 
 /*
@@ -542,8 +554,7 @@ sim_coactivity(LsPrepared *a, LsPrepared *b)
 	double		j = ls_bottomk_jaccard(a->act, a->n_act, b->act, b->n_act, LS_K_ACT);
 	double		na_act,
 				nb_act,
-				shared = 0,
-				e;
+				shared = 0;
 	int64		lo = Max(a->first_day, b->first_day);
 	int64		hi = Min(a->last_day, b->last_day);
 	int64		na[7],
@@ -574,12 +585,7 @@ sim_coactivity(LsPrepared *a, LsPrepared *b)
 	}
 	shared *= na_act * nb_act / (slots * (double) a->fp->n_timed * (double) b->fp->n_timed);
 	shared = Min(shared, Min(na_act, nb_act));
-	e = shared / Max(na_act + nb_act - shared, 1e-9);
-	if (e >= 1 - 1e-9)
-		return LS_UNDEFINED;
-	if (j <= e)
-		return 0;
-	return (j - e) / (1 - e);
+	return beyond_chance(j, shared, na_act, nb_act);
 }
 
 /*
