@@ -5,7 +5,7 @@ use strict;
 use warnings;
 use Exporter 'import';
 use File::Temp qw(tempdir);
-our @EXPORT = qw(psql psql_ok scratch_dir);
+our @EXPORT = qw(psql psql_ok scratch_dir cron_run_once);
 
 # Run SQL, return (exit code, stdout, stderr); unaligned, tuples only.
 sub psql
@@ -39,6 +39,32 @@ sub scratch_dir
 	my $dir = tempdir(DIR => $ENV{LS_TMP} // '/tmp', CLEANUP => 1);
 	chmod 0755, $dir;
 	return $dir;
+}
+
+# Schedule $command with pg_cron (which lives in the postgres database)
+# to run in the test database, wait for its first run to end (cron starts
+# jobs at the top of each minute), unschedule it.  Returns the scheduling
+# error, or '' and the run's status ('succeeded' or 'failed', '' if none).
+sub cron_run_once
+{
+	my ($job, $command) = @_;
+	my ($rc, $out, $err) = psql(qq{
+		CREATE EXTENSION IF NOT EXISTS pg_cron;
+		SELECT cron.unschedule(jobid) FROM cron.job WHERE jobname = '$job';
+		SELECT cron.schedule_in_database('$job', '* * * * *', \$cmd\$$command\$cmd\$, 'lockstep_tap') > 0;
+	}, db => 'postgres');
+	return ($err || "psql failed ($rc)", '') if $rc;
+	my $status = '';
+	for (1 .. 130)
+	{
+		$status = (psql(qq{SELECT string_agg(status, ',') FROM cron.job_run_details d
+		                   JOIN cron.job j USING (jobid) WHERE j.jobname = '$job'
+		                   AND status IN ('succeeded', 'failed')}, db => 'postgres'))[1];
+		last if $status;
+		sleep 1;
+	}
+	psql(qq{SELECT cron.unschedule('$job')}, db => 'postgres');
+	return ('', $status);
 }
 
 # Every TAP script starts from a fresh database with the extension.

@@ -12,7 +12,6 @@
 use strict;
 use warnings;
 use Test::More;
-use Time::HiRes qw(sleep);
 use LsTest;
 
 my $root = $ENV{LS_ROOT} // '.';
@@ -159,23 +158,8 @@ like(psql_ok(q{SELECT days_added FROM ps_base_refreshes ORDER BY started_at DESC
 # under pg_cron (its own session, no settings of ours): still only aggregates
 my @marks = log_marks();
 psql_ok(q{SELECT lockstep_drop_pipeline('ps_combined'); SELECT lockstep_create_pipeline('ps_combined', 'sharded_combined', 28, 'sh_releases')});
-($rc, $out, $err) = psql(q{
-	CREATE EXTENSION IF NOT EXISTS pg_cron;
-	SELECT cron.unschedule(jobid) FROM cron.job WHERE jobname = 'lockstep-sharded';
-	SELECT cron.schedule_in_database('lockstep-sharded', '* * * * *',
-	                                 $$CALL lockstep_refresh('ps_combined', '2026-02-01')$$, 'lockstep_tap') > 0;
-}, db => 'postgres');
-is($rc, 0, 'the sharded refresh scheduled with pg_cron') or diag($err);
-my $status = '';
-for (1 .. 130)
-{
-	$status = (psql(q{SELECT string_agg(status, ',') FROM cron.job_run_details d
-	                  JOIN cron.job j USING (jobid) WHERE j.jobname = 'lockstep-sharded'
-	                  AND status IN ('succeeded', 'failed')}, db => 'postgres'))[1];
-	last if $status;
-	sleep 1;
-}
-psql(q{SELECT cron.unschedule('lockstep-sharded')}, db => 'postgres');
+my ($cron_err, $status) = cron_run_once('lockstep-sharded', q{CALL lockstep_refresh('ps_combined', '2026-02-01')});
+is($cron_err, '', 'the sharded refresh scheduled with pg_cron');
 like($status, qr/^succeeded/, "the scheduled refresh ran: $status");
 my @sent = shard_statements(@marks);
 cmp_ok(scalar(grep { /fingerprint_agg/ } @sent), '>=', 56, 'under pg_cron the shards computed every day (28 days, 2 shards)');
