@@ -56,7 +56,7 @@ CREATE FUNCTION @extschema@.lockstep_synth_log(rows bigint, seed bigint, variant
 											  LEAST(8192, rows - c * 8192), variant) AS g
 	$$;
 COMMENT ON FUNCTION @extschema@.lockstep_synth_log(bigint, bigint, text) IS
-	'the synthetic log with the campaigns'' evasions: variant base, proxies (residential addresses, own cards and browsers), paraphrase, low_slow (three times the accounts, a third of the volume), human_timing (own time zones and sessions on the operator''s working days), mixed (20-40% benign, pivot 3-48 h after release), combined (all), or several joined by +';
+	'the synthetic log with the campaigns'' evasions: variant base, proxies (residential addresses, own cards and browsers), paraphrase, low_slow (three times the accounts, a third of the volume), human_timing (own time zones and sessions on the operator''s working days), mixed (20-40% benign, pivot 3-48 h after release), combined (all of these), one_org and few_orgs (each campaign''s accounts are seats of one or five business organizations), small (a fourth campaign of 19 accounts with residential addresses, own cards and own timing), hydra (accounts that live 2-3 days, replaced on the same cards and networks), heavy_tail (a few busy campaign accounts, many small ones), all (combined with few_orgs, small, hydra and heavy_tail), or several joined by +';
 
 CREATE FUNCTION @extschema@.lockstep_synth_accounts(rows bigint, seed bigint, variant text,
 	OUT account_id bigint, OUT org_id bigint, OUT kind text, OUT campaign text)

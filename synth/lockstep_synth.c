@@ -22,6 +22,8 @@
  *	campaign A   400                    0.63%  CoT, rubric grading, rewrites
  *	campaign B   5,000                  14.4%  tool use, agentic coding
  *	campaign C   18,600                 54.97% CoT, coding, rubric, rewrites
+ *	campaign D   19 at any size         250 rows each (variant small only,
+ *	                                           taken from the users' share)
  *
  * The three apps are the hard negatives: a homework helper (step-by-step
  * reasoning), a support desk (rubric grade and polite rewrite) and a
@@ -78,18 +80,27 @@ typedef enum Kind
 	K_CAMP_A,
 	K_CAMP_B,
 	K_CAMP_C,
+	K_CAMP_D,					/* the small campaign of variant small */
 	N_KINDS
 } Kind;
 
 static const char *const kind_names[N_KINDS] = {
-	"user", "app_user", "integration", "enterprise", "campaign", "campaign", "campaign"
+	"user", "app_user", "integration", "enterprise", "campaign", "campaign", "campaign", "campaign"
 };
-static const char *const campaign_names[N_KINDS] = {NULL, NULL, NULL, NULL, "A", "B", "C"};
+static const char *const campaign_names[N_KINDS] = {NULL, NULL, NULL, NULL, "A", "B", "C", "D"};
 
 /* Row shares (per million) and accounts at full scale, per kind. */
-static const int share_ppm[N_KINDS] = {140000, 60000, 40000, 60000, 6300, 144000, 549700};
-static const double full_accounts[N_KINDS] = {180000, 2400, 40, 3600, 400, 5000, 18600};
-static const int min_accounts[N_KINDS] = {200, 150, 3, 36, 8, 8, 8};
+static const int share_ppm[N_KINDS] = {140000, 60000, 40000, 60000, 6300, 144000, 549700, 0};
+static const double full_accounts[N_KINDS] = {180000, 2400, 40, 3600, 400, 5000, 18600, 0};
+static const int min_accounts[N_KINDS] = {200, 150, 3, 36, 8, 8, 8, 0};
+
+/*
+ * Campaign D (variant small) has the same accounts and rows per account at
+ * every log size, so that it stays small: its rows are taken from the
+ * users' share.
+ */
+#define SMALL_ACCOUNTS	19
+#define SMALL_ROWS_EACH	250
 
 #define IS_CAMPAIGN(k)	((k) >= K_CAMP_A)
 
@@ -104,7 +115,19 @@ static const int min_accounts[N_KINDS] = {200, 150, 3, 36, 8, 8, 8};
  *	              one to four hours, no shared job windows; only on the
  *	              operator's working days (about 70% of days);
  *	mixed         20 to 40% benign traffic per account; the move to the new
- *	              model 3 to 48 hours after its release.
+ *	              model 3 to 48 hours after its release;
+ *	one_org       each campaign's accounts are the seats of one business
+ *	              organization, billed to it;
+ *	few_orgs      the same over five organizations per campaign;
+ *	small         a fourth campaign, D: 19 accounts of about 250 requests
+ *	              each, with residential addresses, cards of their own and
+ *	              timing of their own (proxies and human_timing, always);
+ *	hydra         churn: each campaign account lives 2 or 3 days and is
+ *	              replaced by a new account id on the same card, networks,
+ *	              agent and work (about 13 ids per worker over 28 days);
+ *	heavy_tail    heavy-tailed volume over a campaign's accounts, as users
+ *	              have: a few busy accounts, many small ones.
+ * Variant all is combined with few_orgs, small, hydra and heavy_tail.
  */
 #define V_PROXIES		0x01
 #define V_PARAPHRASE	0x02
@@ -112,6 +135,11 @@ static const int min_accounts[N_KINDS] = {200, 150, 3, 36, 8, 8, 8};
 #define V_HUMAN_TIMING	0x08
 #define V_MIXED			0x10
 #define V_ALL			0x1F
+#define V_ONE_ORG		0x20
+#define V_FEW_ORGS		0x40
+#define V_SMALL			0x80
+#define V_HYDRA			0x100
+#define V_HEAVY_TAIL	0x200
 
 static const struct
 {
@@ -121,6 +149,9 @@ static const struct
 	{"base", 0}, {"proxies", V_PROXIES}, {"paraphrase", V_PARAPHRASE},
 	{"low_slow", V_LOW_SLOW}, {"human_timing", V_HUMAN_TIMING},
 	{"mixed", V_MIXED}, {"combined", V_ALL},
+	{"one_org", V_ONE_ORG}, {"few_orgs", V_FEW_ORGS}, {"small", V_SMALL},
+	{"hydra", V_HYDRA}, {"heavy_tail", V_HEAVY_TAIL},
+	{"all", V_ALL | V_FEW_ORGS | V_SMALL | V_HYDRA | V_HEAVY_TAIL},
 };
 
 /* The evasion flags of a variant: one name, or several joined by '+'. */
@@ -142,10 +173,14 @@ parse_variant(const char *spec)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("unknown variant \"%s\"", tok),
-					 errhint("Variants are base, proxies, paraphrase, low_slow, human_timing, mixed and combined, or several joined by '+'.")));
+					 errhint("Variants are base, proxies, paraphrase, low_slow, human_timing, mixed, combined, one_org, few_orgs, small, hydra, heavy_tail and all, or several joined by '+'.")));
 		flags |= variants[i].flags;
 	}
 	pfree(copy);
+	if ((flags & V_ONE_ORG) && (flags & V_FEW_ORGS))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("variants one_org and few_orgs exclude each other")));
 	return flags;
 }
 
@@ -205,6 +240,10 @@ population_init(Population *pop, int64 rows, int flags)
 	double		scale = rows / FULL_ROWS;
 	uint32		cum = 0;
 
+	uint32		small_ppm = 0;
+
+	if (flags & V_SMALL)
+		small_ppm = (uint32) Min(50000.0, SMALL_ACCOUNTS * SMALL_ROWS_EACH * 1e6 / rows + 0.5);
 	pop->flags = flags;
 	pop->total = 0;
 	for (int k = 0; k < N_KINDS; k++)
@@ -215,10 +254,12 @@ population_init(Population *pop, int64 rows, int flags)
 		n = Max(n, min_accounts[k]);
 		if (k == K_ENTERPRISE)
 			n = (n + ENT_TEAM - 1) / ENT_TEAM * ENT_TEAM;
+		if (k == K_CAMP_D)
+			n = small_ppm ? SMALL_ACCOUNTS : 0;
 		pop->n[k] = n;
 		pop->first[k] = pop->total;
 		pop->total += n;
-		cum += share_ppm[k];
+		cum += share_ppm[k] + (k == K_CAMP_D ? small_ppm : 0) - (k == K_USER ? small_ppm : 0);
 		pop->cum_ppm[k] = cum;
 	}
 	Assert(cum == 1000000);
@@ -231,11 +272,48 @@ account_id(int64 idx)
 	return 1 + (idx * INT64CONST(48271)) % INT64CONST(2147483647);
 }
 
-/* Enterprise org id of a global index. */
+/*
+ * The org id of a global index: an enterprise team's, or under one_org and
+ * few_orgs a campaign's business organization (one, or five per campaign);
+ * 0 for none.
+ */
 static inline int64
-org_id(const Population *pop, int64 idx)
+org_id(const Population *pop, int64 idx, Kind k)
 {
-	return 1000 + (idx - pop->first[K_ENTERPRISE]) / ENT_TEAM;
+	if (k == K_ENTERPRISE)
+		return 1000 + (idx - pop->first[K_ENTERPRISE]) / ENT_TEAM;
+	if (IS_CAMPAIGN(k) && (pop->flags & V_ONE_ORG))
+		return 900000 + k * 10;
+	if (IS_CAMPAIGN(k) && (pop->flags & V_FEW_ORGS))
+		return 900000 + k * 10 + (idx - pop->first[k]) % 5;
+	return 0;
+}
+
+/*
+ * Hydra churn: the worker of campaign account idx works under a new
+ * account id every 2 or 3 days (its own life, from a random offset), so
+ * that a worker's rows of day `day` go to generation (day + offset) / life.
+ * Generation ids follow the whole population; the worker's traits (card,
+ * networks, agent, time zone, work) stay the worker's.
+ */
+#define HYDRA_GENS		15		/* at most (DAYS + 2) / 2 generations */
+
+static inline int
+hydra_life(uint64 at)
+{
+	return 2 + (int) (trait(at, 0x4d1, 0, 0) % 2);
+}
+
+static inline int
+hydra_offset(uint64 at)
+{
+	return (int) (trait(at, 0x4d2, 0, 0) % hydra_life(at));
+}
+
+static inline int64
+hydra_idx(const Population *pop, int64 idx, int gen)
+{
+	return pop->total + (idx - pop->first[K_CAMP_A]) * HYDRA_GENS + gen;
 }
 
 /* Word lists. */
@@ -271,7 +349,8 @@ static const char *const browsers[] = {
 	"Mozilla/5.0 (Linux; Android 15) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Mobile Safari/537.36",
 };
 static const char *const campaign_clients[N_KINDS] = {
-	NULL, NULL, NULL, NULL, "python-httpx/0.27.0", "axios/1.7.2", "python-requests/2.32.3"
+	NULL, NULL, NULL, NULL, "python-httpx/0.27.0", "axios/1.7.2", "python-requests/2.32.3",
+	"aiohttp/3.9.5"
 };
 
 /*
@@ -333,6 +412,15 @@ static const Scaffold scaffolds[] = {
 	{K_CAMP_C, {"You are a reward model. Compare the two answers and say which response is better, with a score for each: {Q}",
 			"Act as a reward model: compare both answers, state which response is better and score each one: {Q}",
 	"As a reward model, judge which response is better between the two answers and give each a score: {Q}"}},
+	{K_CAMP_D, {"Answer the question below. Before the answer, write out your complete reasoning as numbered steps, thinking step by step. Question: {Q}",
+			"Answer this question. First write your full reasoning as a list of numbered steps, step by step, then the answer. Question: {Q}",
+	"Give the answer to the question below, preceded by your complete step by step reasoning in numbered steps. Question: {Q}"}},
+	{K_CAMP_D, {"Grade the candidate answer against the reference using this rubric: correctness, clarity and completeness, each from 1 to 10, with a justification. Candidate: {Q}",
+			"Using the rubric of correctness, clarity and completeness, score the candidate answer against the reference from 1 to 10 each and justify. Candidate: {Q}",
+	"Score the candidate answer against the reference on the rubric (correctness, clarity, completeness; 1 to 10 each) and justify every score. Candidate: {Q}"}},
+	{K_CAMP_D, {"Write a complete solution in Python for this competitive programming problem, explaining your reasoning step by step before the code: {Q}",
+			"Solve this competitive programming problem in Python; explain your reasoning step by step, then give the complete code: {Q}",
+	"Give a full Python solution to the following competitive programming problem, with step by step reasoning before the code: {Q}"}},
 };
 
 /* Append s to the buffer, truncating at its end. */
@@ -633,7 +721,7 @@ row_account(const Population *pop, uint64 seed, int64 row, Kind *kind, int64 *id
 	while (u >= pop->cum_ppm[k])
 		k++;
 	*kind = k;
-	if (k == K_USER || k == K_APP)
+	if (k == K_USER || k == K_APP || (IS_CAMPAIGN(k) && (pop->flags & V_HEAVY_TAIL)))
 	{
 		/* heavy tail: the first users get most rows */
 		double		x = rng_unit(&r);
@@ -691,13 +779,13 @@ campaign_row(const Population *pop, uint64 seed, Kind k, int64 idx, uint64 at, R
 			 Buf *b, int64 *secs, uint32 *ip, const char **ua, char *pay, int paylen,
 			 const char **model, int *tokens_out)
 {
-	int			flags = pop->flags;
+	int			flags = pop->flags | (k == K_CAMP_D ? V_PROXIES | V_HUMAN_TIMING : 0);
 	uint64		ct = trait(seed, 0xca3, k, 0);
 	int64		cidx = idx - pop->first[k];
 	int			nsc = 0,
 				first_sc = -1;
 	int			benign_pct = 25;
-	int			pivot_hours = (k == K_CAMP_A) ? 2 : (k == K_CAMP_B) ? 6 : 10;
+	int			pivot_hours = (k == K_CAMP_A) ? 2 : (k == K_CAMP_B) ? 6 : (k == K_CAMP_D) ? 4 : 10;
 	int			day;
 
 	if (flags & V_HUMAN_TIMING)
@@ -865,7 +953,7 @@ make_row(const Population *pop, uint64 seed, int64 row, Datum *v, bool *nulls, B
 			break;
 		case K_ENTERPRISE:
 			{
-				int64		org = org_id(pop, idx);
+				int64		org = org_id(pop, idx, k);
 				uint64		ot = trait(seed, 0x0f6, org, 0);
 
 				v[2] = Int64GetDatum(org);
@@ -892,10 +980,23 @@ make_row(const Population *pop, uint64 seed, int64 row, Datum *v, bool *nulls, B
 		default:
 			campaign_row(pop, seed, k, idx, at, &r, b, &secs, &ip, &ua, pay, sizeof(pay),
 						 &model, &tokens_out);
+			if (org_id(pop, idx, k) != 0)
+			{
+				/* seats of a business organization, billed to it */
+				v[2] = Int64GetDatum(org_id(pop, idx, k));
+				nulls[2] = false;
+				snprintf(pay, sizeof(pay), "billing_org_%" INT64_MODIFIER "d", org_id(pop, idx, k));
+			}
 			break;
 	}
 
 	secs = Max(secs, WINDOW_START);
+	if (IS_CAMPAIGN(k) && (pop->flags & V_HYDRA))
+	{
+		int			d = (int) Min((secs - WINDOW_START) / SECS_PER_DAY, DAYS - 1);
+
+		idx = hydra_idx(pop, idx, (d + hydra_offset(at)) / hydra_life(at));
+	}
 	v[0] = Int64GetDatum(row + 1);
 	v[1] = Int64GetDatum(account_id(idx));
 	v[3] = TimestampTzGetDatum(secs * USECS_PER_SEC);
@@ -978,17 +1079,25 @@ synth_accounts(PG_FUNCTION_ARGS)
 	for (int k = 0; k < N_KINDS; k++)
 		for (int64 idx = pop.first[k]; idx < pop.first[k] + pop.n[k]; idx++)
 		{
-			Datum		v[4];
-			bool		nulls[4] = {0};
+			uint64		at = trait((uint64) PG_GETARG_INT64(1), 0x7a17, idx, 0);
+			bool		hydra = IS_CAMPAIGN(k) && (flags & V_HYDRA);
+			int			gens = hydra ? (DAYS - 1 + hydra_offset(at)) / hydra_life(at) + 1 : 1;
 
-			CHECK_FOR_INTERRUPTS();
-			v[0] = Int64GetDatum(account_id(idx));
-			v[1] = Int64GetDatum(k == K_ENTERPRISE ? org_id(&pop, idx) : 0);
-			nulls[1] = (k != K_ENTERPRISE);
-			v[2] = CStringGetTextDatum(kind_names[k]);
-			nulls[3] = (campaign_names[k] == NULL);
-			v[3] = nulls[3] ? (Datum) 0 : CStringGetTextDatum(campaign_names[k]);
-			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nulls);
+			/* a hydra worker's ids, one per generation; else the account */
+			for (int gen = 0; gen < gens; gen++)
+			{
+				Datum		v[4];
+				bool		nulls[4] = {0};
+
+				CHECK_FOR_INTERRUPTS();
+				v[0] = Int64GetDatum(account_id(hydra ? hydra_idx(&pop, idx, gen) : idx));
+				v[1] = Int64GetDatum(org_id(&pop, idx, k));
+				nulls[1] = (org_id(&pop, idx, k) == 0);
+				v[2] = CStringGetTextDatum(kind_names[k]);
+				nulls[3] = (campaign_names[k] == NULL);
+				v[3] = nulls[3] ? (Datum) 0 : CStringGetTextDatum(campaign_names[k]);
+				tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nulls);
+			}
 		}
 	return (Datum) 0;
 }
