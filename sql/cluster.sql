@@ -24,3 +24,74 @@ CREATE FUNCTION @extschema@.lockstep_cluster_defaults() RETURNS jsonb
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.lockstep_cluster_defaults() IS
 	'the defaults of fingerprint_clusters'' arguments (threshold: the default of lockstep.similarity_threshold), which a pipeline''s settings start from';
+
+-- The clusters of a relation of (account_id, fp), in two passes.
+--  1. fingerprint_clusters over its accounts, the thin accounts (active on at
+--     most thin_days days) that share a payment instrument taken as one
+--     group: a hydra's short-lived accounts, each replaced by the next on the
+--     same card, are too thin to resemble anything alone; merged, they are
+--     the worker behind them.
+--  2. A group of at least min_size accounts is a cluster by itself, but
+--     fingerprint_clusters counts nodes, not accounts: a campaign whose
+--     workers share a few cards is a few such groups, too few for a core.
+--     So the big groups are also clustered among themselves: cores of two
+--     at the join threshold, since each is already one operator's (merged,
+--     a group's scaffold sample holds its rarest keys, and content, which
+--     compares recurring ones, falls).
+-- Each account of a group gets the group's cluster, core and similarity.
+CREATE FUNCTION @extschema@.lockstep_cluster_accounts(fingerprints regclass, settings jsonb DEFAULT NULL,
+	OUT account_id bigint, OUT cluster bigint, OUT core boolean, OUT similarity double precision)
+	RETURNS SETOF record
+	LANGUAGE plpgsql VOLATILE PARALLEL RESTRICTED
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	s jsonb := @extschema@.lockstep_settings(settings);
+	min_size int := (s->>'min_size')::int;
+	lsh text;
+	groups text;
+	merged text;
+BEGIN
+	IF fingerprints IS NULL THEN
+		RAISE EXCEPTION 'the fingerprints relation must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	lsh := format('%s, %s, %s', (s->>'bands')::int, (s->>'rows')::int, (s->>'max_bucket')::int);
+	-- (account, its group: the smallest account of it), with the fingerprint;
+	-- an account that is not thin, or shares no card, is its own group
+	groups := format($q$
+		SELECT f.account_id::bigint AS account_id, coalesce(g.cluster, f.account_id::bigint) AS grp, f.fp
+		FROM %1$s f LEFT JOIN @extschema@.lockstep_clusters(%2$L, NULL, 1) g ON g.node = f.account_id::bigint$q$,
+		fingerprints,
+		format($e$SELECT k.account_id, min(k.account_id) OVER (PARTITION BY k.key)
+				  FROM (SELECT f.account_id::bigint AS account_id, x.key
+						FROM %1$s f, LATERAL @extschema@.fingerprint_stats(f.fp) st,
+							 LATERAL @extschema@.fingerprint_infrastructure_keys(f.fp) x
+						WHERE st.active_days <= %2$s AND x.kind = 'payment') k$e$,
+			   fingerprints, (s->>'thin_days')::int));
+	merged := format('SELECT grp, @extschema@.fingerprint_union_agg(fp) AS fp FROM (%s) g GROUP BY grp', groups);
+
+	-- a big group that joined no cluster of pass 1 takes the label of its
+	-- cluster among the big groups (the smallest group of it, which may be
+	-- one that joined a cluster of pass 1: then it joins that one), or is
+	-- its own.  (Each query text fingerprint_clusters reads computes the
+	-- groups again: it cannot see this query's.)
+	RETURN QUERY EXECUTE format($q$
+		WITH g AS MATERIALIZED (%1$s),
+		m AS (SELECT grp, count(*) AS n FROM g GROUP BY grp),
+		c AS MATERIALIZED (
+			SELECT c.account_id AS grp, c.cluster, c.core, c.similarity
+			FROM @extschema@.fingerprint_clusters(%2$L, %4$s, %5$s, %6$s, %7$s) c),
+		bc AS (
+			SELECT b.account_id AS grp, b.cluster AS big_cluster
+			FROM @extschema@.fingerprint_clusters(%3$L, %4$s, %4$s, 2, %7$s) b),
+		big AS (
+			SELECT m.grp, coalesce(c1.cluster, bc.big_cluster, m.grp) AS cluster, true AS core, NULL::float8 AS similarity
+			FROM m LEFT JOIN bc USING (grp) LEFT JOIN c c1 ON c1.grp = bc.big_cluster
+			WHERE m.n >= %6$s AND NOT EXISTS (SELECT 1 FROM c WHERE c.grp = m.grp))
+		SELECT g.account_id, x.cluster, x.core, x.similarity
+		FROM (TABLE c UNION ALL TABLE big) x JOIN g USING (grp)$q$,
+		groups, merged, merged || format(' HAVING count(*) >= %s', min_size),
+		(s->>'threshold')::float8, (s->>'core_threshold')::float8, min_size, lsh);
+END $$;
+COMMENT ON FUNCTION @extschema@.lockstep_cluster_accounts(regclass, jsonb) IS
+	'clusters of a relation of (account_id, fp) with a pipeline''s settings: fingerprint_clusters over the accounts, the thin ones (active on at most thin_days days) that share a payment instrument merged as one; the big merged groups also clustered among themselves';

@@ -81,18 +81,24 @@ DECLARE
 BEGIN
 	SELECT n.nspname, left(c.relname, -length('_config')) INTO nsp, name
 	FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = config;
+	-- an account's organization is the one most of its traffic in the
+	-- window names (a day's is its rows' majority): one row under a
+	-- business account does not make an account a seat of it
 	EXECUTE format($q$CREATE MATERIALIZED VIEW %1$I.%2$I AS
-		SELECT account_id, max(org_id) AS org_id, @extschema@.fingerprint_union_agg(fp) AS fp
-		FROM %1$I.%3$I
-		WHERE day > (SELECT day FROM %1$I.%3$I ORDER BY day DESC LIMIT 1) - (SELECT window_days FROM %1$I.%4$I)
-		GROUP BY account_id WITH NO DATA$q$, nsp, name || '_window', name || '_daily', name || '_config');
+		WITH d AS (
+			SELECT account_id, org_id, fp FROM %1$I.%3$I
+			WHERE day > (SELECT day FROM %1$I.%3$I ORDER BY day DESC LIMIT 1) - (SELECT window_days FROM %1$I.%4$I)),
+		o AS (
+			SELECT DISTINCT ON (account_id) account_id, org_id
+			FROM (SELECT account_id, org_id, sum(st.requests) AS n
+				  FROM d, LATERAL @extschema@.fingerprint_stats(d.fp) st GROUP BY 1, 2) x
+			ORDER BY account_id, n DESC, org_id NULLS FIRST)
+		SELECT d.account_id, o.org_id, @extschema@.fingerprint_union_agg(d.fp) AS fp
+		FROM d JOIN o USING (account_id)
+		GROUP BY d.account_id, o.org_id WITH NO DATA$q$, nsp, name || '_window', name || '_daily', name || '_config');
 	EXECUTE format($q$CREATE MATERIALIZED VIEW %1$I.%2$I AS
 		SELECT c.* FROM %1$I.%3$I s,
-		LATERAL (SELECT @extschema@.lockstep_settings(s.settings) AS v) v,
-		LATERAL @extschema@.fingerprint_clusters(
-			pg_catalog.format('SELECT account_id, fp FROM %%s', %4$L::pg_catalog.regclass),
-			(v->>'threshold')::float8, (v->>'core_threshold')::float8, (v->>'min_size')::int,
-			(v->>'bands')::int, (v->>'rows')::int, (v->>'max_bucket')::int) c WITH NO DATA$q$,
+		LATERAL @extschema@.lockstep_cluster_accounts(%4$L::pg_catalog.regclass, s.settings) c WITH NO DATA$q$,
 		nsp, name || '_clusters', name || '_config', format('%I.%I', nsp, name || '_window'));
 	EXECUTE format($q$CREATE MATERIALIZED VIEW %1$I.%2$I AS
 		SELECT k.* FROM %1$I.%3$I s,
@@ -114,7 +120,7 @@ BEGIN
 	EXECUTE format('COMMENT ON MATERIALIZED VIEW %I.%I IS %L', nsp, name || '_window',
 		'one fingerprint per account over the last window_days days of ' || name || '_daily');
 	EXECUTE format('COMMENT ON MATERIALIZED VIEW %I.%I IS %L', nsp, name || '_clusters',
-		'fingerprint_clusters over ' || name || '_window');
+		'lockstep_cluster_accounts over ' || name || '_window');
 	EXECUTE format('COMMENT ON MATERIALIZED VIEW %I.%I IS %L', nsp, name || '_campaigns',
 		'lockstep_score_clusters: one scored, explained row per cluster');
 	EXECUTE format('COMMENT ON MATERIALIZED VIEW %I.%I IS %L', nsp, name || '_accounts',
@@ -323,7 +329,9 @@ BEGIN
 	-- own server) and the leaves' fingerprints of an account merged, which
 	-- gives the same bytes whatever the partitioning
 	day_sql := format($q$
-		SELECT account_id::bigint AS account_id, count(*) AS n, max(org_id) AS org_id,
+		SELECT account_id::bigint AS account_id, count(*) AS n,
+			   -- the organization of most of the day's rows, if most have one
+			   CASE WHEN count(org_id) * 2 > count(*) THEN mode() WITHIN GROUP (ORDER BY org_id) END AS org_id,
 			   @extschema@.fingerprint_agg(ts, prompt, client_ip, user_agent, payment, model, tokens_in, tokens_out) AS fp
 		FROM (SELECT account_id::bigint, %s FROM %%s
 			  WHERE ts >= $1::timestamp AT TIME ZONE 'UTC' AND ts < ($1 + 1)::timestamp AT TIME ZONE 'UTC')

@@ -7,9 +7,9 @@ CREATE FUNCTION @extschema@.lockstep_default_settings() RETURNS jsonb
 	LANGUAGE sql IMMUTABLE PARALLEL SAFE
 	SET search_path = pg_catalog, pg_temp
 	AS $$ SELECT '{
-		"weights": {"shared_infrastructure": 0.15, "elicitation": 0.15, "pivot": 0.15,
+		"weights": {"shared_infrastructure": 0.15, "elicitation": 0.20, "pivot": 0.15,
 		            "synchrony": 0.15, "cohesion": 0.15, "size": 0.10, "volume": 0.05,
-		            "uniformity": 0.10},
+		            "uniformity": 0.10, "output": 0.15},
 		"size_full": 100,
 		"volume_full": 0.01,
 		"pivot_hours": 24,
@@ -18,10 +18,11 @@ CREATE FUNCTION @extschema@.lockstep_default_settings() RETURNS jsonb
 		"fire_at": 0.25,
 		"flag_at": 0.5,
 		"backfill_days": 90,
-		"late_days": 3
+		"late_days": 3,
+		"thin_days": 3
 	}'::jsonb || @extschema@.lockstep_cluster_defaults() $$;
 COMMENT ON FUNCTION @extschema@.lockstep_default_settings() IS
-	'every setting of a pipeline: the weights and thresholds of the campaign and account scores (pivot_hours: the hours after a release in which adopting it counts exp(-1)), the clustering defaults of lockstep_cluster_defaults(), the days a first refresh reads back (backfill_days) and the stored days each refresh checks for late rows (late_days); pass a jsonb with the keys to change';
+	'every setting of a pipeline: the weights and thresholds of the campaign and account scores (pivot_hours: the hours after a release in which adopting it counts exp(-1)), the clustering defaults of lockstep_cluster_defaults(), the days a first refresh reads back (backfill_days), the stored days each refresh checks for late rows (late_days) and the active days at most of a thin account, which lockstep_cluster_accounts merges with the thin accounts on its payment instruments (thin_days, 0: none); pass a jsonb with the keys to change';
 
 -- The settings in force: defaults overridden by the given keys (weights merged key by key).
 CREATE FUNCTION @extschema@.lockstep_settings(settings jsonb) RETURNS jsonb
@@ -64,7 +65,7 @@ BEGIN
 				 ('threshold', 0, 1, false), ('core_threshold', 0, 1, false),
 				 ('min_size', 1, 1e9, true), ('bands', 1, 64, true), ('rows', 1, 8, true),
 				 ('max_bucket', 1, 1e9, true), ('backfill_days', 1, 36600, true),
-				 ('late_days', 0, 366, true)) r(k, lo, hi, whole)
+				 ('late_days', 0, 366, true), ('thin_days', 0, 366, true)) r(k, lo, hi, whole)
 	WHERE jsonb_typeof(d->r.k) IS DISTINCT FROM 'number'
 	   OR NOT (d->>r.k)::float8 BETWEEN r.lo AND r.hi
 	   OR (r.whole AND (d->>r.k)::numeric <> trunc((d->>r.k)::numeric));
@@ -74,7 +75,7 @@ BEGIN
 	-- whole settings as integers, so that readers may cast them to int
 	d := d || (SELECT jsonb_object_agg(k, (d->>k)::numeric::bigint)
 			   FROM unnest(ARRAY['sample_pairs', 'background_pairs', 'min_size', 'bands', 'rows', 'max_bucket',
-								 'backfill_days', 'late_days']) k);
+								 'backfill_days', 'late_days', 'thin_days']) k);
 	IF (d->>'core_threshold')::float8 < (d->>'threshold')::float8
 	   OR (d->>'bands')::int * (d->>'rows')::int > 128 THEN
 		RAISE EXCEPTION 'core_threshold must not be below threshold, and bands times rows must be at most 128'
@@ -121,11 +122,13 @@ BEGIN
 	RETURN QUERY EXECUTE format($q$
 	WITH m AS (
 		SELECT c.account_id, c.cluster, f.org_id, f.fp, st.requests, st.first_seen, st.last_seen,
+			   vo.tokens_out,
 			   row_number() OVER (PARTITION BY c.cluster ORDER BY hashint8(c.account_id)) AS r
 		FROM (SELECT account_id::bigint AS account_id, cluster::bigint AS cluster FROM %1$s c0) c
 		JOIN (SELECT account_id::bigint AS account_id, org_id::bigint AS org_id, fp FROM %2$s f0) f
 		  USING (account_id),
-			 LATERAL @extschema@.fingerprint_stats(f.fp) st),
+			 LATERAL @extschema@.fingerprint_stats(f.fp) st,
+			 LATERAL @extschema@.fingerprint_volume(f.fp) vo),
 	-- every account merged: the total volume and each model's first use
 	everyone AS (
 		SELECT u.fp, st.requests, st.first_seen, st.last_seen
@@ -133,13 +136,17 @@ BEGIN
 			 LATERAL @extschema@.fingerprint_stats(u.fp) st),
 	total AS (SELECT requests::float8 AS requests FROM everyone),
 	rel AS (%3$s),
-	-- the background: accounts of the whole relation in a hash order, each
-	-- with the next, background_pairs pairs: what random pairs of this log share
+	-- the background: the accounts in no cluster, in a hash order, each
+	-- with the next, background_pairs pairs: what pairs of this log share
+	-- that are not candidates.  (Random pairs of all accounts would be the
+	-- campaign's own where its accounts outnumber the rest, as a hydra's do.)
 	b AS (
 		SELECT s.*, row_number() OVER (ORDER BY s.h, s.account_id) AS r
 		FROM (SELECT account_id::bigint AS account_id, org_id::bigint AS org_id, fp,
 					 hashint8(account_id::bigint) AS h
-			  FROM %2$s f0 ORDER BY 4, 1 LIMIT %11$s + 1) s),
+			  FROM %2$s f0
+			  WHERE NOT EXISTS (SELECT 1 FROM %1$s c0 WHERE c0.account_id::bigint = f0.account_id::bigint)
+			  ORDER BY 4, 1 LIMIT %11$s + 1) s),
 	-- a sample of pairs of each cluster, each member with the next in a hash
 	-- order; and the background's pairs, under a NULL cluster
 	pairs AS (
@@ -153,19 +160,28 @@ BEGIN
 		SELECT cluster,
 			   @extschema@.fingerprint_similarity(xf, yf) AS sim,
 			   @extschema@.fingerprint_infrastructure_similarity(xf, yf) AS infra,
-			   coalesce(@extschema@.fingerprint_coactivity_similarity(xf, yf), 0) AS coact,
+			   -- two accounts that were never active at the same time (a hydra's
+			   -- successive ones) say nothing of synchrony
+			   CASE WHEN xs.first_seen <= ys.last_seen AND ys.first_seen <= xs.last_seen
+					THEN @extschema@.fingerprint_coactivity_similarity(xf, yf) END AS coact,
 			   @extschema@.fingerprint_calendar_similarity(xf, yf) AS calendar,
 			   same_org
-		FROM pairs),
+		FROM pairs, LATERAL @extschema@.fingerprint_stats(xf) xs, LATERAL @extschema@.fingerprint_stats(yf) ys),
 	ps AS (
 		SELECT p.cluster, count(*) AS n_pairs, avg(sim) AS cohesion, stddev_pop(sim) AS cohesion_sd,
 			   coalesce(avg(infra) FILTER (WHERE NOT same_org), 0) AS infra,
 			   -- activity shared beyond chance (both channels judge it against
-			   -- each account's own rhythm): the same 15-minute windows, or days
-			   avg(greatest(coalesce(calendar, 0), coact)) AS sync,
+			   -- each account's own rhythm): the same 15-minute windows, or days;
+			   -- over the pairs whose times can tell (accounts that never
+			   -- overlap, as a hydra's successive ones, say nothing of it)
+			   avg(greatest(calendar, coact)) AS sync,
 			   avg(same_org::int) AS same_org
 		FROM p GROUP BY 1),
-	bg AS (SELECT * FROM ps WHERE cluster IS NULL),
+	bg AS (SELECT ps.*, o.output FROM ps,
+		   -- the output per request of the background's median account
+		   (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY vo.tokens_out::float8 / vo.requests) AS output
+			FROM b, LATERAL @extschema@.fingerprint_volume(b.fp) vo WHERE vo.requests > 0) o
+		   WHERE ps.cluster IS NULL),
 	a AS (
 		SELECT m.cluster, count(*)::int AS n,
 			   count(DISTINCT m.org_id) AS orgs,
@@ -173,12 +189,21 @@ BEGIN
 			   -- similar volumes: 1 - the coefficient of variation, 0 past 1
 			   greatest(0, 1 - coalesce(stddev_pop(m.requests::float8)
 						/ nullif(avg(m.requests::float8), 0), 1)) AS uniformity,
-			   -- graded: adopting a release h hours after it counts exp(-h / pivot_hours)
-			   avg(coalesce((SELECT max(exp(-greatest(0, extract(epoch FROM fm.first_seen - rel.released_at) / 3600)
-											 / %5$s))
-							 FROM @extschema@.fingerprint_models(m.fp) fm JOIN rel USING (model_hash)), 0)) AS pivot,
+			   -- graded: adopting a release h hours after it counts exp(-h / pivot_hours),
+			   -- over the members that were there before the release and after
+			   -- it (an account born later or gone before says nothing of the
+			   -- pivot, so short-lived accounts hide none); NULL if none was
+			   avg(pv.pivot) AS pivot,
+			   count(pv.pivot) AS pivot_members,
+			   sum(m.tokens_out)::float8 / nullif(sum(m.requests), 0) AS output,
 			   (SELECT jsonb_agg(DISTINCT rel.model) FROM rel) AS released
-		FROM m GROUP BY 1),
+		FROM m LEFT JOIN LATERAL (
+			SELECT coalesce(max(exp(-greatest(0, extract(epoch FROM fm.first_seen - rel.released_at) / 3600)
+									/ %5$s)), 0) AS pivot
+			FROM rel LEFT JOIN @extschema@.fingerprint_models(m.fp) fm USING (model_hash)
+			WHERE rel.released_at > m.first_seen AND rel.released_at <= m.last_seen
+			HAVING count(*) > 0) pv ON true
+		GROUP BY 1),
 	-- each intent's mean rate, over the intents the fingerprint names (lexicon.c)
 	intents AS (
 		SELECT cluster, jsonb_object_agg(intent, round(rate::numeric, 4)) AS rates,
@@ -191,6 +216,7 @@ BEGIN
 	sig AS (
 		SELECT a.*, ps.cohesion, ps.same_org, intents.rates AS intent_rates,
 			   jsonb_build_object('pairs', bg.n_pairs,
+				'output_per_request', round(bg.output::numeric, 1),
 				'cohesion', round(bg.cohesion::numeric, 4), 'synchrony', round(bg.sync::numeric, 4),
 				'shared_infrastructure', round(bg.infra::numeric, 4),
 				-- the cluster's mean similarity in standard errors of a mean of as
@@ -200,40 +226,58 @@ BEGIN
 			   jsonb_build_object(
 				'shared_infrastructure', @extschema@.lockstep_excess(ps.infra, bg.infra),
 				'elicitation', intents.elicitation,
-				'pivot', a.pivot,
-				'synchrony', @extschema@.lockstep_excess(ps.sync, bg.sync),
+				'pivot', coalesce(a.pivot, 0),
+				'synchrony', CASE WHEN ps.sync IS NOT NULL THEN @extschema@.lockstep_excess(ps.sync, bg.sync) END,
 				'cohesion', @extschema@.lockstep_excess(ps.cohesion, bg.cohesion),
 				'size', least(1, ln(a.n) / ln(%6$s)),
 				'volume', least(1, a.requests / nullif(total.requests, 0) / %7$s),
-				'uniformity', a.uniformity) AS v
+				'uniformity', a.uniformity,
+				-- long answers: how far the output per request goes beyond the
+				-- background's median account, as a share of the cluster's
+				'output', greatest(0, 1 - bg.output / nullif(a.output, 0))) AS v
 		FROM a JOIN ps USING (cluster) JOIN intents USING (cluster), total, bg),
 	-- each signal's value, weight, and whether it counts: a trace (shared
-	-- infrastructure, the pivot) that did not fire is left out of the mean,
-	-- since it is cheap to avoid and its absence clears no one
+	-- infrastructure, the pivot, uniform volume) that did not fire is left
+	-- out of the mean, since it is cheap to avoid and its absence clears no
+	-- one.  An organization is context, not a pass: what one company's
+	-- tooling shares (networks and cards, scaffolds, hours) is explained by
+	-- it, so those signals weigh in only for the pairs of different
+	-- organizations; what it does not explain (elicitation, the pivot, long
+	-- output, uniform volume, size) weighs in whole.
 	sv AS (
-		SELECT sig.cluster, e.k, c.val, c.wt,
-			   (e.k NOT IN ('shared_infrastructure', 'pivot') OR c.val >= %9$s)::int AS counted
+		SELECT sig.cluster, e.k, c.val,
+			   c.wt * CASE WHEN e.k IN ('shared_infrastructure', 'cohesion', 'synchrony')
+						   THEN 1 - sig.same_org ELSE 1 END AS wt,
+			   (raw IS NOT NULL AND (e.k NOT IN ('shared_infrastructure', 'pivot', 'uniformity') OR c.val >= %9$s))::int
+				 AS counted
 		FROM sig, jsonb_each_text(sig.v) e(k, raw),
 			 LATERAL (SELECT coalesce(raw::float8, 0) AS val, (%8$L::jsonb->>k)::float8 AS wt) c),
 	den AS (SELECT cluster, greatest(sum(counted * wt), 1e-12) AS w FROM sv GROUP BY 1),
 	-- each signal's contribution, the list and the weighted mean in one pass
 	scored AS (
-		SELECT sig.*, (1 - sig.same_org) AS org_factor, x.signals, x.base
+		SELECT sig.*, x.signals, x.base
 		FROM sig JOIN den USING (cluster), LATERAL (
 			SELECT jsonb_agg(jsonb_build_object('signal', sv.k, 'value', round(sv.val::numeric, 4),
-						'weight', sv.wt, 'counted', sv.counted = 1,
+						'weight', round(sv.wt::numeric, 4), 'counted', sv.counted = 1,
 						'contribution', round((sv.counted * sv.wt * sv.val / den.w)::numeric, 4),
 						'fired', sv.val >= %9$s) ORDER BY sv.counted * sv.wt * sv.val DESC, sv.k) AS signals,
 				   sum(sv.counted * sv.wt * sv.val) / den.w AS base
 			FROM sv WHERE sv.cluster = sig.cluster) x)
-	SELECT cluster, n, base * org_factor, base * org_factor >= %10$s,
+	SELECT cluster, n, base, base >= %10$s,
 		   jsonb_build_object(
-			'score', round((base * org_factor)::numeric, 4),
+			'score', round(base::numeric, 4),
+			-- the distance from the line: a flag 0.01 above it is a coin toss
+			'margin', round((base - %10$s)::numeric, 4),
 			'fired', (SELECT coalesce(jsonb_agg(x->'signal'), '[]') FROM jsonb_array_elements(signals) x
 					  WHERE (x->>'fired')::boolean),
 			'signals', signals,
-			'hard_negative', jsonb_build_object('same_org_pair_share', round(same_org::numeric, 4),
-												'factor', round(org_factor::numeric, 4)),
+			'organization', jsonb_build_object('same_org_pair_share', round(same_org::numeric, 4),
+				'orgs', orgs,
+				'route', CASE WHEN same_org >= 0.5 THEN 'account management: the accounts are seats of '
+								   || CASE WHEN orgs = 1 THEN 'one organization' ELSE 'a few organizations' END
+							  ELSE 'fraud' END,
+				'discounted', jsonb_build_array('shared_infrastructure', 'cohesion', 'synchrony')),
+			'pivot_members', pivot_members,
 			'background', background,
 			'accounts', n, 'orgs', orgs, 'requests', requests,
 			'intent_rates', intent_rates,
@@ -244,7 +288,7 @@ BEGIN
 		(s->>'fire_at')::float8, (s->>'flag_at')::float8, (s->>'background_pairs')::int);
 END $$;
 COMMENT ON FUNCTION @extschema@.lockstep_score_clusters(regclass, regclass, regclass, jsonb) IS
-	'a score in [0, 1] and a jsonb explanation per cluster, from relations (tables or views) of (account_id, cluster) and (account_id, org_id, fp), with an optional (model, released_at) release table';
+	'a score in [0, 1], its margin above flag_at and a jsonb explanation per cluster, from relations (tables or views) of (account_id, cluster) and (account_id, org_id, fp), with an optional (model, released_at) release table; an organization discounts the signals it explains (shared infrastructure, cohesion, synchrony), never the score';
 
 CREATE FUNCTION @extschema@.lockstep_score_accounts(clusters regclass, campaigns regclass, settings jsonb DEFAULT NULL,
 	OUT account_id bigint, OUT cluster bigint, OUT score double precision, OUT flagged boolean,

@@ -30,6 +30,8 @@ PG_FUNCTION_INFO_V1(fingerprint_size);
 PG_FUNCTION_INFO_V1(fingerprint_scaffolds);
 PG_FUNCTION_INFO_V1(fingerprint_models);
 PG_FUNCTION_INFO_V1(fingerprint_stats);
+PG_FUNCTION_INFO_V1(fingerprint_volume);
+PG_FUNCTION_INFO_V1(fingerprint_infrastructure_keys);
 PG_FUNCTION_INFO_V1(fingerprint_intents);
 PG_FUNCTION_INFO_V1(lockstep_model_hash);
 
@@ -367,6 +369,65 @@ fingerprint_stats(PG_FUNCTION_ARGS)
 	v[4] = Float8GetDatum(ls_kmv_distinct(fp->act, fp->n_act, LS_K_ACT));
 	v[5] = Float8GetDatum(ls_kmv_distinct(fp->day, fp->n_day, LS_K_DAY));
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, v, nulls)));
+}
+
+/*
+ * The volume counters, typed: requests, tokens in and out, prompt bytes.
+ * Scoring reads the output per request (long answers are what a
+ * distillation campaign harvests).
+ */
+Datum
+fingerprint_volume(PG_FUNCTION_ARGS)
+{
+	Fingerprint *fp = ls_fp_arg(fcinfo, 0);
+	TupleDesc	desc;
+	Datum		v[4];
+	bool		nulls[4] = {0};
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "fingerprint_volume must return a record");
+	desc = BlessTupleDesc(desc);
+	v[0] = Int64GetDatum((int64) fp->n_requests);
+	v[1] = Int64GetDatum((int64) fp->tokens_in);
+	v[2] = Int64GetDatum((int64) fp->tokens_out);
+	v[3] = Int64GetDatum((int64) fp->prompt_bytes);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, v, nulls)));
+}
+
+/*
+ * The hashes of the infrastructure sketches (networks, user agents,
+ * payment instruments), each a bottom-k sample: all of an account's values
+ * while it has at most k of them.  Exact equality of a hash links accounts
+ * that share a value without revealing it.
+ */
+Datum
+fingerprint_infrastructure_keys(PG_FUNCTION_ARGS)
+{
+	Fingerprint *fp = ls_fp_arg(fcinfo, 0);
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	const struct
+	{
+		const char *kind;
+		const uint32 *keys;
+		int			n;
+	}			parts[] = {
+		{"network", fp->ip, fp->n_ip},
+		{"user_agent", fp->ua, fp->n_ua},
+		{"payment", fp->pay, fp->n_pay},
+	};
+
+	InitMaterializedSRF(fcinfo, 0);
+	for (int p = 0; p < (int) lengthof(parts); p++)
+		for (int i = 0; i < parts[p].n; i++)
+		{
+			Datum		v[2];
+			bool		nulls[2] = {0};
+
+			v[0] = CStringGetTextDatum(parts[p].kind);
+			v[1] = Int64GetDatum((int64) parts[p].keys[i]);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nulls);
+		}
+	return (Datum) 0;
 }
 
 /* Each intent with its count and its rate per prompt (0 without prompts). */

@@ -111,27 +111,28 @@ GROUP BY 1 ORDER BY 1;
 -- the explanation names every signal with its value, weight and contribution, and what fired
 SELECT jsonb_array_length(evidence->'signals') AS signals,
        (SELECT round(sum((x->>'contribution')::numeric), 2) FROM jsonb_array_elements(evidence->'signals') x)
-         = round((evidence->>'score')::numeric / (evidence->'hard_negative'->>'factor')::numeric, 2) AS adds_up,
+         = round((evidence->>'score')::numeric, 2) AS adds_up,
+       (evidence->>'margin')::numeric = round((evidence->>'score')::numeric - 0.5, 4) AS margin_from_flag_at,
        evidence->'fired' ? 'pivot' AS pivot_fired, evidence->'fired' ? 'shared_infrastructure' AS infra_fired,
        evidence->'released_models' AS released
 FROM cl_scores s JOIN cl c USING (cluster) JOIN cl_labels l USING (account_id)
 WHERE l.campaign = 'C' LIMIT 1;
--- a trace (shared infrastructure, the pivot) counts only where it fired:
--- its absence is cheap to arrange and clears no one; every other signal counts
-SELECT bool_and((x->>'counted')::boolean = (x->>'signal' NOT IN ('shared_infrastructure', 'pivot')
+-- a trace (shared infrastructure, the pivot, uniform volume) counts only where
+-- it fired: its absence is cheap to arrange and clears no one; every other
+-- signal counts
+SELECT bool_and((x->>'counted')::boolean = (x->>'signal' NOT IN ('shared_infrastructure', 'pivot', 'uniformity')
                                             OR (x->>'fired')::boolean)) AS traces_count_when_fired
 FROM cl_scores s, jsonb_array_elements(s.evidence->'signals') x;
 -- a pivot that does not fire (a decay of a few seconds) is left out: the
 -- score is the weighted mean of the signals that count
 SELECT bool_and(NOT (x.e->>'counted')::boolean) FILTER (WHERE x.e->>'signal' = 'pivot') AS pivot_left_out,
-       bool_and(abs(s.score / (s.evidence->'hard_negative'->>'factor')::float8 -
+       bool_and(abs(s.score -
                     (SELECT sum((y->>'weight')::float8 * (y->>'value')::float8) / sum((y->>'weight')::float8)
                      FROM jsonb_array_elements(s.evidence->'signals') y WHERE (y->>'counted')::boolean)) < 1e-3)
          AS mean_of_counted,
        count(DISTINCT s.cluster) AS clusters
 FROM lockstep_score_clusters('cl', 'cl_fp', 'cl_releases', '{"pivot_hours": 0.001}') s,
-     LATERAL jsonb_array_elements(s.evidence->'signals') x(e)
-WHERE (s.evidence->'hard_negative'->>'factor')::float8 > 0;
+     LATERAL jsonb_array_elements(s.evidence->'signals') x(e);
 -- judged against the log's own background: random pairs of the log share
 -- little, and a campaign's pairs are far beyond them
 SELECT (evidence->'background'->>'pairs')::int AS background_pairs,
@@ -141,17 +142,55 @@ FROM cl_scores s JOIN cl c USING (cluster) JOIN cl_labels l USING (account_id)
 WHERE l.campaign = 'C' LIMIT 1;
 SELECT lockstep_excess(0.5, 0.0) AS no_background, round(lockstep_excess(0.55, 0.1)::numeric, 4) AS half,
        lockstep_excess(0.05, 0.1) AS below, lockstep_excess(1, 1) AS saturated;
--- the org of enterprise teams is what keeps them low where they cluster
--- (one team does at this size: the same office, days and work)
-SELECT coalesce(bool_and((evidence->'hard_negative'->>'same_org_pair_share')::float8 > 0.5), true) AS same_org,
-       count(*) AS enterprise_clusters
-FROM cl_scores s WHERE cluster IN (SELECT cluster FROM cl JOIN cl_labels USING (account_id) WHERE kind = 'enterprise');
+-- an organization is context, not a pass.  Two clusters made by hand: the
+-- team of the first enterprise org, and campaign C with every account moved
+-- under one org (as a lab that buys seats would).  The org discounts what it
+-- explains (shared infrastructure, cohesion, synchrony: weight 0 when every
+-- pair shares it); the rest decides: ordinary work stays unflagged, the
+-- campaign's elicitation, pivot and long output are flagged, and both are
+-- routed to account management.  (0.3.0 scored the campaign 0.)
+CREATE TABLE cl_org_fp AS
+SELECT f.account_id, CASE WHEN l.campaign = 'C' THEN 424242 ELSE f.org_id END AS org_id, f.fp
+FROM cl_fp f JOIN cl_labels l USING (account_id);
+CREATE TABLE cl_org AS
+SELECT account_id, org_id AS cluster FROM cl_org_fp
+WHERE org_id IN (424242, (SELECT min(org_id) FROM cl_labels WHERE kind = 'enterprise'));
+SELECT s.cluster = 424242 AS campaign, s.accounts, s.flagged,
+       (s.evidence->'organization'->>'same_org_pair_share')::float8 AS same_org,
+       (s.evidence->'organization'->>'orgs')::int AS orgs,
+       s.evidence->'organization'->>'route' LIKE 'account management%' AS routed,
+       (SELECT sum((x->>'weight')::float8) FROM jsonb_array_elements(s.evidence->'signals') x
+        WHERE x->>'signal' IN ('shared_infrastructure', 'cohesion', 'synchrony')) AS explained_weight
+FROM lockstep_score_clusters('cl_org', 'cl_org_fp', 'cl_releases') s ORDER BY 1;
 -- weights are overridable: with only the size weight, every score is the size signal
-SELECT bool_and(abs(score / (evidence->'hard_negative'->>'factor')::float8 - least(1, ln(accounts) / ln(100))) < 1e-9) AS size_only
+SELECT bool_and(abs(score - least(1, ln(accounts) / ln(100))) < 1e-9) AS size_only
 FROM lockstep_score_clusters('cl', 'cl_fp', NULL,
   '{"weights": {"shared_infrastructure": 0, "elicitation": 0, "pivot": 0, "synchrony": 0, "cohesion": 0, "volume": 0,
-                "uniformity": 0}}')
-WHERE (evidence->'hard_negative'->>'factor')::float8 > 0;
+                "uniformity": 0, "output": 0}}');
+-- hydra churn: campaign accounts that live 2 or 3 days each, replaced on the
+-- same card, networks and work.  Alone they are too thin to resemble
+-- anything (thin_days 0: most stay out); lockstep_cluster_accounts merges
+-- the thin accounts that share a card, and each campaign is one cluster of
+-- all its accounts, with no one else in it
+CREATE TABLE cl_hydra_labels AS SELECT * FROM lockstep_synth_accounts(200000, 11, 'hydra');
+CREATE TABLE cl_hydra_fp AS
+SELECT account_id, NULL::bigint AS org_id, fingerprint_agg(ts, prompt, client_ip, user_agent, payment, model, tokens_in, tokens_out) AS fp
+FROM lockstep_synth_log(200000, 11, 'hydra') GROUP BY account_id;
+CREATE TABLE cl_hydra AS SELECT * FROM lockstep_cluster_accounts('cl_hydra_fp');
+CREATE TABLE cl_hydra_alone AS SELECT * FROM lockstep_cluster_accounts('cl_hydra_fp', '{"thin_days": 0}');
+SELECT coalesce(l.campaign, l.kind) AS population, count(*) AS accounts,
+       count(a.account_id) AS clustered_alone, count(c.account_id) AS clustered, count(DISTINCT c.cluster) AS clusters
+FROM cl_hydra_labels l JOIN cl_hydra_fp USING (account_id)
+LEFT JOIN cl_hydra_alone a USING (account_id) LEFT JOIN cl_hydra c USING (account_id)
+GROUP BY 1 ORDER BY 1;
+-- the pivot is judged over the members that were there before the release
+-- and after it: accounts born later or gone before say nothing of it (0.3.0
+-- averaged over every member, and a hydra's pivot fell to 0.07)
+SELECT DISTINCT l.campaign, s.flagged,
+       (s.evidence->'signals') @> '[{"signal": "pivot", "fired": true}]' AS pivot_fired,
+       (s.evidence->>'pivot_members')::int < s.accounts AS some_members_say_nothing
+FROM lockstep_score_clusters('cl_hydra', 'cl_hydra_fp', 'cl_releases') s
+JOIN cl_hydra USING (cluster) JOIN cl_hydra_labels l USING (account_id) ORDER BY 1;
 -- release detection without a release table finds the model released inside the log
 SELECT DISTINCT evidence->'released_models' AS detected
 FROM lockstep_score_clusters('cl', 'cl_fp');
@@ -197,6 +236,17 @@ CALL lockstep_refresh('api', '2026-02-28');
 SELECT coalesce(l.campaign, l.kind) AS population, count(*) AS flagged
 FROM api_accounts a JOIN cl_labels l USING (account_id) WHERE a.flagged GROUP BY 1 ORDER BY 1;
 SELECT count(*) AS flagged_campaigns FROM api_campaigns WHERE flagged;
+-- an account's organization is what most of its traffic says: one row per
+-- account of campaign C under a business account (an org id of the
+-- attacker's) on the last stored day, which the next refresh computes
+-- again, relabels none of them (0.3.0 took the largest org id: all of them)
+INSERT INTO api_log (account_id, org_id, ts, prompt)
+SELECT account_id, 777, '2026-02-01 12:00+00', 'hello' FROM cl_labels WHERE campaign = 'C';
+CALL lockstep_refresh('api', '2026-02-28');
+SELECT count(*) FILTER (WHERE w.org_id = 777) AS relabelled, count(*) AS campaign_accounts,
+       count(*) FILTER (WHERE a.flagged) AS flagged
+FROM api_window w JOIN cl_labels l USING (account_id) LEFT JOIN api_accounts a USING (account_id)
+WHERE l.campaign = 'C';
 -- the views can be refreshed concurrently (they have unique indexes)
 REFRESH MATERIALIZED VIEW CONCURRENTLY api_campaigns;
 -- a log without the optional columns still works

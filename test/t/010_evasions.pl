@@ -1,11 +1,18 @@
 # Detection under each evasion of the generator, alone and combined, and
 # its hard negatives: for every variant at 400,000 rows, fingerprints,
-# clusters, cluster and account scores with the default settings, judged
-# against the generator's labels.  The goals of bench/quality.sh (which
-# runs the same at 1M and 16M rows through the pipeline), at a size CI
-# can afford: precision >= 0.99, recall >= 0.95, no app user, enterprise
-# or integration account flagged, and each campaign with at least 90% of
-# its flagged accounts in one cluster.
+# clusters (lockstep_cluster_accounts, which merges thin accounts on a
+# shared card), cluster and account scores with the default settings,
+# judged against the generator's labels.  The goals of bench/quality.sh
+# (which runs the same at 1M and 16M rows through the pipeline), at a size
+# CI can afford: precision >= 0.99, recall >= 0.95, no app user, enterprise
+# or integration account flagged, every campaign at least 90% flagged, each
+# with at least 90% of its flagged accounts in one cluster, and every flagged
+# campaign cluster clear of the line (margin >= 0.04; 0.3.0's combined
+# campaigns sat 0.013 and 0.021 above it).  Recall counts the campaign
+# accounts that sent a request: a hydra's generation may have none.
+# Variant all is found as one cluster per organization (5 a campaign): its
+# workers share no card, network or time across organizations, only the
+# work, so the one-cluster check skips it.
 use strict;
 use warnings;
 use Test::More;
@@ -14,17 +21,18 @@ use LsTest;
 my $rows = 400000;
 psql_ok('CREATE TABLE ev_releases AS SELECT * FROM lockstep_synth_releases()');
 
-for my $v (qw(base proxies paraphrase low_slow human_timing mixed combined))
+for my $v (qw(base proxies paraphrase low_slow human_timing mixed combined
+			   one_org few_orgs small hydra heavy_tail all))
 {
 	psql_ok(qq{
 		SET work_mem = '256MB';
 		CREATE TABLE ev_labels AS SELECT * FROM lockstep_synth_accounts($rows, 17, '$v');
 		CREATE TABLE ev_fp AS
-		SELECT l.account_id, max(l.org_id) AS org_id,
+		SELECT l.account_id, mode() WITHIN GROUP (ORDER BY l.org_id) AS org_id,
 			   fingerprint_agg(l.ts, l.prompt, l.client_ip, l.user_agent, l.payment, l.model,
 							   l.tokens_in, l.tokens_out) AS fp
 		FROM lockstep_synth_log($rows, 17, '$v') l GROUP BY l.account_id;
-		CREATE TABLE ev_cl AS SELECT * FROM fingerprint_clusters('SELECT account_id, fp FROM ev_fp');
+		CREATE TABLE ev_cl AS SELECT * FROM lockstep_cluster_accounts('ev_fp');
 		CREATE TABLE ev_scores AS SELECT * FROM lockstep_score_clusters('ev_cl', 'ev_fp', 'ev_releases');
 		CREATE TABLE ev_accounts AS SELECT * FROM lockstep_score_accounts('ev_cl', 'ev_scores');
 	});
@@ -33,7 +41,7 @@ for my $v (qw(base proxies paraphrase low_slow human_timing mixed combined))
 			   count(*) FILTER (WHERE a.flagged AND l.campaign IS NOT NULL),
 			   count(*) FILTER (WHERE l.campaign IS NOT NULL),
 			   count(*) FILTER (WHERE a.flagged AND l.kind IN ('app_user', 'enterprise', 'integration'))
-		FROM ev_labels l LEFT JOIN ev_accounts a USING (account_id)});
+		FROM ev_labels l JOIN ev_fp USING (account_id) LEFT JOIN ev_accounts a USING (account_id)});
 	my $precision = $flagged ? $tp / $flagged : 0;
 	my $recall = $tp / $campaign;
 	cmp_ok($precision, '>=', 0.99, sprintf('%s: precision %.4f (%d of %d flagged)', $v, $precision, $tp, $flagged));
@@ -46,7 +54,28 @@ for my $v (qw(base proxies paraphrase low_slow human_timing mixed combined))
 				  FROM ev_accounts a JOIN ev_labels l USING (account_id)
 				  WHERE a.flagged AND l.campaign IS NOT NULL GROUP BY 1, 2) c
 			GROUP BY campaign) s});
-	cmp_ok($share, '>=', 0.9, "$v: every campaign has at least 90% of its flagged accounts in one cluster ($share)");
+	cmp_ok($share, '>=', 0.9, "$v: every campaign has at least 90% of its flagged accounts in one cluster ($share)")
+		unless $v eq 'all';
+	my ($worst, $which) = split /\|/, psql_ok(q{
+		SELECT share, campaign FROM (
+			SELECT l.campaign, avg(coalesce(a.flagged, false)::int) AS share
+			FROM ev_labels l JOIN ev_fp USING (account_id) LEFT JOIN ev_accounts a USING (account_id)
+			WHERE l.campaign IS NOT NULL GROUP BY l.campaign HAVING count(*) >= 10) c
+		ORDER BY share, campaign LIMIT 1});
+	TODO: {
+		# Campaign A has 10 accounts at this size, D 19; with residential addresses
+		# and a card of each account's own it shares no operator channel,
+		# and the similarity needs both families (README, "What is not
+		# there yet").  Linking on the work alone clustered app users.
+		local $TODO = 'a small campaign (10 to 25 accounts) that hides its operator is not clustered'
+			if $v =~ /^(proxies|combined|small)$/;
+		cmp_ok($worst, '>=', 0.9, "$v: every campaign of 10 or more accounts at least 90% flagged (worst: $which, $worst)");
+	}
+	my $margin = psql_ok(q{
+		SELECT coalesce(min((s.evidence->>'margin')::float8), 0) FROM ev_scores s
+		WHERE s.flagged AND s.cluster IN (SELECT c.cluster FROM ev_cl c JOIN ev_labels l USING (account_id)
+										   WHERE l.campaign IS NOT NULL)});
+	cmp_ok($margin, '>=', 0.04, "$v: the lowest flagged campaign is $margin above the line");
 	if ($v eq 'low_slow')
 	{
 		# Buckets over a hundred times max_bucket, as campaign C's are at 16M
