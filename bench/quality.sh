@@ -65,7 +65,7 @@ for v in $VARIANTS; do
 	WHERE net IN (SELECT set_masklen(client_ip, 24)::cidr FROM log_$t
 				  GROUP BY 1 HAVING count(DISTINCT account_id) >= 20)
 	UNION ALL
-	SELECT 'shared card', account_id, NULL FROM (SELECT DISTINCT account_id, payment FROM log_$t) a
+	SELECT DISTINCT 'shared card', account_id, NULL::bigint FROM (SELECT DISTINCT account_id, payment FROM log_$t) a
 	WHERE payment IN (SELECT payment FROM log_$t GROUP BY 1 HAVING count(DISTINCT account_id) >= 5);
 
 	INSERT INTO results

@@ -169,6 +169,8 @@ BEGIN
 		RAISE EXCEPTION 'the log % has no column %', log, missing USING ERRCODE = 'undefined_column',
 			HINT = 'A view can rename the columns of your log to account_id, ts, prompt, client_ip, user_agent, payment, model, tokens_in, tokens_out and org_id.';
 	END IF;
+	PERFORM @extschema@.lockstep_check_log(log,
+		coalesce((SELECT array_agg(relid) FROM pg_partition_tree(log) WHERE isleaf), ARRAY[log]));
 
 	EXECUTE format('CREATE TABLE %I.%I OF @extschema@.lockstep_pipeline_config (
 					window_days WITH OPTIONS NOT NULL CHECK (window_days > 0),
@@ -229,6 +231,81 @@ END $$;
 COMMENT ON FUNCTION @extschema@.lockstep_drop_pipeline(text, boolean) IS
 	'drop every table and view of a pipeline (with cascade, also what others built on them); the log and the releases table stay';
 
+-- The columns a refresh reads, with the built-in types each may have (a
+-- domain counts as its base type).  Reading them runs only PostgreSQL's
+-- own casts and operators.
+CREATE FUNCTION @extschema@.lockstep_log_columns(OUT col text, OUT type text, OUT allowed regtype[])
+	RETURNS SETOF record
+	LANGUAGE sql IMMUTABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+	AS $$ VALUES
+		('account_id', 'bigint', '{smallint,integer,bigint}'::regtype[]),
+		('ts', 'timestamptz', '{timestamptz,timestamp}'),
+		('prompt', 'text', '{text,varchar,bpchar}'),
+		('client_ip', 'inet', '{inet,cidr}'),
+		('user_agent', 'text', '{text,varchar,bpchar}'),
+		('payment', 'text', '{text,varchar,bpchar}'),
+		('model', 'text', '{text,varchar,bpchar}'),
+		('tokens_in', 'integer', '{smallint,integer,bigint}'),
+		('tokens_out', 'integer', '{smallint,integer,bigint}'),
+		('org_id', 'bigint', '{smallint,integer,bigint}') $$;
+COMMENT ON FUNCTION @extschema@.lockstep_log_columns() IS
+	'internal: the log columns a pipeline reads, the type it reads each as, and the built-in types it accepts';
+
+-- Whom a refresh trusts: it runs as the role that calls it (the pipeline's
+-- owner, or pg_cron's job owner), and must run no code that the log's
+-- owner chose.  So the log and its leaves must be tables, partitioned
+-- tables or foreign tables (a view or materialized view only if the
+-- refreshing role owns it), with no row-level security that applies to
+-- the refreshing role (policy expressions run as the reader), and every
+-- column read must have one of the built-in types lockstep_log_columns
+-- allows (a type of the owner's, with its cast, would run the owner's
+-- function).  Reading a leaf needs SELECT on it.
+CREATE FUNCTION @extschema@.lockstep_check_log(log regclass, leaves regclass[]) RETURNS void
+	LANGUAGE plpgsql STABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	r record;
+BEGIN
+	FOR r IN
+		SELECT c.oid::regclass AS rel, c.relkind, c.relowner::regrole AS owner
+		FROM pg_class c WHERE c.oid = ANY (leaves || log) ORDER BY c.oid
+	LOOP
+		IF r.relkind NOT IN ('r', 'p', 'f') AND NOT pg_has_role(r.owner, 'USAGE') THEN
+			RAISE EXCEPTION 'the log % is a view owned by %, which the refresh would run as %', r.rel, r.owner, current_user
+				USING ERRCODE = 'insufficient_privilege',
+				HINT = 'A refresh runs no code the log''s owner chose: refresh as the view''s owner, or read a table.';
+		END IF;
+		IF r.relkind IN ('r', 'p') AND row_security_active(r.rel) THEN
+			RAISE EXCEPTION 'the log % has row-level security that applies to %', r.rel, current_user
+				USING ERRCODE = 'insufficient_privilege',
+				DETAIL = 'Its policies'' expressions, which its owner writes, would run as the refreshing role.',
+				HINT = 'Refresh as the table''s owner (without FORCE ROW LEVEL SECURITY) or as a role with BYPASSRLS, or read a table without policies.';
+		END IF;
+		IF NOT has_table_privilege(r.rel, 'SELECT') THEN
+			RAISE EXCEPTION 'permission denied for the log %', r.rel USING ERRCODE = 'insufficient_privilege',
+				HINT = 'A partitioned log is read leaf by leaf: the refreshing role needs SELECT on every partition.';
+		END IF;
+	END LOOP;
+	FOR r IN
+		SELECT a.attrelid::regclass AS rel, a.attname, a.atttypid::regtype AS type, c.allowed
+		FROM @extschema@.lockstep_log_columns() c
+		JOIN pg_attribute a ON a.attname = c.col AND a.attnum > 0 AND NOT a.attisdropped
+		JOIN pg_type t ON t.oid = a.atttypid
+		WHERE a.attrelid = ANY (leaves || log)
+		  AND NOT (CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END)::regtype = ANY (c.allowed)
+		ORDER BY a.attrelid, a.attnum
+	LOOP
+		RAISE EXCEPTION 'column % of the log % has type %, not one of %', r.attname, r.rel, r.type, r.allowed
+			USING ERRCODE = 'datatype_mismatch',
+			DETAIL = 'A refresh reads the log only with PostgreSQL''s own casts: a type of the log owner''s would run its cast as the refreshing role.',
+			HINT = 'Change the column''s type, or read the log through a view of your own that converts it.';
+	END LOOP;
+END $$;
+COMMENT ON FUNCTION @extschema@.lockstep_check_log(regclass, regclass[]) IS
+	'internal: refuse a log whose reading would run code its owner chose: a view the refreshing role does not own, row-level security that applies to it, a column of a type other than the built-in ones lockstep_log_columns allows; and a leaf it cannot read';
+
 -- One query per leaf partition of a log, each the template with the leaf
 -- (as %s), in UNION ALL: an aggregate over a foreign leaf is then computed
 -- on its own server.  STABLE: a leaf's name is read from the catalog.
@@ -275,8 +352,19 @@ BEGIN
 		RAISE EXCEPTION 'no lockstep pipeline named %', coalesce(name, 'NULL')
 			USING ERRCODE = 'undefined_object', HINT = 'lockstep_create_pipeline makes one.';
 	END IF;
-	-- one refresh of a pipeline at a time: a second one waits, then finds the work done
-	PERFORM pg_advisory_xact_lock(('@extschema@.lockstep_pipeline_config'::regtype::oid::bigint << 32) | cfg_table::oid::bigint);
+	-- one refresh of a pipeline at a time: a second one waits, then finds
+	-- the work done.  The lock is the config row's, which only a role that
+	-- may update the config can take (an advisory lock's key anyone can
+	-- compute and hold); a refresh that must wait says for whom.
+	BEGIN
+		EXECUTE format('SELECT 1 FROM %s FOR UPDATE NOWAIT', cfg_table);
+	EXCEPTION WHEN lock_not_available THEN
+		RAISE NOTICE 'lockstep_refresh(%): waiting for the lock on %, held by %', name, cfg_table,
+			(SELECT string_agg(DISTINCT format('pid %s (%s)', a.pid, a.usename), ', ')
+			 FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+			 WHERE l.relation = cfg_table AND l.mode = 'RowShareLock' AND l.granted AND a.pid <> pg_backend_pid());
+		EXECUTE format('SELECT 1 FROM %s FOR UPDATE', cfg_table);
+	END;
 	SELECT n.nspname, left(c.relname, -length('_config')) INTO nsp, base
 	FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = cfg_table;
 	EXECUTE format('SELECT * FROM %s', cfg_table) INTO cfg;
@@ -287,17 +375,16 @@ BEGIN
 	SELECT string_agg(CASE WHEN a.attname IS NOT NULL THEN format('%I::%s', c.col, c.type)
 						   ELSE format('NULL::%s', c.type) END, ', ' ORDER BY c.i)
 	INTO cols
-	FROM (VALUES (1, 'ts', 'timestamptz'), (2, 'prompt', 'text'), (3, 'client_ip', 'inet'),
-				 (4, 'user_agent', 'text'), (5, 'payment', 'text'), (6, 'model', 'text'),
-				 (7, 'tokens_in', 'integer'), (8, 'tokens_out', 'integer'), (9, 'org_id', 'bigint'))
-		 AS c(i, col, type)
+	FROM @extschema@.lockstep_log_columns() WITH ORDINALITY AS c(col, type, allowed, i)
 	LEFT JOIN pg_attribute a ON a.attrelid = log AND a.attname = c.col AND a.attnum > 0
-							 AND NOT a.attisdropped;
+							 AND NOT a.attisdropped
+	WHERE c.col <> 'account_id';
 	-- the log's leaf partitions (the log itself, if it has none): bounds and
 	-- counts are aggregated per leaf, so that a foreign leaf computes its own
 	-- and sends one row, never its timestamps
 	SELECT array_agg(relid ORDER BY relid) INTO leaves FROM pg_partition_tree(log) WHERE isleaf;
 	leaves := coalesce(leaves, ARRAY[log]);
+	PERFORM @extschema@.lockstep_check_log(log, leaves);
 
 	-- the days to read: complete UTC days up to through (default yesterday);
 	-- a first refresh reads backfill_days at most, whatever the oldest row

@@ -192,3 +192,29 @@ SELECT lockstep_drop_pipeline('neg');
 SELECT lockstep_drop_pipeline('bad');
 SELECT lockstep_drop_pipeline('dst');
 SELECT lockstep_drop_pipeline('late_start');
+
+-- The log's owner must not run code as whoever refreshes (0.3.0 read every
+-- column with a cast written in the query: a column of the owner's type,
+-- with the owner's cast, ran the owner's function as the refreshing role,
+-- a superuser in the README's scaling example).  The refresh refuses such a
+-- column before reading anything, and the function never runs: its
+-- sequence, which no rollback resets, stays at 0.
+CREATE SEQUENCE owner_calls;
+CREATE TYPE owner_org AS ENUM ('acme');
+CREATE FUNCTION owner_org_to_bigint(owner_org) RETURNS bigint
+	LANGUAGE sql AS $$ SELECT nextval('public.owner_calls') $$;
+CREATE CAST (owner_org AS bigint) WITH FUNCTION owner_org_to_bigint(owner_org);
+CREATE TABLE cast_log (account_id bigint, ts timestamptz, prompt text, org_id bigint);
+INSERT INTO cast_log SELECT a, '2026-03-01 12:00Z', 'hello', 1 FROM generate_series(1, 20) a;
+SELECT lockstep_create_pipeline('cast_trap', 'cast_log', 28, NULL, '{"min_size": 1}') IS NOT NULL AS created;
+ALTER TABLE cast_log ALTER COLUMN org_id TYPE owner_org USING 'acme';
+SELECT expect_error($$CALL lockstep_refresh('cast_trap', '2026-03-10')$$);
+SELECT expect_error($$SELECT lockstep_create_pipeline('cast_trap2', 'cast_log')$$);
+SELECT last_value AS owner_function_calls, is_called FROM owner_calls;
+-- a domain over a built-in type reads as its base type
+ALTER TABLE cast_log ALTER COLUMN org_id TYPE bigint USING 7;
+CREATE DOMAIN org_number AS bigint CHECK (VALUE > 0);
+ALTER TABLE cast_log ALTER COLUMN org_id TYPE org_number;
+CALL lockstep_refresh('cast_trap', '2026-03-10');
+SELECT count(*) AS daily, min(org_id) AS org FROM cast_trap_daily;
+SELECT lockstep_drop_pipeline('cast_trap');
