@@ -3,6 +3,9 @@
 # stage and end to end, then one more day added incrementally; quality
 # against the generator's labels.  Not part of CI.
 # Usage: bench/pipeline.sh [ROWS]   (default 16000000: ~24,000 campaign accounts)
+#   VERSIONS="0.3.0 0.4.0" in the environment runs the pipeline of each
+#   installed extension version, one after the other, on copies of the same
+#   log in one cluster (the same library serves every version's SQL).
 set -u
 LS_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$LS_ROOT/test/lib.sh"
@@ -12,7 +15,10 @@ ls_setup
 
 SET="SET work_mem = '1GB'; SET max_parallel_workers_per_gather = 2; SET jit = off; SET client_min_messages = debug1;"
 
-q -c "CREATE EXTENSION lockstep; CREATE EXTENSION lockstep_synth"
+VERSIONS=${VERSIONS:-$(sed -n "s/^default_version *= *'\(.*\)'/\1/p" "$LS_ROOT/lockstep.control")}
+q -c "CREATE DATABASE bench_log"
+export PGDATABASE=bench_log
+q -c "CREATE EXTENSION lockstep_synth"
 t0=$(date +%s.%N)
 # a request log is appended in time order; a BRIN index finds each day
 q -c "CREATE TABLE log AS SELECT * FROM lockstep_synth_log($ROWS, 42) ORDER BY ts" \
@@ -23,7 +29,6 @@ t1=$(date +%s.%N)
 printf 'generated %s rows (%s accounts, %s campaign accounts) in %.1f s\n' "$ROWS" \
 	"$(q -c 'SELECT count(*) FROM labels')" "$(q -c 'SELECT count(*) FROM labels WHERE campaign IS NOT NULL')" \
 	"$(awk "BEGIN{print $t1 - $t0}")"
-q -c "SELECT lockstep_create_pipeline('bench', 'log', 28, 'releases')" >/dev/null
 
 # the last day of the log is left for the incremental run
 last=$(q -c "SELECT max((ts AT TIME ZONE 'UTC')::date) FROM log")
@@ -35,7 +40,12 @@ run() {
 	e=$(date +%s.%N)
 	printf '%s: %.1f s end to end\n\n' "$label" "$(awk "BEGIN{print $e - $s}")"
 }
+for v in $VERSIONS; do
+export PGDATABASE=bench_${v//./_}
+psql -X -q -d postgres -c "CREATE DATABASE $PGDATABASE TEMPLATE bench_log"
+q -c "CREATE EXTENSION lockstep VERSION '$v'" -c "SELECT lockstep_create_pipeline('bench', 'log', 28, 'releases')" >/dev/null
 echo
+echo "######## lockstep $v"
 echo "== full pipeline, every day but the last ($(q -c "SELECT min((ts AT TIME ZONE 'UTC')::date) FROM log") to $(q -c "SELECT '$last'::date - 1"))"
 run "full pipeline" "$(q -c "SELECT '$last'::date - 1")"
 echo "== one more day ($last), views refreshed concurrently"
@@ -57,3 +67,4 @@ SELECT l.campaign, count(*) AS accounts, count(*) FILTER (WHERE a.flagged) AS fl
 FROM labels l LEFT JOIN bench_accounts a USING (account_id) WHERE l.campaign IS NOT NULL GROUP BY 1 ORDER BY 1"
 echo "== top clusters"
 q -F ' | ' -c "SELECT cluster, accounts, round(score::numeric, 3), flagged, evidence->'fired' FROM bench_campaigns ORDER BY score DESC LIMIT 6"
+done

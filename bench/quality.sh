@@ -55,7 +55,8 @@ for v in $VARIANTS; do
 	SELECT 'top volume', account_id, NULL FROM (
 		SELECT account_id FROM log_$t GROUP BY 1
 		ORDER BY count(*) DESC, account_id
-		LIMIT (SELECT count(*) FROM labels_$t WHERE campaign IS NOT NULL)) t
+		LIMIT (SELECT count(*) FROM labels_$t WHERE campaign IS NOT NULL
+			   AND account_id IN (SELECT account_id FROM q_${t}_window))) t
 	UNION ALL
 	SELECT 'shared /24', account_id, NULL FROM (
 		SELECT DISTINCT ON (account_id) account_id, net

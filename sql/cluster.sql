@@ -49,35 +49,47 @@ DECLARE
 	s jsonb := @extschema@.lockstep_settings(settings);
 	min_size int := (s->>'min_size')::int;
 	lsh text;
-	groups text;
+	grouped text;
 	merged text;
+	big text;
 BEGIN
 	IF fingerprints IS NULL THEN
 		RAISE EXCEPTION 'the fingerprints relation must not be NULL' USING ERRCODE = 'null_value_not_allowed';
 	END IF;
 	lsh := format('%s, %s, %s', (s->>'bands')::int, (s->>'rows')::int, (s->>'max_bucket')::int);
-	-- (account, its group: the smallest account of it), with the fingerprint;
-	-- an account that is not thin, or shares no card, is its own group
-	groups := format($q$
-		SELECT f.account_id::bigint AS account_id, coalesce(g.cluster, f.account_id::bigint) AS grp, f.fp
-		FROM %1$s f LEFT JOIN @extschema@.lockstep_clusters(%2$L, NULL, 1) g ON g.node = f.account_id::bigint$q$,
-		fingerprints,
+	-- (account, its group: the smallest account of it) for the thin accounts
+	-- that share a card with another; every other account is its own group
+	grouped := format($q$
+		SELECT x.node AS account_id, x.cluster AS grp
+		FROM (SELECT node, cluster, count(*) OVER (PARTITION BY cluster) AS n
+			  FROM @extschema@.lockstep_clusters(%L, NULL, 1)) x
+		WHERE x.n > 1$q$,
 		format($e$SELECT k.account_id, min(k.account_id) OVER (PARTITION BY k.key)
 				  FROM (SELECT f.account_id::bigint AS account_id, x.key
 						FROM %1$s f, LATERAL @extschema@.fingerprint_stats(f.fp) st,
 							 LATERAL @extschema@.fingerprint_infrastructure_keys(f.fp) x
 						WHERE st.active_days <= %2$s AND x.kind = 'payment') k$e$,
 			   fingerprints, (s->>'thin_days')::int));
-	merged := format('SELECT grp, @extschema@.fingerprint_union_agg(fp) AS fp FROM (%s) g GROUP BY grp', groups);
+	-- the groups' fingerprints: each account alone, each group merged
+	merged := format($q$
+		WITH g AS MATERIALIZED (%2$s)
+		SELECT f.account_id::bigint AS grp, f.fp FROM %1$s f
+		WHERE NOT EXISTS (SELECT 1 FROM g WHERE g.account_id = f.account_id::bigint)
+		UNION ALL
+		SELECT g.grp, @extschema@.fingerprint_union_agg(f.fp) FROM g JOIN %1$s f ON f.account_id::bigint = g.account_id
+		GROUP BY g.grp$q$, fingerprints, grouped);
+	big := format($q$
+		WITH g AS MATERIALIZED (%2$s)
+		SELECT g.grp, @extschema@.fingerprint_union_agg(f.fp) FROM g JOIN %1$s f ON f.account_id::bigint = g.account_id
+		GROUP BY g.grp HAVING count(*) >= %3$s$q$, fingerprints, grouped, min_size);
 
 	-- a big group that joined no cluster of pass 1 takes the label of its
 	-- cluster among the big groups (the smallest group of it, which may be
 	-- one that joined a cluster of pass 1: then it joins that one), or is
-	-- its own.  (Each query text fingerprint_clusters reads computes the
+	-- its own.  (Each query text fingerprint_clusters reads works out the
 	-- groups again: it cannot see this query's.)
 	RETURN QUERY EXECUTE format($q$
 		WITH g AS MATERIALIZED (%1$s),
-		m AS (SELECT grp, count(*) AS n FROM g GROUP BY grp),
 		c AS MATERIALIZED (
 			SELECT c.account_id AS grp, c.cluster, c.core, c.similarity
 			FROM @extschema@.fingerprint_clusters(%2$L, %4$s, %5$s, %6$s, %7$s) c),
@@ -86,11 +98,12 @@ BEGIN
 			FROM @extschema@.fingerprint_clusters(%3$L, %4$s, %4$s, 2, %7$s) b),
 		big AS (
 			SELECT m.grp, coalesce(c1.cluster, bc.big_cluster, m.grp) AS cluster, true AS core, NULL::float8 AS similarity
-			FROM m LEFT JOIN bc USING (grp) LEFT JOIN c c1 ON c1.grp = bc.big_cluster
-			WHERE m.n >= %6$s AND NOT EXISTS (SELECT 1 FROM c WHERE c.grp = m.grp))
-		SELECT g.account_id, x.cluster, x.core, x.similarity
-		FROM (TABLE c UNION ALL TABLE big) x JOIN g USING (grp)$q$,
-		groups, merged, merged || format(' HAVING count(*) >= %s', min_size),
+			FROM (SELECT grp FROM g GROUP BY grp HAVING count(*) >= %6$s) m
+			LEFT JOIN bc USING (grp) LEFT JOIN c c1 ON c1.grp = bc.big_cluster
+			WHERE NOT EXISTS (SELECT 1 FROM c WHERE c.grp = m.grp))
+		SELECT coalesce(g.account_id, x.grp), x.cluster, x.core, x.similarity
+		FROM (TABLE c UNION ALL TABLE big) x LEFT JOIN g USING (grp)$q$,
+		grouped, merged, big,
 		(s->>'threshold')::float8, (s->>'core_threshold')::float8, min_size, lsh);
 END $$;
 COMMENT ON FUNCTION @extschema@.lockstep_cluster_accounts(regclass, jsonb) IS

@@ -23,36 +23,40 @@
 
 -- The pipeline -------------------------------------------------------------
 
--- The config table of pipeline name ("N" or "schema.N"), found among the
--- tables of type lockstep_pipeline_config, not through the search path.
+-- The config table of pipeline name ("N" or "schema.N"): a table of type
+-- lockstep_pipeline_config named N_config, found as PostgreSQL finds a
+-- relation: in the schema named, or the first schema of the caller's
+-- search path that has one (the caller's own temporary schema first, no
+-- other session's).  No SET search_path here, so that current_schemas is
+-- the caller's: every name and operator is written with its schema.
 CREATE FUNCTION @extschema@.lockstep_pipeline_config(name text) RETURNS regclass
 	LANGUAGE plpgsql STABLE PARALLEL SAFE
-	SET search_path = pg_catalog, pg_temp
 	AS $$
 DECLARE
 	ident text[];
-	found regclass[];
+	found regclass;
 BEGIN
 	IF name IS NULL THEN
 		RETURN NULL;
 	END IF;
-	ident := parse_ident(name);
-	IF cardinality(ident) > 2 THEN
+	ident := pg_catalog.parse_ident(name);
+	IF pg_catalog.cardinality(ident) OPERATOR(pg_catalog.>) 2 THEN
 		RAISE EXCEPTION 'a pipeline name is N or schema.N, not %', name USING ERRCODE = 'invalid_parameter_value';
 	END IF;
-	SELECT array_agg(c.oid::regclass ORDER BY c.oid) INTO found
-	FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-	WHERE c.reloftype = '@extschema@.lockstep_pipeline_config'::regtype
-	  AND c.relname = ident[cardinality(ident)] || '_config'
-	  AND (cardinality(ident) = 1 OR n.nspname = ident[1]);
-	IF cardinality(found) > 1 THEN
-		RAISE EXCEPTION 'pipeline name % is ambiguous', name USING ERRCODE = 'ambiguous_alias',
-			HINT = 'Qualify it with its schema: schema.N.';
-	END IF;
-	RETURN found[1];
+	SELECT c.oid::pg_catalog.regclass INTO found
+	FROM pg_catalog.unnest(CASE WHEN pg_catalog.cardinality(ident) OPERATOR(pg_catalog.=) 1
+								THEN pg_catalog.current_schemas(true)
+								ELSE ARRAY[ident[1]]::pg_catalog.name[] END) WITH ORDINALITY AS s(nsp, ord)
+	JOIN pg_catalog.pg_namespace n ON n.nspname OPERATOR(pg_catalog.=) s.nsp
+	JOIN pg_catalog.pg_class c ON c.relnamespace OPERATOR(pg_catalog.=) n.oid
+	WHERE c.reloftype OPERATOR(pg_catalog.=) '@extschema@.lockstep_pipeline_config'::pg_catalog.regtype
+	  AND c.relname OPERATOR(pg_catalog.=)
+		  (ident[pg_catalog.cardinality(ident)] OPERATOR(pg_catalog.||) '_config')::pg_catalog.name
+	ORDER BY s.ord LIMIT 1;
+	RETURN found;
 END $$;
 COMMENT ON FUNCTION @extschema@.lockstep_pipeline_config(text) IS
-	'the N_config table of the pipeline N (or schema.N), NULL if there is none';
+	'the N_config table of the pipeline N (or schema.N), found through the caller''s search path as a relation is; NULL if there is none';
 
 -- A relation named by a constraint of a pipeline's config table.
 CREATE FUNCTION @extschema@.lockstep_pipeline_part(config regclass, constraint_name text) RETURNS regclass[]
@@ -81,21 +85,25 @@ DECLARE
 BEGIN
 	SELECT n.nspname, left(c.relname, -length('_config')) INTO nsp, name
 	FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = config;
-	-- an account's organization is the one most of its traffic in the
-	-- window names (a day's is its rows' majority): one row under a
-	-- business account does not make an account a seat of it
+	-- an account's organization is the one most of its days in the window
+	-- name (a day's is the majority of its rows, or none): one row a day
+	-- under a business account does not make an account a seat of it.
+	-- Worked out only for the accounts that name one at all.
 	EXECUTE format($q$CREATE MATERIALIZED VIEW %1$I.%2$I AS
-		WITH d AS (
-			SELECT account_id, org_id, fp FROM %1$I.%3$I
-			WHERE day > (SELECT day FROM %1$I.%3$I ORDER BY day DESC LIMIT 1) - (SELECT window_days FROM %1$I.%4$I)),
+		WITH since AS (
+			SELECT (SELECT day FROM %1$I.%3$I ORDER BY day DESC LIMIT 1) - (SELECT window_days FROM %1$I.%4$I) AS day),
 		o AS (
 			SELECT DISTINCT ON (account_id) account_id, org_id
-			FROM (SELECT account_id, org_id, sum(st.requests) AS n
-				  FROM d, LATERAL @extschema@.fingerprint_stats(d.fp) st GROUP BY 1, 2) x
+			FROM (SELECT d.account_id, d.org_id, count(*) AS n FROM %1$I.%3$I d, since
+				  WHERE d.day > since.day
+					AND d.account_id IN (SELECT e.account_id FROM %1$I.%3$I e, since
+										 WHERE e.day > since.day AND e.org_id IS NOT NULL)
+				  GROUP BY 1, 2) x
 			ORDER BY account_id, n DESC, org_id NULLS FIRST)
-		SELECT d.account_id, o.org_id, @extschema@.fingerprint_union_agg(d.fp) AS fp
-		FROM d JOIN o USING (account_id)
-		GROUP BY d.account_id, o.org_id WITH NO DATA$q$, nsp, name || '_window', name || '_daily', name || '_config');
+		SELECT w.account_id, o.org_id, w.fp
+		FROM (SELECT d.account_id, @extschema@.fingerprint_union_agg(d.fp) AS fp
+			  FROM %1$I.%3$I d, since WHERE d.day > since.day GROUP BY d.account_id) w
+		LEFT JOIN o USING (account_id) WITH NO DATA$q$, nsp, name || '_window', name || '_daily', name || '_config');
 	EXECUTE format($q$CREATE MATERIALIZED VIEW %1$I.%2$I AS
 		SELECT c.* FROM %1$I.%3$I s,
 		LATERAL @extschema@.lockstep_cluster_accounts(%4$L::pg_catalog.regclass, s.settings) c WITH NO DATA$q$,
@@ -148,15 +156,18 @@ BEGIN
 		RAISE EXCEPTION 'pipeline name must be a lower-case identifier of at most 41 characters'
 			USING ERRCODE = 'invalid_parameter_value', DETAIL = format('The name was %L.', name);
 	END IF;
-	IF log IS NULL OR window_days IS NULL OR window_days < 1 THEN
-		RAISE EXCEPTION 'a log table and a positive window_days are needed'
+	IF log IS NULL OR window_days IS NULL OR window_days NOT BETWEEN 1 AND 36600 THEN
+		RAISE EXCEPTION 'a log table and a window_days from 1 to 36600 are needed'
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 	IF schema IS NULL THEN
 		RAISE EXCEPTION 'no schema to create the pipeline in' USING ERRCODE = 'invalid_schema_name',
 			HINT = 'Pass schema => or set search_path to the schema the pipeline belongs in.';
 	END IF;
-	IF @extschema@.lockstep_pipeline_config(name) IS NOT NULL THEN
+	IF EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+			   WHERE c.reloftype = '@extschema@.lockstep_pipeline_config'::regtype
+				 AND c.relname = name || '_config'
+				 AND NOT pg_is_other_temp_schema(n.oid)) THEN
 		RAISE EXCEPTION 'a pipeline named % exists already', name USING ERRCODE = 'duplicate_object',
 			HINT = 'Pipeline names are unique in a database; lockstep_drop_pipeline removes one.';
 	END IF;
@@ -169,8 +180,9 @@ BEGIN
 		RAISE EXCEPTION 'the log % has no column %', log, missing USING ERRCODE = 'undefined_column',
 			HINT = 'A view can rename the columns of your log to account_id, ts, prompt, client_ip, user_agent, payment, model, tokens_in, tokens_out and org_id.';
 	END IF;
-	PERFORM @extschema@.lockstep_check_log(log,
-		coalesce((SELECT array_agg(relid) FROM pg_partition_tree(log) WHERE isleaf), ARRAY[log]));
+	PERFORM @extschema@.lockstep_check_source(
+		coalesce((SELECT array_agg(relid) FROM pg_partition_tree(log) WHERE isleaf), '{}') || log,
+		@extschema@.lockstep_log_types());
 
 	EXECUTE format('CREATE TABLE %I.%I OF @extschema@.lockstep_pipeline_config (
 					window_days WITH OPTIONS NOT NULL CHECK (window_days > 0),
@@ -204,12 +216,14 @@ END $$;
 COMMENT ON FUNCTION @extschema@.lockstep_create_pipeline(text, regclass, integer, regclass, jsonb, name) IS
 	'create the tables and materialized views of a detection pipeline over a log table, in schema (default: the current one); returns the statement that refreshes it';
 
-CREATE FUNCTION @extschema@.lockstep_drop_pipeline(name text, cascade boolean DEFAULT false) RETURNS void
+-- lockstep_drop_pipeline and lockstep_refresh find the pipeline in the
+-- caller's context (lockstep_pipeline_config needs the caller's search
+-- path), then do their work in these, with a safe one.
+CREATE FUNCTION @extschema@.lockstep_drop_pipeline_config(cfg regclass, name text, cascade boolean) RETURNS void
 	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 	SET search_path = pg_catalog, pg_temp
 	AS $$
 DECLARE
-	cfg regclass := @extschema@.lockstep_pipeline_config(name);
 	parts regclass[];
 	how text := CASE WHEN cascade THEN ' CASCADE' ELSE '' END;
 BEGIN
@@ -228,6 +242,12 @@ BEGIN
 		(SELECT string_agg(p::text, ', ') FROM unnest(parts || cfg) p JOIN pg_class c ON c.oid = p WHERE c.relkind = 'r'),
 		how);
 END $$;
+COMMENT ON FUNCTION @extschema@.lockstep_drop_pipeline_config(regclass, text, boolean) IS
+	'internal: lockstep_drop_pipeline of the pipeline whose config table is cfg';
+
+CREATE FUNCTION @extschema@.lockstep_drop_pipeline(name text, cascade boolean DEFAULT false) RETURNS void
+	LANGUAGE sql VOLATILE PARALLEL UNSAFE
+	AS $$ SELECT @extschema@.lockstep_drop_pipeline_config(@extschema@.lockstep_pipeline_config(name), name, cascade) $$;
 COMMENT ON FUNCTION @extschema@.lockstep_drop_pipeline(text, boolean) IS
 	'drop every table and view of a pipeline (with cascade, also what others built on them); the log and the releases table stay';
 
@@ -253,15 +273,15 @@ COMMENT ON FUNCTION @extschema@.lockstep_log_columns() IS
 	'internal: the log columns a pipeline reads, the type it reads each as, and the built-in types it accepts';
 
 -- Whom a refresh trusts: it runs as the role that calls it (the pipeline's
--- owner, or pg_cron's job owner), and must run no code that the log's
--- owner chose.  So the log and its leaves must be tables, partitioned
--- tables or foreign tables (a view or materialized view only if the
--- refreshing role owns it), with no row-level security that applies to
--- the refreshing role (policy expressions run as the reader), and every
--- column read must have one of the built-in types lockstep_log_columns
--- allows (a type of the owner's, with its cast, would run the owner's
--- function).  Reading a leaf needs SELECT on it.
-CREATE FUNCTION @extschema@.lockstep_check_log(log regclass, leaves regclass[]) RETURNS void
+-- owner, or pg_cron's job owner), and must run no code that the owner of
+-- what it reads (the log, its leaves, the release table) chose.  So each
+-- must be a table, partitioned table or foreign table (a view or
+-- materialized view only if the reading role owns it), with no row-level
+-- security that applies to the reading role (policy expressions run as the
+-- reader), and every column read must have one of the built-in types that
+-- `allowed` ({column: [types]}) names: a type of the owner's, with its
+-- cast, would run the owner's function.  Each must also be readable.
+CREATE FUNCTION @extschema@.lockstep_check_source(rels regclass[], allowed jsonb) RETURNS void
 	LANGUAGE plpgsql STABLE PARALLEL SAFE
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -270,41 +290,50 @@ DECLARE
 BEGIN
 	FOR r IN
 		SELECT c.oid::regclass AS rel, c.relkind, c.relowner::regrole AS owner
-		FROM pg_class c WHERE c.oid = ANY (leaves || log) ORDER BY c.oid
+		FROM pg_class c WHERE c.oid = ANY (rels) ORDER BY c.oid
 	LOOP
 		IF r.relkind NOT IN ('r', 'p', 'f') AND NOT pg_has_role(r.owner, 'USAGE') THEN
-			RAISE EXCEPTION 'the log % is a view owned by %, which the refresh would run as %', r.rel, r.owner, current_user
+			RAISE EXCEPTION '% is a view owned by %, which the refresh would run as %', r.rel, r.owner, current_user
 				USING ERRCODE = 'insufficient_privilege',
-				HINT = 'A refresh runs no code the log''s owner chose: refresh as the view''s owner, or read a table.';
+				HINT = 'lockstep runs no code the owner of what it reads chose: refresh as the view''s owner, or read a table.';
 		END IF;
 		IF r.relkind IN ('r', 'p') AND row_security_active(r.rel) THEN
-			RAISE EXCEPTION 'the log % has row-level security that applies to %', r.rel, current_user
+			RAISE EXCEPTION '% has row-level security that applies to %', r.rel, current_user
 				USING ERRCODE = 'insufficient_privilege',
-				DETAIL = 'Its policies'' expressions, which its owner writes, would run as the refreshing role.',
+				DETAIL = 'Its policies'' expressions, which its owner writes, would run as the reading role.',
 				HINT = 'Refresh as the table''s owner (without FORCE ROW LEVEL SECURITY) or as a role with BYPASSRLS, or read a table without policies.';
 		END IF;
 		IF NOT has_table_privilege(r.rel, 'SELECT') THEN
-			RAISE EXCEPTION 'permission denied for the log %', r.rel USING ERRCODE = 'insufficient_privilege',
+			RAISE EXCEPTION 'permission denied for %', r.rel USING ERRCODE = 'insufficient_privilege',
 				HINT = 'A partitioned log is read leaf by leaf: the refreshing role needs SELECT on every partition.';
 		END IF;
 	END LOOP;
 	FOR r IN
-		SELECT a.attrelid::regclass AS rel, a.attname, a.atttypid::regtype AS type, c.allowed
-		FROM @extschema@.lockstep_log_columns() c
-		JOIN pg_attribute a ON a.attname = c.col AND a.attnum > 0 AND NOT a.attisdropped
+		SELECT a.attrelid::regclass AS rel, a.attname, a.atttypid::regtype AS type, k.types
+		FROM jsonb_each(allowed) k(col, types)
+		JOIN pg_attribute a ON a.attname = k.col AND a.attnum > 0 AND NOT a.attisdropped
 		JOIN pg_type t ON t.oid = a.atttypid
-		WHERE a.attrelid = ANY (leaves || log)
-		  AND NOT (CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END)::regtype = ANY (c.allowed)
+		WHERE a.attrelid = ANY (rels)
+		  AND NOT (CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END)::regtype::text
+				  IN (SELECT x::regtype::text FROM jsonb_array_elements_text(k.types) x)
 		ORDER BY a.attrelid, a.attnum
 	LOOP
-		RAISE EXCEPTION 'column % of the log % has type %, not one of %', r.attname, r.rel, r.type, r.allowed
+		RAISE EXCEPTION 'column % of % has type %, not one of %', r.attname, r.rel, r.type, r.types
 			USING ERRCODE = 'datatype_mismatch',
-			DETAIL = 'A refresh reads the log only with PostgreSQL''s own casts: a type of the log owner''s would run its cast as the refreshing role.',
-			HINT = 'Change the column''s type, or read the log through a view of your own that converts it.';
+			DETAIL = 'lockstep reads only with PostgreSQL''s own casts: a type of the owner''s would run its cast as the reading role.',
+			HINT = 'Change the column''s type, or read it through a view of your own that converts it.';
 	END LOOP;
 END $$;
-COMMENT ON FUNCTION @extschema@.lockstep_check_log(regclass, regclass[]) IS
-	'internal: refuse a log whose reading would run code its owner chose: a view the refreshing role does not own, row-level security that applies to it, a column of a type other than the built-in ones lockstep_log_columns allows; and a leaf it cannot read';
+COMMENT ON FUNCTION @extschema@.lockstep_check_source(regclass[], jsonb) IS
+	'internal: refuse relations whose reading would run code their owner chose (a view the reading role does not own, row-level security that applies to it, a column of a type outside the built-in ones allowed, {column: [types]}) or that it cannot read';
+
+-- The built-in types lockstep_log_columns allows, as lockstep_check_source takes them.
+CREATE FUNCTION @extschema@.lockstep_log_types() RETURNS jsonb
+	LANGUAGE sql IMMUTABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+	AS $$ SELECT jsonb_object_agg(col, to_jsonb(allowed::text[])) FROM @extschema@.lockstep_log_columns() $$;
+COMMENT ON FUNCTION @extschema@.lockstep_log_types() IS
+	'internal: lockstep_log_columns'' allowed types as {column: [types]}';
 
 -- One query per leaf partition of a log, each the template with the leaf
 -- (as %s), in UNION ALL: an aggregate over a foreign leaf is then computed
@@ -317,12 +346,11 @@ CREATE FUNCTION @extschema@.lockstep_per_leaf(leaves regclass[], template text) 
 COMMENT ON FUNCTION @extschema@.lockstep_per_leaf(regclass[], text) IS
 	'internal: a template query (the leaf as %s) for each leaf partition of a log, in UNION ALL';
 
-CREATE PROCEDURE @extschema@.lockstep_refresh(name text, through date DEFAULT NULL)
+CREATE PROCEDURE @extschema@.lockstep_refresh_pipeline(cfg_table regclass, name text, through date)
 	LANGUAGE plpgsql
 	SET search_path = pg_catalog, pg_temp
 	AS $$
 DECLARE
-	cfg_table regclass := @extschema@.lockstep_pipeline_config(name);
 	cfg record;
 	s jsonb;
 	log regclass;
@@ -347,6 +375,8 @@ DECLARE
 	leaves regclass[];
 	stored_rows bigint;
 	stored_skipped bigint;
+	next_day date;
+	i integer;
 BEGIN
 	IF cfg_table IS NULL THEN
 		RAISE EXCEPTION 'no lockstep pipeline named %', coalesce(name, 'NULL')
@@ -368,7 +398,12 @@ BEGIN
 	SELECT n.nspname, left(c.relname, -length('_config')) INTO nsp, base
 	FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = cfg_table;
 	EXECUTE format('SELECT * FROM %s', cfg_table) INTO cfg;
+	-- every setting is checked before any work
 	s := @extschema@.lockstep_settings(cfg.settings);
+	IF cfg.window_days NOT BETWEEN 1 AND 36600 THEN
+		RAISE EXCEPTION 'window_days must be from 1 to 36600, not %', cfg.window_days
+			USING ERRCODE = 'invalid_parameter_value', HINT = format('UPDATE %s SET window_days = 28', cfg_table);
+	END IF;
 	log := (@extschema@.lockstep_pipeline_part(cfg_table, 'pipeline_log'))[1];
 	-- the fingerprint_agg arguments: the log's columns as it has them now,
 	-- quoted here, NULL where it has none; no SQL text is stored
@@ -384,7 +419,7 @@ BEGIN
 	-- and sends one row, never its timestamps
 	SELECT array_agg(relid ORDER BY relid) INTO leaves FROM pg_partition_tree(log) WHERE isleaf;
 	leaves := coalesce(leaves, ARRAY[log]);
-	PERFORM @extschema@.lockstep_check_log(log, leaves);
+	PERFORM @extschema@.lockstep_check_source(leaves || log, @extschema@.lockstep_log_types());
 
 	-- the days to read: complete UTC days up to through (default yesterday);
 	-- a first refresh reads backfill_days at most, whatever the oldest row
@@ -398,7 +433,8 @@ BEGIN
 					   @extschema@.lockstep_per_leaf(leaves,
 						'SELECT min(ts) AS lo, max(ts) AS hi FROM %s WHERE ts < ($1 + 1)::timestamp AT TIME ZONE ''UTC'''))
 			INTO log_min, log_max USING last_day;
-		first_day := greatest(log_min, log_max - (s->>'backfill_days')::int + 1);
+		-- (never below the oldest row: a row of 4713 BC has no day before it)
+		first_day := log_max - least((s->>'backfill_days')::int - 1, log_max - log_min);
 		first_new := first_day;
 	ELSE
 		first_day := stored_max - (s->>'late_days')::int + 1;
@@ -459,13 +495,18 @@ BEGIN
 		END LOOP;
 	END IF;
 	-- then every day after the stored ones, day by day (dates, not times:
-	-- no time zone can skip one)
-	FOR i IN 0 .. cardinality(recompute) + greatest(last_day - first_new + 1, 0) - 1
+	-- no time zone can skip one); past a day without rows, straight to the
+	-- next day that has some, so that one row stamped 4713 BC does not make
+	-- every refresh walk two million empty days
+	i := 0;
 	LOOP
-		d := CASE WHEN i < cardinality(recompute) THEN recompute[i + 1] ELSE first_new + (i - cardinality(recompute)) END;
 		IF i < cardinality(recompute) THEN
+			d := recompute[i + 1];
 			EXECUTE format('DELETE FROM %I.%I WHERE day = $1', nsp, base || '_daily') USING d;
 			EXECUTE format('DELETE FROM %I.%I WHERE day = $1', nsp, base || '_days') USING d;
+		ELSE
+			d := CASE WHEN i = cardinality(recompute) THEN first_new ELSE d + 1 END;
+			EXIT WHEN d > last_day;
 		END IF;
 		EXECUTE day_sql INTO day_rows, day_skipped USING d;
 		IF day_rows > 0 THEN
@@ -478,7 +519,16 @@ BEGIN
 			END IF;
 			report.rows_read := report.rows_read + day_rows;
 			report.rows_skipped := report.rows_skipped + day_skipped;
+		ELSIF i >= cardinality(recompute) THEN
+			EXECUTE format('SELECT (min(lo) AT TIME ZONE ''UTC'')::date FROM (%s) b',
+						   @extschema@.lockstep_per_leaf(leaves,
+							'SELECT min(ts) AS lo FROM %s WHERE ts >= ($1 + 1)::timestamp AT TIME ZONE ''UTC''
+							 AND ts < ($2 + 1)::timestamp AT TIME ZONE ''UTC'''))
+				INTO next_day USING d, last_day;
+			EXIT WHEN next_day IS NULL;
+			d := next_day - 1;
 		END IF;
+		i := i + 1;
 	END LOOP;
 	IF report.days_added + report.days_recomputed > 0 THEN
 		EXECUTE format('ANALYZE %I.%I', nsp, base || '_daily');	-- a hash plan for the window
@@ -503,6 +553,15 @@ BEGIN
 			name, report.rows_skipped, report.rows_before_range, first_day
 			USING HINT = format('%I.%I has the counts of every refresh.', nsp, base || '_refreshes');
 	END IF;
+END $$;
+COMMENT ON PROCEDURE @extschema@.lockstep_refresh_pipeline(regclass, text, date) IS
+	'internal: lockstep_refresh of the pipeline whose config table is cfg_table';
+
+CREATE PROCEDURE @extschema@.lockstep_refresh(name text, through date DEFAULT NULL)
+	LANGUAGE plpgsql
+	AS $$
+BEGIN
+	CALL @extschema@.lockstep_refresh_pipeline(@extschema@.lockstep_pipeline_config(name), name, through);
 END $$;
 COMMENT ON PROCEDURE @extschema@.lockstep_refresh(text, date) IS
 	'add the log''s new complete days (up to through, default yesterday, UTC) to a pipeline''s daily fingerprints, compute again the recent days whose rows changed, refresh its views (concurrently once populated), and report in N_refreshes';

@@ -48,14 +48,17 @@ BEGIN
 			HINT = 'SELECT lockstep_default_settings() lists them.';
 	END IF;
 	d := d || (s - 'weights') || jsonb_build_object('weights', d->'weights' || coalesce(s->'weights', '{}'));
+	-- numbers compared as numeric: a jsonb number may be past any double
 	IF EXISTS (SELECT 1 FROM jsonb_each(d->'weights') w
-			   WHERE jsonb_typeof(w.value) <> 'number' OR NOT (w.value)::float8 BETWEEN 0 AND 1e6)
-	   OR (SELECT max(value::float8) FROM jsonb_each(d->'weights')) <= 0 THEN
+			   WHERE jsonb_typeof(w.value) <> 'number' OR NOT (w.value)::numeric BETWEEN 0 AND 1e6)
+	   OR (SELECT max(value::numeric) FROM jsonb_each(d->'weights')) <= 0 THEN
 		RAISE EXCEPTION 'weights must be numbers from 0 to 1e6, at least one positive'
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 	-- every other setting: a number in its range, whole where it counts something
-	SELECT string_agg(format('%s (%s: %s to %s%s)', r.k, coalesce(d->>r.k, 'null'), r.lo, r.hi,
+	SELECT string_agg(format('%s (%s: %s to %s%s)', r.k,
+						  coalesce(CASE WHEN length(d->>r.k) > 24 THEN left(d->>r.k, 20) || '...' ELSE d->>r.k END, 'null'),
+						  r.lo, r.hi,
 						  CASE WHEN r.whole THEN ', whole' ELSE '' END), '; ' ORDER BY r.k)
 	INTO bad
 	FROM (VALUES ('size_full', 2, 1e9, false), ('volume_full', 1e-9, 1, false),
@@ -67,7 +70,7 @@ BEGIN
 				 ('max_bucket', 1, 1e9, true), ('backfill_days', 1, 36600, true),
 				 ('late_days', 0, 366, true), ('thin_days', 0, 366, true)) r(k, lo, hi, whole)
 	WHERE jsonb_typeof(d->r.k) IS DISTINCT FROM 'number'
-	   OR NOT (d->>r.k)::float8 BETWEEN r.lo AND r.hi
+	   OR NOT (d->>r.k)::numeric BETWEEN r.lo AND r.hi
 	   OR (r.whole AND (d->>r.k)::numeric <> trunc((d->>r.k)::numeric));
 	IF bad IS NOT NULL THEN
 		RAISE EXCEPTION 'settings out of range: %', bad USING ERRCODE = 'invalid_parameter_value';
@@ -113,9 +116,19 @@ BEGIN
 	END IF;
 	-- releases, a model known by the hash of its whole name: the given
 	-- table, or each model's first use by anyone, if a day after the log begins
+	-- the release table is read as the log is: no code its owner chose runs
+	IF releases IS NOT NULL THEN
+		PERFORM @extschema@.lockstep_check_source(ARRAY[releases],
+			'{"model": ["text", "varchar", "bpchar"], "released_at": ["timestamptz", "timestamp", "date"]}');
+	END IF;
+	-- only finite releases of the models the clusters' members use: a
+	-- release at infinity is no time to pivot after, and a release table of
+	-- every model there is costs nothing
 	rel := CASE WHEN releases IS NOT NULL THEN
-		format('SELECT @extschema@.lockstep_model_hash(model::text) AS model_hash, model::text AS model,
-				released_at::timestamptz AS released_at FROM %s', releases)
+		format('SELECT r.* FROM (SELECT @extschema@.lockstep_model_hash(model::text) AS model_hash, model::text AS model,
+								  released_at::timestamptz AS released_at FROM %s) r
+				WHERE isfinite(r.released_at)
+				  AND r.model_hash IN (SELECT fm.model_hash FROM m, @extschema@.fingerprint_models(m.fp) fm)', releases)
 		ELSE $q$SELECT fm.model_hash, fm.model, fm.first_seen AS released_at
 		   FROM everyone, @extschema@.fingerprint_models(everyone.fp) fm
 		   WHERE fm.first_seen > everyone.first_seen + interval '1 day'$q$ END;
@@ -177,11 +190,12 @@ BEGIN
 			   avg(greatest(calendar, coact)) AS sync,
 			   avg(same_org::int) AS same_org
 		FROM p GROUP BY 1),
-	bg AS (SELECT ps.*, o.output FROM ps,
+	-- one row even without a background (every account clustered): its
+	-- levels are then unknown, and each signal counts as it stands
+	bg AS (SELECT p0.*, o.output FROM (SELECT 1) one LEFT JOIN ps p0 ON p0.cluster IS NULL,
 		   -- the output per request of the background's median account
 		   (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY vo.tokens_out::float8 / vo.requests) AS output
-			FROM b, LATERAL @extschema@.fingerprint_volume(b.fp) vo WHERE vo.requests > 0) o
-		   WHERE ps.cluster IS NULL),
+			FROM b, LATERAL @extschema@.fingerprint_volume(b.fp) vo WHERE vo.requests > 0) o),
 	a AS (
 		SELECT m.cluster, count(*)::int AS n,
 			   count(DISTINCT m.org_id) AS orgs,

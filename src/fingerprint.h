@@ -129,11 +129,14 @@ typedef LsFixed Fingerprint;
 /* Longest wire form: used to reject oversized input before parsing. */
 #define LS_WIRE_MAX		4096
 
-/* Add a to *dst, raising an error on overflow. */
+/*
+ * Add a to *dst, raising an error past the largest bigint: SQL reports
+ * every counter as one.
+ */
 static inline void
 ls_add_u64(uint64 *dst, uint64 a)
 {
-	if (unlikely(pg_add_u64_overflow(*dst, a, dst)))
+	if (unlikely(pg_add_u64_overflow(*dst, a, dst) || *dst > (uint64) PG_INT64_MAX))
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("fingerprint counter overflow")));

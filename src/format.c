@@ -290,6 +290,11 @@ ls_wire_read(const unsigned char *buf, Size len, LsState *st)
 		(err = read_bottomk(&p, f->day, f->n_day, "day")))
 		return err;
 
+	/* SQL reports every counter as a bigint: a larger one would read back negative */
+	if (f->n_requests > PG_INT64_MAX || f->key_stream > PG_INT64_MAX ||
+		f->prompt_bytes > PG_INT64_MAX || f->tokens_in > PG_INT64_MAX ||
+		f->tokens_out > PG_INT64_MAX || f->other_models > PG_INT64_MAX)
+		return "a counter exceeds the largest bigint";
 	if (f->n_prompts > f->n_requests || f->n_timed > f->n_requests ||
 		f->n_keyed > f->n_prompts)
 		return "request counts are inconsistent";

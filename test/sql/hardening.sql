@@ -218,3 +218,55 @@ ALTER TABLE cast_log ALTER COLUMN org_id TYPE org_number;
 CALL lockstep_refresh('cast_trap', '2026-03-10');
 SELECT count(*) AS daily, min(org_id) AS org FROM cast_trap_daily;
 SELECT lockstep_drop_pipeline('cast_trap');
+-- Settings out of range are refused before any work, with 22023 and a
+-- short message (0.3.0: window_days 2147483647 failed with 22008 after the
+-- daily stage, flag_at 1e400 with 22003 and all 400 digits)
+SELECT expect_error($$SELECT lockstep_settings('{"flag_at": 1e400}')$$);
+SELECT expect_error($$SELECT lockstep_settings('{"weights": {"size": 1e400}}')$$);
+SELECT expect_error($$SELECT lockstep_create_pipeline('huge', 'cast_log', 2147483647)$$);
+SELECT lockstep_create_pipeline('huge', 'cast_log', 28, NULL, '{"min_size": 1}') IS NOT NULL AS created;
+UPDATE huge_config SET window_days = 2147483647;
+SELECT expect_error($$CALL lockstep_refresh('huge', '2026-03-10')$$);
+SELECT count(*) AS days_stored FROM huge_days;
+SELECT lockstep_drop_pipeline('huge');
+-- A release table of the owner's is read as the log is; a release at
+-- infinity is no time to pivot after and is left out
+CREATE TABLE inf_releases AS SELECT * FROM lockstep_synth_releases();
+INSERT INTO inf_releases VALUES ('frontier-1', 'infinity'), ('frontier-9', '-infinity');
+SELECT count(*) AS scored, bool_and(evidence->'released_models' = '["frontier-1", "frontier-1-mini", "frontier-2"]') AS finite_only
+FROM lockstep_score_clusters('cl', 'cl_fp', 'inf_releases');
+CREATE TABLE typed_releases (model owner_org, released_at timestamptz);
+SELECT expect_error($$SELECT * FROM lockstep_score_clusters('cl', 'cl_fp', 'typed_releases')$$);
+-- One row in 4713 BC and no complete day after it: the refresh jumps over
+-- the empty days to the next one that has rows (0.3.0 walked 2.46M days,
+-- 263 s a refresh; the timeout makes that an error here)
+CREATE TABLE ancient_log (account_id bigint, ts timestamptz, prompt text);
+INSERT INTO ancient_log VALUES (1, '4713-01-01 12:00:00+00 BC', 'hello'), (2, '2026-03-11 12:00Z', 'hi');
+SELECT lockstep_create_pipeline('ancient', 'ancient_log', 28, NULL, '{"min_size": 1}') IS NOT NULL AS created;
+SET statement_timeout = '30s';
+CALL lockstep_refresh('ancient', '2026-03-10');
+CALL lockstep_refresh('ancient', '2026-03-10');
+RESET statement_timeout;
+SELECT count(*) AS days, min(day) FROM ancient_days;
+SELECT lockstep_drop_pipeline('ancient');
+-- A counter past the largest bigint, in a crafted fingerprint or a shard's,
+-- is refused (0.3.0 read a request count of 2^63 back as negative, and a
+-- campaign scored 2.238); merging past it stops; a score stays in [0, 1]
+-- whatever valid fingerprints it reads
+CREATE TABLE crafted AS
+SELECT account_id, w, replace(encode(overlay(w PLACING '\x8000000000000000'::bytea FROM 9 FOR 8), 'base64'), E'\n', '') AS past,
+       replace(encode(overlay(w PLACING '\x4000000000000000'::bytea FROM 9 FOR 8), 'base64'), E'\n', '') AS big
+FROM (SELECT account_id, fingerprint_send(fp) AS w FROM cl_fp ORDER BY account_id LIMIT 12) f;
+SELECT expect_error(format('SELECT %L::fingerprint', past)) FROM crafted LIMIT 1;
+SELECT (fingerprint_stats(big::fingerprint)).requests AS big_requests FROM crafted LIMIT 1;
+SELECT expect_error(format('SELECT fingerprint_merge(%L::fingerprint, %L::fingerprint)', big, big)) FROM crafted LIMIT 1;
+CREATE TABLE crafted_fp AS
+SELECT account_id, NULL::bigint AS org_id,
+       CASE WHEN account_id = (SELECT min(account_id) FROM crafted) THEN big
+            ELSE replace(encode(w, 'base64'), E'\n', '') END::fingerprint AS fp
+FROM crafted;
+CREATE TABLE crafted_cl AS SELECT account_id, 1 AS cluster FROM crafted;
+SELECT bool_and(score BETWEEN 0 AND 1) AS score_in_range,
+       bool_and((SELECT bool_and((x->>'value')::float8 BETWEEN 0 AND 1) FROM jsonb_array_elements(evidence->'signals') x))
+         AS signals_in_range
+FROM lockstep_score_clusters('crafted_cl', 'crafted_fp');

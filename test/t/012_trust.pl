@@ -84,6 +84,37 @@ is(psql_ok($calls), 0, 'and the view\'s function never ran');
 is((split /\n/, $out)[-1], 't', 'the log\'s owner refreshes its own pipeline') or diag($err);
 is(psql_ok($calls), 0, 'without running the policy');
 
+# A partitioned log is read leaf by leaf: without SELECT on a leaf, a clear
+# error that says so (0.3.0: permission denied in the middle of the daily
+# stage); with it, the parent's policy cannot be bypassed by reading the
+# leaves (0.3.0 read them and ignored it): the refresh refuses the parent.
+psql_ok(q{
+	SET ROLE ls_owner;
+	CREATE TABLE public.p_log (account_id bigint, ts timestamptz, prompt text) PARTITION BY HASH (account_id);
+	CREATE TABLE public.p_log_0 PARTITION OF public.p_log FOR VALUES WITH (MODULUS 2, REMAINDER 0);
+	CREATE TABLE public.p_log_1 PARTITION OF public.p_log FOR VALUES WITH (MODULUS 2, REMAINDER 1);
+	INSERT INTO public.p_log SELECT account_id, ts, prompt FROM public.rls_log;
+	GRANT SELECT ON public.p_log TO ls_analyst;
+});
+($rc, $out, $err) = psql(q{SET ROLE ls_analyst; SELECT lockstep_create_pipeline('parts', 'public.p_log')});
+like($err, qr/permission denied for public\.p_log_0.*\n.*HINT:.*SELECT on every partition/s,
+	'a leaf the refreshing role cannot read is named, with the grant it needs');
+psql_ok(q{
+	SET ROLE ls_owner;
+	GRANT SELECT ON public.p_log_0, public.p_log_1 TO ls_analyst;
+	RESET ROLE;
+	SET ROLE ls_analyst;
+	SELECT lockstep_create_pipeline('parts', 'public.p_log', 28, NULL, '{"min_size": 3}');
+	RESET ROLE;
+	SET ROLE ls_owner;
+	ALTER TABLE public.p_log ENABLE ROW LEVEL SECURITY;
+	CREATE POLICY hide_some ON public.p_log USING (account_id % 2 = 0);
+});
+($rc, $out, $err) = psql(q{SET ROLE ls_analyst; CALL lockstep_refresh('parts', '2026-01-10')});
+like($err, qr/public\.p_log has row-level security that applies to ls_analyst/,
+	'the parent\'s policy is not bypassed through its leaves: the refresh refuses it');
+is(psql_ok(q{SELECT count(*) FROM parts_daily}), 0, 'and stored nothing');
+
 # 3. The lock: a role that can only connect takes the advisory lock whose
 # key 0.3.0 used (computable from the catalog) and holds it.  The refresh
 # does not wait for it.
@@ -132,6 +163,47 @@ for (1 .. 100)
 is($rc, 0, 'a refresh that finds the pipeline locked waits, then runs') or diag($err);
 like($err, qr/waiting for the lock on public\.owners_config, held by pid \d+ \(postgres\)/,
 	'and says for whom it waits');
+waitpid($pid, 0);
+
+# A reader granted the views reads them, and nothing of the log or the
+# stored fingerprints.
+($rc, $out, $err) = psql(q{
+	SET ROLE ls_owner;
+	GRANT SELECT ON owners_campaigns TO ls_outsider;
+	RESET ROLE;
+	SET ROLE ls_outsider;
+	SELECT count(*) >= 0 FROM owners_campaigns;
+});
+is($out, 't', 'a reader reads the views it was granted') or diag($err);
+for my $rel (qw(owners_daily owners_window public.rls_log))
+{
+	($rc, $out, $err) = psql("SET ROLE ls_outsider; SELECT count(*) FROM $rel");
+	like($err, qr/permission denied/, "and not $rel");
+}
+
+# 4. Another session's temporary table of the config type, named like the
+# pipeline, does not make its name ambiguous (0.3.0 scanned every schema,
+# other sessions' temporary ones too): a name is found through the
+# caller's search path.
+$pid = fork();
+die "fork failed" unless defined $pid;
+if ($pid == 0)
+{
+	exec("psql -X -q -U ls_outsider -d lockstep_tap -c 'CREATE TEMP TABLE owners_config OF lockstep_pipeline_config; SELECT pg_sleep(20)' >$dir/temp 2>&1");
+}
+for (1 .. 100)
+{
+	last if psql_ok(q{SELECT count(*) FROM pg_class WHERE relname = 'owners_config' AND relpersistence = 't'});
+	select(undef, undef, undef, 0.1);
+}
+($rc, $out, $err) = psql(q{
+	SET ROLE ls_owner;
+	CALL lockstep_refresh('owners', '2026-01-11');
+	SELECT lockstep_pipeline_config('owners')::text, lockstep_pipeline_config('public.owners')::text;
+});
+is($rc, 0, 'another session\'s temporary table named like the pipeline does not stop its refresh') or diag($err);
+is((split /\n/, $out)[-1], 'owners_config|owners_config', 'the name is found through the search path');
+psql_ok(q{SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'ls_outsider'});
 waitpid($pid, 0);
 
 done_testing();
