@@ -7,14 +7,15 @@
 #                accounts (an oracle count, generous to the baseline);
 #   shared /24   accounts whose busiest /24 serves at least 20 accounts;
 #   shared card  accounts whose payment is shared by at least 5 accounts.
-# Columns: flagged, precision, recall (of the campaign accounts that sent
-# a request: a hydra's generation may have none), false positives by kind,
+# Columns: flagged, precision, recall (of the campaign accounts in the
+# log: a hydra's generation may send nothing), false positives by kind,
 # and for lockstep: the share of each campaign's flagged accounts in its
 # largest cluster (the worst campaign), the flagged clusters that hold more
 # than one campaign, or a campaign and others, the worst campaign's share
 # of flagged accounts (campaign-level recall), the lowest flagged
 # campaign's margin above flag_at and the highest other cluster's distance
-# below it (NULL: no such cluster).  Not part of CI.
+# below it (NULL: no such cluster), the pipeline's seconds and the most
+# memory a clustering pass charged (MB).  Not part of CI.
 # Usage: bench/quality.sh [ROWS] [VARIANT ...]
 #   (default 1000000 rows, every variant); SETTINGS='{"threshold": 0.4}'
 #   in the environment passes settings to every pipeline.
@@ -33,7 +34,7 @@ q -c "CREATE EXTENSION lockstep; CREATE EXTENSION lockstep_synth" \
   -c "CREATE TABLE results (variant text, method text, flagged bigint, precision numeric,
         recall numeric, fp_user bigint, fp_app_user bigint, fp_enterprise bigint,
         fp_integration bigint, largest_cluster_share numeric, mixed_clusters bigint, worst_campaign text,
-        flag_margin numeric, negative_margin numeric, seconds numeric)"
+        flag_margin numeric, negative_margin numeric, seconds numeric, clustering_mb numeric)"
 
 for v in $VARIANTS; do
 	t=${v//+/_}
@@ -44,11 +45,13 @@ for v in $VARIANTS; do
 	  -c "SELECT lockstep_create_pipeline('q_$t', 'log_$t', 28, 'releases', '$SETTINGS')" >/dev/null
 	t1=$(date +%s.%N)
 	last=$(q -c "SELECT max((ts AT TIME ZONE 'UTC')::date) FROM log_$t")
-	q -c "SET work_mem = '1GB'; SET jit = off; CALL lockstep_refresh('q_$t', '$last')"
+	# the clustering's memory, as fingerprint_clusters charges it (DEBUG1)
+	mb=$(q -c "SET work_mem = '1GB'; SET jit = off; SET client_min_messages = debug1; CALL lockstep_refresh('q_$t', '$last')" 2>&1 |
+		sed -n 's/.* \([0-9][0-9]*\) MB of lockstep.pairs_memory_limit.*/\1/p' | sort -n | tail -1)
 	t2=$(date +%s.%N)
 	secs=$(awk "BEGIN{printf \"%.1f\", $t2 - $t1}")
 	printf '%s: generated in %.1f s, pipeline %s s\n' "$v" "$(awk "BEGIN{print $t1 - $t0}")" "$secs" >&2
-	q -c "
+	q -c "CREATE TEMP TABLE present AS SELECT DISTINCT account_id FROM log_$t" -c "
 	CREATE TEMP TABLE flags AS
 	SELECT 'lockstep'::text AS method, account_id, cluster FROM q_${t}_accounts WHERE flagged
 	UNION ALL
@@ -56,7 +59,7 @@ for v in $VARIANTS; do
 		SELECT account_id FROM log_$t GROUP BY 1
 		ORDER BY count(*) DESC, account_id
 		LIMIT (SELECT count(*) FROM labels_$t WHERE campaign IS NOT NULL
-			   AND account_id IN (SELECT account_id FROM q_${t}_window))) t
+			   AND account_id IN (SELECT account_id FROM present))) t
 	UNION ALL
 	SELECT 'shared /24', account_id, NULL FROM (
 		SELECT DISTINCT ON (account_id) account_id, net
@@ -74,7 +77,7 @@ for v in $VARIANTS; do
 		   round(count(*) FILTER (WHERE l.campaign IS NOT NULL)::numeric / nullif(count(f.account_id), 0), 4),
 		   round(count(*) FILTER (WHERE l.campaign IS NOT NULL)::numeric
 				 / (SELECT count(*) FROM labels_$t WHERE campaign IS NOT NULL
-					AND account_id IN (SELECT account_id FROM q_${t}_window)), 4),
+					AND account_id IN (SELECT account_id FROM present)), 4),
 		   count(*) FILTER (WHERE l.kind = 'user'), count(*) FILTER (WHERE l.kind = 'app_user'),
 		   count(*) FILTER (WHERE l.kind = 'enterprise'), count(*) FILTER (WHERE l.kind = 'integration'),
 		   (SELECT round(min(share), 4) FROM (
@@ -89,7 +92,7 @@ for v in $VARIANTS; do
 				GROUP BY 1 HAVING count(DISTINCT coalesce(l2.campaign, l2.kind)) > 1) x),
 		   CASE WHEN m.method = 'lockstep' THEN (
 				SELECT c.campaign || ' ' || round(avg(coalesce(a.flagged, false)::int), 3)
-				FROM labels_$t c JOIN q_${t}_window w USING (account_id) LEFT JOIN q_${t}_accounts a USING (account_id)
+				FROM labels_$t c JOIN present USING (account_id) LEFT JOIN q_${t}_accounts a USING (account_id)
 				WHERE c.campaign IS NOT NULL GROUP BY c.campaign
 				ORDER BY avg(coalesce(a.flagged, false)::int), c.campaign LIMIT 1) END,
 		   CASE WHEN m.method = 'lockstep' THEN (
@@ -100,7 +103,8 @@ for v in $VARIANTS; do
 				SELECT -max((k.evidence->>'margin')::numeric) FROM q_${t}_campaigns k
 				WHERE k.cluster NOT IN (SELECT c.cluster FROM q_${t}_clusters c
 										JOIN labels_$t l3 USING (account_id) WHERE l3.campaign IS NOT NULL)) END,
-		   CASE WHEN m.method = 'lockstep' THEN $secs END
+		   CASE WHEN m.method = 'lockstep' THEN $secs END,
+		   CASE WHEN m.method = 'lockstep' THEN ${mb:-NULL} END
 	FROM (VALUES ('lockstep'), ('top volume'), ('shared /24'), ('shared card')) m(method)
 	LEFT JOIN flags f USING (method) LEFT JOIN labels_$t l USING (account_id)
 	GROUP BY m.method;" -c "DROP TABLE flags"

@@ -70,14 +70,19 @@ BEGIN
 							 LATERAL @extschema@.fingerprint_infrastructure_keys(f.fp) x
 						WHERE st.active_days <= %2$s AND x.kind = 'payment') k$e$,
 			   fingerprints, (s->>'thin_days')::int));
-	-- the groups' fingerprints: each account alone, each group merged
+	-- the groups' fingerprints: each account alone, each group merged.  An
+	-- account alone with fewer than min_requests requests is left out: a
+	-- flood of one-row accounts would otherwise take the clustering past
+	-- its memory, and one or two requests resemble nothing (the thin
+	-- accounts of a hydra join through their card's group)
 	merged := format($q$
 		WITH g AS MATERIALIZED (%2$s)
 		SELECT f.account_id::bigint AS grp, f.fp FROM %1$s f
 		WHERE NOT EXISTS (SELECT 1 FROM g WHERE g.account_id = f.account_id::bigint)
+		  AND (@extschema@.fingerprint_stats(f.fp)).requests >= %3$s
 		UNION ALL
 		SELECT g.grp, @extschema@.fingerprint_union_agg(f.fp) FROM g JOIN %1$s f ON f.account_id::bigint = g.account_id
-		GROUP BY g.grp$q$, fingerprints, grouped);
+		GROUP BY g.grp$q$, fingerprints, grouped, (s->>'min_requests')::int);
 	big := format($q$
 		WITH g AS MATERIALIZED (%2$s)
 		SELECT g.grp, @extschema@.fingerprint_union_agg(f.fp) FROM g JOIN %1$s f ON f.account_id::bigint = g.account_id

@@ -553,6 +553,15 @@ BEGIN
 			name, report.rows_skipped, report.rows_before_range, first_day
 			USING HINT = format('%I.%I has the counts of every refresh.', nsp, base || '_refreshes');
 	END IF;
+	-- a flood of thin accounts is reported, not clustered (lockstep_cluster_accounts)
+	EXECUTE format($q$SELECT count(*) FILTER (WHERE st.requests < $1), count(*)
+					  FROM %I.%I w, LATERAL @extschema@.fingerprint_stats(w.fp) st$q$, nsp, base || '_window')
+		INTO stored_rows, stored_skipped USING (s->>'min_requests')::int;
+	IF stored_rows * 2 > stored_skipped THEN
+		RAISE NOTICE 'lockstep_refresh(%): % of the % accounts in the window sent fewer than % requests: a flood of thin accounts?',
+			name, stored_rows, stored_skipped, s->>'min_requests'
+			USING DETAIL = 'Those that share no payment instrument with another thin account are left out of the clustering.';
+	END IF;
 END $$;
 COMMENT ON PROCEDURE @extschema@.lockstep_refresh_pipeline(regclass, text, date) IS
 	'internal: lockstep_refresh of the pipeline whose config table is cfg_table';

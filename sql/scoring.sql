@@ -19,10 +19,11 @@ CREATE FUNCTION @extschema@.lockstep_default_settings() RETURNS jsonb
 		"flag_at": 0.5,
 		"backfill_days": 90,
 		"late_days": 3,
-		"thin_days": 3
+		"thin_days": 3,
+		"min_requests": 3
 	}'::jsonb || @extschema@.lockstep_cluster_defaults() $$;
 COMMENT ON FUNCTION @extschema@.lockstep_default_settings() IS
-	'every setting of a pipeline: the weights and thresholds of the campaign and account scores (pivot_hours: the hours after a release in which adopting it counts exp(-1)), the clustering defaults of lockstep_cluster_defaults(), the days a first refresh reads back (backfill_days), the stored days each refresh checks for late rows (late_days) and the active days at most of a thin account, which lockstep_cluster_accounts merges with the thin accounts on its payment instruments (thin_days, 0: none); pass a jsonb with the keys to change';
+	'every setting of a pipeline: the weights and thresholds of the campaign and account scores (pivot_hours: the hours after a release in which adopting it counts exp(-1)), the clustering defaults of lockstep_cluster_defaults(), the days a first refresh reads back (backfill_days), the stored days each refresh checks for late rows (late_days) and the active days at most of a thin account, which lockstep_cluster_accounts merges with the thin accounts on its payment instruments (thin_days, 0: none) and the requests below which an account in no such group is left out of the clustering (min_requests); pass a jsonb with the keys to change';
 
 -- The settings in force: defaults overridden by the given keys (weights merged key by key).
 CREATE FUNCTION @extschema@.lockstep_settings(settings jsonb) RETURNS jsonb
@@ -68,7 +69,8 @@ BEGIN
 				 ('threshold', 0, 1, false), ('core_threshold', 0, 1, false),
 				 ('min_size', 1, 1e9, true), ('bands', 1, 64, true), ('rows', 1, 8, true),
 				 ('max_bucket', 1, 1e9, true), ('backfill_days', 1, 36600, true),
-				 ('late_days', 0, 366, true), ('thin_days', 0, 366, true)) r(k, lo, hi, whole)
+				 ('late_days', 0, 366, true), ('thin_days', 0, 366, true),
+				 ('min_requests', 1, 1e9, true)) r(k, lo, hi, whole)
 	WHERE jsonb_typeof(d->r.k) IS DISTINCT FROM 'number'
 	   OR NOT (d->>r.k)::numeric BETWEEN r.lo AND r.hi
 	   OR (r.whole AND (d->>r.k)::numeric <> trunc((d->>r.k)::numeric));
@@ -78,7 +80,7 @@ BEGIN
 	-- whole settings as integers, so that readers may cast them to int
 	d := d || (SELECT jsonb_object_agg(k, (d->>k)::numeric::bigint)
 			   FROM unnest(ARRAY['sample_pairs', 'background_pairs', 'min_size', 'bands', 'rows', 'max_bucket',
-								 'backfill_days', 'late_days', 'thin_days']) k);
+								 'backfill_days', 'late_days', 'thin_days', 'min_requests']) k);
 	IF (d->>'core_threshold')::float8 < (d->>'threshold')::float8
 	   OR (d->>'bands')::int * (d->>'rows')::int > 128 THEN
 		RAISE EXCEPTION 'core_threshold must not be below threshold, and bands times rows must be at most 128'

@@ -270,3 +270,21 @@ SELECT bool_and(score BETWEEN 0 AND 1) AS score_in_range,
        bool_and((SELECT bool_and((x->>'value')::float8 BETWEEN 0 AND 1) FROM jsonb_array_elements(evidence->'signals') x))
          AS signals_in_range
 FROM lockstep_score_clusters('crafted_cl', 'crafted_fp');
+-- A flood of one-row accounts (each its own prompt, address and card) is
+-- left out of the clustering and reported, and the campaigns are still
+-- found within a memory limit that the flood alone would pass (0.3.0
+-- clustered every account: past the limit, every refresh failed)
+CREATE TABLE flood_log AS
+SELECT account_id, ts, prompt, client_ip, user_agent, payment, model, tokens_in, tokens_out FROM cl_log
+UNION ALL
+SELECT 3000000000 + g, timestamptz '2026-01-05' + g * interval '97 seconds', 'question ' || md5(g::text),
+       ('10.0.' || g / 256 % 256 || '.' || g % 256)::inet, 'flood/1.0', 'card_' || g, 'frontier-1', 20, 300
+FROM generate_series(1, 20000) g;
+SELECT lockstep_create_pipeline('flood', 'flood_log', 28, NULL, '{"min_size": 5}') IS NOT NULL AS created;
+SET lockstep.pairs_memory_limit = '48MB';
+CALL lockstep_refresh('flood', '2026-02-28');
+RESET lockstep.pairs_memory_limit;
+SELECT count(*) FILTER (WHERE account_id >= 3000000000) AS flood_clustered,
+       count(*) FILTER (WHERE flagged) = (SELECT count(*) FROM api_accounts WHERE flagged) AS campaigns_as_without
+FROM flood_accounts;
+SELECT lockstep_drop_pipeline('flood');

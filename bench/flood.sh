@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Benchmark: a flood of one-row accounts beside the demo's campaigns (issue
+# 20).  For each N, the demo's log of ROWS rows plus N accounts of one
+# request each (their own prompt, address and card), through the whole
+# pipeline with the default settings and memory limit: the refresh's time,
+# the most memory a clustering pass charged, the campaigns' accounts
+# flagged, and the thin accounts the refresh reports.  (Issue 20 found
+# 0.3.0 past lockstep.pairs_memory_limit at 600,000 such accounts.)
+# Not part of CI.
+# Usage: bench/flood.sh [ROWS] [N ...]   (default 1000000, 100000 1000000)
+set -eu
+LS_ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$LS_ROOT/test/lib.sh"
+ROWS=${1:-1000000}
+shift || true
+FLOODS=${*:-100000 1000000}
+
+LS_PORT=${LS_PORT:-54333} ls_setup
+q -c "CREATE EXTENSION lockstep; CREATE EXTENSION lockstep_synth" \
+  -c "CREATE TABLE releases AS SELECT * FROM lockstep_synth_releases()" \
+  -c "CREATE TABLE labels AS SELECT * FROM lockstep_synth_accounts($ROWS, 42)"
+echo "flood (one-row accounts) | rows | refresh s | clustering MB | campaign accounts flagged | other accounts flagged | notice"
+for n in $FLOODS; do
+	q -c "DROP TABLE IF EXISTS log" \
+	  -c "CREATE TABLE log AS
+		  SELECT account_id, org_id, ts, prompt, client_ip, user_agent, payment, model, tokens_in, tokens_out
+		  FROM lockstep_synth_log($ROWS, 42)
+		  UNION ALL
+		  SELECT 3000000000 + g, NULL, timestamptz '2026-01-05' + (g % 2419200) * interval '1 second',
+				 'question ' || md5(g::text), ('10.' || (g >> 16) % 256 || '.' || (g >> 8) % 256 || '.' || g % 256)::inet,
+				 'flood/1.0', 'card_' || g, 'frontier-1', 20, 300
+		  FROM generate_series(1, $n) g
+		  ORDER BY ts" \
+	  -c "CREATE INDEX ON log USING brin (ts)" -c "VACUUM ANALYZE log" \
+	  -c "SELECT lockstep_create_pipeline('flood', 'log', 28, 'releases')" >/dev/null
+	last=$(q -c "SELECT max((ts AT TIME ZONE 'UTC')::date) FROM log")
+	s=$(date +%s.%N)
+	out=$(q -c "SET client_min_messages = debug1; SET jit = off; CALL lockstep_refresh('flood', '$last')" 2>&1)
+	e=$(date +%s.%N)
+	mb=$(printf '%s\n' "$out" | sed -n 's/.* \([0-9][0-9]*\) MB of lockstep.pairs_memory_limit.*/\1/p' | sort -n | tail -1)
+	notice=$(printf '%s\n' "$out" | grep -o 'sent fewer than.*' | head -1)
+	flagged=$(q -F ' | ' -c "SELECT count(*) FILTER (WHERE l.campaign IS NOT NULL) || ' of ' ||
+		(SELECT count(*) FROM labels WHERE campaign IS NOT NULL), count(*) FILTER (WHERE l.campaign IS NULL)
+		FROM flood_accounts a LEFT JOIN labels l USING (account_id) WHERE a.flagged")
+	printf '%s | %s | %.1f | %s | %s | %s\n' "$n" "$(q -c 'SELECT count(*) FROM log')" \
+		"$(awk "BEGIN{print $e - $s}")" "${mb:-?}" "$flagged" "${notice:-none}"
+	q -c "SELECT lockstep_drop_pipeline('flood')" >/dev/null
+done
