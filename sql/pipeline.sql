@@ -377,6 +377,8 @@ DECLARE
 	stored_skipped bigint;
 	next_day date;
 	i integer;
+	err_state text;
+	err_text text;
 BEGIN
 	IF cfg_table IS NULL THEN
 		RAISE EXCEPTION 'no lockstep pipeline named %', coalesce(name, 'NULL')
@@ -540,13 +542,25 @@ BEGIN
 	-- CONCURRENTLY needs a populated view: the first refresh is a plain one
 	SELECT CASE WHEN relispopulated THEN 'CONCURRENTLY ' ELSE '' END INTO how
 	FROM pg_class WHERE oid = format('%I.%I', nsp, base || '_window')::regclass;
-	FOREACH view IN ARRAY ARRAY['window', 'clusters', 'campaigns', 'accounts']
-	LOOP
-		EXECUTE format('REFRESH MATERIALIZED VIEW %s%I.%I', how, nsp, base || '_' || view);
-		RAISE DEBUG 'lockstep_refresh(%): %_% refreshed at % s', name, base, view,
-			round(extract(epoch FROM clock_timestamp() - started)::numeric, 2);
-	END LOOP;
-	report.finished_at := clock_timestamp();
+	-- the views in a block of their own: if one fails (memory, a cancel of
+	-- a lock), the days stored above are kept, the views stay as they were,
+	-- the refresh is recorded without finished_at and says why; the next
+	-- refresh finds the days stored and tries the views again.  (A cancel
+	-- or timeout is not caught: it stops the whole refresh.)
+	BEGIN
+		FOREACH view IN ARRAY ARRAY['window', 'clusters', 'campaigns', 'accounts']
+		LOOP
+			EXECUTE format('REFRESH MATERIALIZED VIEW %s%I.%I', how, nsp, base || '_' || view);
+			RAISE DEBUG 'lockstep_refresh(%): %_% refreshed at % s', name, base, view,
+				round(extract(epoch FROM clock_timestamp() - started)::numeric, 2);
+		END LOOP;
+		report.finished_at := clock_timestamp();
+	EXCEPTION WHEN OTHERS THEN
+		GET STACKED DIAGNOSTICS err_state = RETURNED_SQLSTATE, err_text = MESSAGE_TEXT;
+		RAISE WARNING 'lockstep_refresh(%): the days are stored, but the views were not refreshed: % (%)',
+			name, err_text, err_state
+			USING HINT = 'The next refresh tries the views again; the refresh is recorded without finished_at.';
+	END;
 	EXECUTE format('INSERT INTO %I.%I SELECT ($1).*', nsp, base || '_refreshes') USING report;
 	IF report.rows_skipped + report.rows_before_range > 0 THEN
 		RAISE NOTICE 'lockstep_refresh(%): % rows without account_id skipped, % rows before % left out',
@@ -554,10 +568,12 @@ BEGIN
 			USING HINT = format('%I.%I has the counts of every refresh.', nsp, base || '_refreshes');
 	END IF;
 	-- a flood of thin accounts is reported, not clustered (lockstep_cluster_accounts)
-	EXECUTE format($q$SELECT count(*) FILTER (WHERE st.requests < $1), count(*)
-					  FROM %I.%I w, LATERAL @extschema@.fingerprint_stats(w.fp) st$q$, nsp, base || '_window')
-		INTO stored_rows, stored_skipped USING (s->>'min_requests')::int;
-	IF stored_rows * 2 > stored_skipped THEN
+	IF report.finished_at IS NOT NULL THEN
+		EXECUTE format($q$SELECT count(*) FILTER (WHERE st.requests < $1), count(*)
+						  FROM %I.%I w, LATERAL @extschema@.fingerprint_stats(w.fp) st$q$, nsp, base || '_window')
+			INTO stored_rows, stored_skipped USING (s->>'min_requests')::int;
+	END IF;
+	IF report.finished_at IS NOT NULL AND stored_rows * 2 > stored_skipped THEN
 		RAISE NOTICE 'lockstep_refresh(%): % of the % accounts in the window sent fewer than % requests: a flood of thin accounts?',
 			name, stored_rows, stored_skipped, s->>'min_requests'
 			USING DETAIL = 'Those that share no payment instrument with another thin account are left out of the clustering.';
