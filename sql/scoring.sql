@@ -116,16 +116,16 @@ BEGIN
 		RAISE EXCEPTION 'the clusters and fingerprints relations must not be NULL'
 			USING ERRCODE = 'null_value_not_allowed';
 	END IF;
-	-- releases, a model known by the hash of its whole name: the given
-	-- table, or each model's first use by anyone, if a day after the log begins
 	-- the release table is read as the log is: no code its owner chose runs
 	IF releases IS NOT NULL THEN
 		PERFORM @extschema@.lockstep_check_source(ARRAY[releases],
 			'{"model": ["text", "varchar", "bpchar"], "released_at": ["timestamptz", "timestamp", "date"]}');
 	END IF;
-	-- only finite releases of the models the clusters' members use: a
-	-- release at infinity is no time to pivot after, and a release table of
-	-- every model there is costs nothing
+	-- releases, a model known by the hash of its whole name: the given
+	-- table (only finite releases of the models the clusters' members use:
+	-- a release at infinity is no time to pivot after, and a table of every
+	-- model there is costs nothing), or each model's first use by anyone,
+	-- if a day after the log begins
 	rel := CASE WHEN releases IS NOT NULL THEN
 		format('SELECT r.* FROM (SELECT @extschema@.lockstep_model_hash(model::text) AS model_hash, model::text AS model,
 								  released_at::timestamptz AS released_at FROM %s) r
