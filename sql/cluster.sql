@@ -50,6 +50,7 @@ DECLARE
 	min_size int := (s->>'min_size')::int;
 	lsh text;
 	grouped text;
+	group_fps text;
 	merged text;
 	big text;
 BEGIN
@@ -75,18 +76,17 @@ BEGIN
 	-- flood of one-row accounts would otherwise take the clustering past
 	-- its memory, and one or two requests resemble nothing (the thin
 	-- accounts of a hydra join through their card's group)
+	group_fps := format($q$
+		SELECT g.grp, @extschema@.fingerprint_union_agg(f.fp) AS fp
+		FROM g JOIN %1$s f ON f.account_id::bigint = g.account_id GROUP BY g.grp$q$, fingerprints);
 	merged := format($q$
 		WITH g AS MATERIALIZED (%2$s)
 		SELECT f.account_id::bigint AS grp, f.fp FROM %1$s f
 		WHERE NOT EXISTS (SELECT 1 FROM g WHERE g.account_id = f.account_id::bigint)
 		  AND (@extschema@.fingerprint_stats(f.fp)).requests >= %3$s
-		UNION ALL
-		SELECT g.grp, @extschema@.fingerprint_union_agg(f.fp) FROM g JOIN %1$s f ON f.account_id::bigint = g.account_id
-		GROUP BY g.grp$q$, fingerprints, grouped, (s->>'min_requests')::int);
-	big := format($q$
-		WITH g AS MATERIALIZED (%2$s)
-		SELECT g.grp, @extschema@.fingerprint_union_agg(f.fp) FROM g JOIN %1$s f ON f.account_id::bigint = g.account_id
-		GROUP BY g.grp HAVING count(*) >= %3$s$q$, fingerprints, grouped, min_size);
+		UNION ALL %4$s$q$, fingerprints, grouped, (s->>'min_requests')::int, group_fps);
+	-- the big groups alone
+	big := format('WITH g AS MATERIALIZED (%s) %s HAVING count(*) >= %s', grouped, group_fps, min_size);
 
 	-- a big group that joined no cluster of pass 1 takes the label of its
 	-- cluster among the big groups (the smallest group of it, which may be

@@ -379,6 +379,8 @@ DECLARE
 	i integer;
 	err_state text;
 	err_text text;
+	thin_accounts bigint;
+	window_accounts bigint;
 BEGIN
 	IF cfg_table IS NULL THEN
 		RAISE EXCEPTION 'no lockstep pipeline named %', coalesce(name, 'NULL')
@@ -571,11 +573,11 @@ BEGIN
 	IF report.finished_at IS NOT NULL THEN
 		EXECUTE format($q$SELECT count(*) FILTER (WHERE st.requests < $1), count(*)
 						  FROM %I.%I w, LATERAL @extschema@.fingerprint_stats(w.fp) st$q$, nsp, base || '_window')
-			INTO stored_rows, stored_skipped USING (s->>'min_requests')::int;
+			INTO thin_accounts, window_accounts USING (s->>'min_requests')::int;
 	END IF;
-	IF report.finished_at IS NOT NULL AND stored_rows * 2 > stored_skipped THEN
+	IF thin_accounts * 2 > window_accounts THEN
 		RAISE NOTICE 'lockstep_refresh(%): % of the % accounts in the window sent fewer than % requests: a flood of thin accounts?',
-			name, stored_rows, stored_skipped, s->>'min_requests'
+			name, thin_accounts, window_accounts, s->>'min_requests'
 			USING DETAIL = 'Those that share no payment instrument with another thin account are left out of the clustering.';
 	END IF;
 END $$;

@@ -345,6 +345,17 @@ fingerprint_models(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
+/* The record of the calling function's result type with these values. */
+static Datum
+result_record(FunctionCallInfo fcinfo, Datum *v, bool *nulls)
+{
+	TupleDesc	desc;
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "function returning a record called in a context that cannot accept one");
+	return HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), v, nulls));
+}
+
 /*
  * The numbers scoring reads, typed: requests, prompts, first and last
  * seen (NULL without timestamps), active 15-minute buckets and active
@@ -354,13 +365,9 @@ Datum
 fingerprint_stats(PG_FUNCTION_ARGS)
 {
 	Fingerprint *fp = ls_fp_arg(fcinfo, 0);
-	TupleDesc	desc;
 	Datum		v[6];
 	bool		nulls[6] = {0};
 
-	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "fingerprint_stats must return a record");
-	desc = BlessTupleDesc(desc);
 	v[0] = Int64GetDatum((int64) fp->n_requests);
 	v[1] = Int64GetDatum((int64) fp->n_prompts);
 	nulls[2] = nulls[3] = fp->n_timed == 0;
@@ -368,7 +375,7 @@ fingerprint_stats(PG_FUNCTION_ARGS)
 	v[3] = TimestampTzGetDatum(fp->last_seen);
 	v[4] = Float8GetDatum(ls_kmv_distinct(fp->act, fp->n_act, LS_K_ACT));
 	v[5] = Float8GetDatum(ls_kmv_distinct(fp->day, fp->n_day, LS_K_DAY));
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, v, nulls)));
+	PG_RETURN_DATUM(result_record(fcinfo, v, nulls));
 }
 
 /*
@@ -380,18 +387,14 @@ Datum
 fingerprint_volume(PG_FUNCTION_ARGS)
 {
 	Fingerprint *fp = ls_fp_arg(fcinfo, 0);
-	TupleDesc	desc;
 	Datum		v[4];
 	bool		nulls[4] = {0};
 
-	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "fingerprint_volume must return a record");
-	desc = BlessTupleDesc(desc);
 	v[0] = Int64GetDatum((int64) fp->n_requests);
 	v[1] = Int64GetDatum((int64) fp->tokens_in);
 	v[2] = Int64GetDatum((int64) fp->tokens_out);
 	v[3] = Int64GetDatum((int64) fp->prompt_bytes);
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, v, nulls)));
+	PG_RETURN_DATUM(result_record(fcinfo, v, nulls));
 }
 
 /*
