@@ -1,0 +1,3 @@
+-- lockstep 0.4.0 -> 0.5.0, last steps: none.  The pipelines' tables and
+-- views are as 0.4.0 made them; the refresh replayed above commits each
+-- stored day.
