@@ -113,3 +113,36 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION @extschema@.lockstep_cluster_accounts(regclass, jsonb) IS
 	'clusters of a relation of (account_id, fp) with a pipeline''s settings: fingerprint_clusters over the accounts, the thin ones (active on at most thin_days days) that share a payment instrument merged as one; the big merged groups also clustered among themselves';
+
+-- What the accounts that lockstep_cluster_accounts may leave out share: the
+-- accounts with fewer than min_requests requests, and the infrastructure
+-- values (as keys: lockstep_infrastructure_key finds the values behind
+-- one) most of them have, each with how many of them have it.  A flood of
+-- one-row accounts sent by one operator shows here as a network, an agent
+-- or a card that thousands of thin accounts share.
+CREATE FUNCTION @extschema@.lockstep_thin_accounts(fingerprints regclass, settings jsonb DEFAULT NULL,
+	top integer DEFAULT 5,
+	OUT kind text, OUT key bigint, OUT accounts bigint, OUT thin_accounts bigint)
+	RETURNS SETOF record
+	LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	s jsonb := @extschema@.lockstep_settings(settings);
+BEGIN
+	IF fingerprints IS NULL OR top IS NULL OR top < 0 THEN
+		RAISE EXCEPTION 'a fingerprints relation and a top of 0 or more are needed'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	RETURN QUERY EXECUTE format($q$
+		WITH t AS MATERIALIZED (
+			SELECT f.fp FROM %s f WHERE (@extschema@.fingerprint_stats(f.fp)).requests < $1),
+		n AS (SELECT count(*) AS n FROM t)
+		SELECT x.kind, x.key, count(*), (TABLE n)
+		FROM t, LATERAL @extschema@.fingerprint_infrastructure_keys(t.fp) x
+		GROUP BY x.kind, x.key HAVING count(*) > 1
+		ORDER BY count(*) DESC, x.kind, x.key LIMIT $2$q$, fingerprints)
+		USING (s->>'min_requests')::int, top;
+END $$;
+COMMENT ON FUNCTION @extschema@.lockstep_thin_accounts(regclass, jsonb, integer) IS
+	'the accounts of a relation of (account_id, fp) with fewer than min_requests requests: the infrastructure keys (network, user_agent, payment) most of them share, each with how many have it, and how many they are';

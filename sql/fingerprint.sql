@@ -55,6 +55,11 @@ CREATE FUNCTION @extschema@.fingerprint_infrastructure_keys(@extschema@.fingerpr
 COMMENT ON FUNCTION @extschema@.fingerprint_infrastructure_keys(@extschema@.fingerprint) IS
 	'the hashes in the infrastructure sketches (kind network, user_agent or payment): every value while an account has at most 16 networks, 8 agents, 8 payment instruments, else the smallest hashes';
 
+CREATE FUNCTION @extschema@.lockstep_infrastructure_key(kind text, value text) RETURNS bigint
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.lockstep_infrastructure_key(text, text) IS
+	'the key that fingerprint_infrastructure_keys reports for a value of kind network (an address), user_agent or payment: to find in the log the values behind a key';
+
 CREATE FUNCTION @extschema@.fingerprint_intents(@extschema@.fingerprint,
 	OUT intent text, OUT count bigint, OUT rate double precision) RETURNS SETOF record
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 6;

@@ -18,8 +18,9 @@
 -- CASCADE removes the typed tables with their types.  Only the owner can
 -- change a constraint; a role that may UPDATE N_config changes numbers.
 --
--- Every function here runs with search_path = pg_catalog, pg_temp and names
--- the extension's objects with its schema and the user's relations by regclass.
+-- Every function here runs with search_path = pg_catalog, pg_temp (the
+-- refresh sets it for each of its transactions) and names the extension's
+-- objects with its schema and the user's relations by regclass.
 
 -- The pipeline -------------------------------------------------------------
 
@@ -346,11 +347,45 @@ CREATE FUNCTION @extschema@.lockstep_per_leaf(leaves regclass[], template text) 
 COMMENT ON FUNCTION @extschema@.lockstep_per_leaf(regclass[], text) IS
 	'internal: a template query (the leaf as %s) for each leaf partition of a log, in UNION ALL';
 
-CREATE PROCEDURE @extschema@.lockstep_refresh_pipeline(cfg_table regclass, name text, through date)
+CREATE FUNCTION @extschema@.lockstep_can_commit() RETURNS boolean
+	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION @extschema@.lockstep_can_commit() IS
+	'internal: whether the calling procedure may COMMIT (called from the top level or a DO block, not from a transaction block or a function)';
+
+-- One refresh of a pipeline at a time: a second one waits, then finds the
+-- work done.  The lock is the config row's, which only a role that may
+-- update the config can take (an advisory lock's key anyone can compute and
+-- hold); a refresh that must wait says for whom.  Held to the end of the
+-- transaction: a refresh that commits day by day takes it again after
+-- each commit.
+CREATE PROCEDURE @extschema@.lockstep_refresh_lock(cfg_table regclass, name text)
 	LANGUAGE plpgsql
 	SET search_path = pg_catalog, pg_temp
 	AS $$
+BEGIN
+	BEGIN
+		EXECUTE format('SELECT 1 FROM %s FOR UPDATE NOWAIT', cfg_table);
+	EXCEPTION WHEN lock_not_available THEN
+		RAISE NOTICE 'lockstep_refresh(%): waiting for the lock on %, held by %', name, cfg_table,
+			(SELECT string_agg(DISTINCT format('pid %s (%s)', a.pid, a.usename), ', ')
+			 FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+			 WHERE l.relation = cfg_table AND l.mode = 'RowShareLock' AND l.granted AND a.pid <> pg_backend_pid());
+		EXECUTE format('SELECT 1 FROM %s FOR UPDATE', cfg_table);
+	END;
+END $$;
+COMMENT ON PROCEDURE @extschema@.lockstep_refresh_lock(regclass, text) IS
+	'internal: wait for and take the lock of a pipeline''s refresh (its config row), saying who holds it';
+
+-- No SET clause here: a procedure with one may not COMMIT.  It sets
+-- search_path for its own transactions instead (set_config, local), and
+-- gives the caller's back before it returns.
+CREATE PROCEDURE @extschema@.lockstep_refresh_pipeline(cfg_table regclass, name text, through date)
+	LANGUAGE plpgsql
+	AS $$
 DECLARE
+	caller_path text := pg_catalog.current_setting('search_path');
+	can_commit boolean := @extschema@.lockstep_can_commit();
+	last_stored timestamptz;
 	cfg record;
 	s jsonb;
 	log regclass;
@@ -371,7 +406,7 @@ DECLARE
 	how text;
 	view text;
 	report @extschema@.lockstep_pipeline_refresh;
-	started timestamptz := clock_timestamp();
+	started timestamptz := pg_catalog.clock_timestamp();
 	leaves regclass[];
 	stored_rows bigint;
 	stored_skipped bigint;
@@ -381,24 +416,14 @@ DECLARE
 	err_text text;
 	thin_accounts bigint;
 	window_accounts bigint;
+	yielded boolean;
 BEGIN
+	PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 	IF cfg_table IS NULL THEN
 		RAISE EXCEPTION 'no lockstep pipeline named %', coalesce(name, 'NULL')
 			USING ERRCODE = 'undefined_object', HINT = 'lockstep_create_pipeline makes one.';
 	END IF;
-	-- one refresh of a pipeline at a time: a second one waits, then finds
-	-- the work done.  The lock is the config row's, which only a role that
-	-- may update the config can take (an advisory lock's key anyone can
-	-- compute and hold); a refresh that must wait says for whom.
-	BEGIN
-		EXECUTE format('SELECT 1 FROM %s FOR UPDATE NOWAIT', cfg_table);
-	EXCEPTION WHEN lock_not_available THEN
-		RAISE NOTICE 'lockstep_refresh(%): waiting for the lock on %, held by %', name, cfg_table,
-			(SELECT string_agg(DISTINCT format('pid %s (%s)', a.pid, a.usename), ', ')
-			 FROM pg_locks l JOIN pg_stat_activity a USING (pid)
-			 WHERE l.relation = cfg_table AND l.mode = 'RowShareLock' AND l.granted AND a.pid <> pg_backend_pid());
-		EXECUTE format('SELECT 1 FROM %s FOR UPDATE', cfg_table);
-	END;
+	CALL @extschema@.lockstep_refresh_lock(cfg_table, name);
 	SELECT n.nspname, left(c.relname, -length('_config')) INTO nsp, base
 	FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = cfg_table;
 	EXECUTE format('SELECT * FROM %s', cfg_table) INTO cfg;
@@ -523,6 +548,24 @@ BEGIN
 			END IF;
 			report.rows_read := report.rows_read + day_rows;
 			report.rows_skipped := report.rows_skipped + day_skipped;
+			-- each day stored is kept, whatever happens next (a cancel, a
+			-- failure, a crash): commit it, when the caller lets us, and
+			-- take the lock again.  If another refresh stored days while
+			-- the lock was free, this one leaves the rest to it.
+			IF can_commit THEN
+				EXECUTE format('SELECT max(computed_at) FROM %I.%I', nsp, base || '_days') INTO last_stored;
+				COMMIT;
+				PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+				CALL @extschema@.lockstep_refresh_lock(cfg_table, name);
+				EXECUTE format('SELECT max(computed_at) IS DISTINCT FROM $1 FROM %I.%I', nsp, base || '_days')
+					INTO yielded USING last_stored;
+				IF yielded THEN
+					RAISE NOTICE 'lockstep_refresh(%): another refresh stored days meanwhile; it refreshes the views', name;
+					EXECUTE format('INSERT INTO %I.%I SELECT ($1).*', nsp, base || '_refreshes') USING report;
+					PERFORM pg_catalog.set_config('search_path', caller_path, true);
+					RETURN;
+				END IF;
+			END IF;
 		ELSIF i >= cardinality(recompute) THEN
 			EXECUTE format('SELECT (min(lo) AT TIME ZONE ''UTC'')::date FROM (%s) b',
 						   @extschema@.lockstep_per_leaf(leaves,
@@ -544,11 +587,12 @@ BEGIN
 	-- CONCURRENTLY needs a populated view: the first refresh is a plain one
 	SELECT CASE WHEN relispopulated THEN 'CONCURRENTLY ' ELSE '' END INTO how
 	FROM pg_class WHERE oid = format('%I.%I', nsp, base || '_window')::regclass;
-	-- the views in a block of their own: if one fails (memory, a cancel of
-	-- a lock), the days stored above are kept, the views stay as they were,
-	-- the refresh is recorded without finished_at and says why; the next
-	-- refresh finds the days stored and tries the views again.  (A cancel
-	-- or timeout is not caught: it stops the whole refresh.)
+	-- the views in a block of their own: if one fails (memory, a lock
+	-- timeout), the days stored above are kept, the views stay as they
+	-- were, the refresh is recorded without finished_at and says why; the
+	-- next refresh finds the days stored and tries the views again.  A
+	-- cancel is not caught: it stops the refresh, and only the days already
+	-- committed (all of them, in a CALL from the top level) are kept.
 	BEGIN
 		FOREACH view IN ARRAY ARRAY['window', 'clusters', 'campaigns', 'accounts']
 		LOOP
@@ -569,7 +613,8 @@ BEGIN
 			name, report.rows_skipped, report.rows_before_range, first_day
 			USING HINT = format('%I.%I has the counts of every refresh.', nsp, base || '_refreshes');
 	END IF;
-	-- a flood of thin accounts is reported, not clustered (lockstep_cluster_accounts)
+	-- a flood of thin accounts is reported, not clustered (lockstep_cluster_accounts),
+	-- with what most of them share
 	IF report.finished_at IS NOT NULL THEN
 		EXECUTE format($q$SELECT count(*) FILTER (WHERE st.requests < $1), count(*)
 						  FROM %I.%I w, LATERAL @extschema@.fingerprint_stats(w.fp) st$q$, nsp, base || '_window')
@@ -578,8 +623,16 @@ BEGIN
 	IF thin_accounts * 2 > window_accounts THEN
 		RAISE NOTICE 'lockstep_refresh(%): % of the % accounts in the window sent fewer than % requests: a flood of thin accounts?',
 			name, thin_accounts, window_accounts, s->>'min_requests'
-			USING DETAIL = 'Those that share no payment instrument with another thin account are left out of the clustering.';
+			USING DETAIL = 'Those that share no payment instrument with another thin account are left out of the clustering. '
+				|| coalesce('Most shared among them: ' || (
+					SELECT string_agg(format('%s key %s (%s accounts)', t.kind, t.key, t.accounts), ', ')
+					FROM @extschema@.lockstep_thin_accounts(format('%I.%I', nsp, base || '_window')::regclass, s, 3) t)
+					|| '.', 'They share no network, agent or card.'),
+			HINT = format('SELECT * FROM lockstep_thin_accounts(%L, (SELECT settings FROM %s)) lists them; '
+						  'lockstep_infrastructure_key(kind, value) finds a key''s values in the log.',
+						  format('%I.%I', nsp, base || '_window'), cfg_table);
 	END IF;
+	PERFORM pg_catalog.set_config('search_path', caller_path, true);
 END $$;
 COMMENT ON PROCEDURE @extschema@.lockstep_refresh_pipeline(regclass, text, date) IS
 	'internal: lockstep_refresh of the pipeline whose config table is cfg_table';

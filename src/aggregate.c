@@ -21,6 +21,7 @@ PG_FUNCTION_INFO_V1(fingerprint_agg_combine);
 PG_FUNCTION_INFO_V1(fingerprint_agg_serialize);
 PG_FUNCTION_INFO_V1(fingerprint_agg_deserialize);
 PG_FUNCTION_INFO_V1(fingerprint_merge);
+PG_FUNCTION_INFO_V1(lockstep_infrastructure_key);
 
 #define SEED_IP		UINT64CONST(0x1b873593cc9e2d51)
 #define SEED_UA		UINT64CONST(0x85ebca6bc2b2ae35)
@@ -244,4 +245,33 @@ fingerprint_merge(PG_FUNCTION_ARGS)
 	pfree(sa);
 	pfree(sb);
 	PG_RETURN_FINGERPRINT_P(out);
+}
+
+/*
+ * The key a fingerprint's infrastructure sketch holds for a value, as
+ * fingerprint_infrastructure_keys reports it: kind network (the value an
+ * address, its /24 or /48 counts), user_agent or payment.  What lets an
+ * analyst find in the log the values behind a key: keys are one-way.
+ */
+Datum
+lockstep_infrastructure_key(PG_FUNCTION_ARGS)
+{
+	char	   *kind = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	text	   *value = PG_GETARG_TEXT_PP(1);
+	uint64		hash;
+
+	if (strcmp(kind, "network") == 0)
+		hash = ip_prefix_hash(DatumGetInetPP(DirectFunctionCall1(inet_in,
+																 CStringGetDatum(text_to_cstring(value)))));
+	else if (strcmp(kind, "user_agent") == 0)
+		hash = ls_hash_bytes(VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value), SEED_UA);
+	else if (strcmp(kind, "payment") == 0)
+		hash = ls_hash_bytes(VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value), SEED_PAY);
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown infrastructure kind \"%s\"", kind),
+				 errhint("The kinds are network, user_agent and payment.")));
+	/* the sketches keep the high 32 bits (ls_state_add_sketch) */
+	PG_RETURN_INT64((int64) (uint32) (hash >> 32));
 }

@@ -130,3 +130,18 @@ ls_query_open(const char *query)
 				 errmsg("could not prepare the query: %s", SPI_result_code_string(SPI_result))));
 	return SPI_cursor_open(NULL, plan, NULL, NULL, true);
 }
+
+PG_FUNCTION_INFO_V1(lockstep_can_commit);
+
+/*
+ * Whether the procedure that calls this may COMMIT: true in a CALL from
+ * the top level (or from a DO block or a procedure called so), false
+ * inside a transaction block or a function.  It reads the SPI connection
+ * of the calling PL/pgSQL procedure, which is atomic exactly when its
+ * COMMIT would fail.
+ */
+Datum
+lockstep_can_commit(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(SPI_inside_nonatomic_context());
+}

@@ -288,6 +288,13 @@ RESET lockstep.pairs_memory_limit;
 SELECT count(*) FILTER (WHERE account_id >= 3000000000) AS flood_clustered,
        count(*) FILTER (WHERE flagged) = (SELECT count(*) FROM api_accounts WHERE flagged) AS campaigns_as_without
 FROM flood_accounts;
+-- what the flood shares is reported as keys, which lead back to the values
+SELECT kind, accounts, thin_accounts,
+       kind = 'user_agent' AND key = lockstep_infrastructure_key('user_agent', 'flood/1.0') AS the_agent
+FROM lockstep_thin_accounts('flood_window', '{"min_size": 5}', 2);
+SELECT count(*) AS rows_behind_the_key FROM flood_log
+WHERE lockstep_infrastructure_key('user_agent', user_agent) =
+      (SELECT key FROM lockstep_thin_accounts('flood_window', NULL, 1));
 SELECT lockstep_drop_pipeline('flood');
 -- A failure in the views loses no daily work (0.3.0's refresh was one
 -- transaction: the days were rolled back with the views, and every later
@@ -302,4 +309,19 @@ SELECT count(*) AS days_kept, (SELECT finished_at IS NULL FROM views_fail_refres
 CALL lockstep_refresh('views_fail', '2026-01-12');
 SELECT count(*) AS refreshes, count(finished_at) AS finished, sum(days_added) AS days_added FROM views_fail_refreshes;
 SELECT count(*) > 0 AS clustered FROM views_fail_clusters;
+-- The refresh commits each day when called from the top level (003_cancel
+-- cancels one), and cannot in a transaction block: there it is one
+-- transaction, as the caller asked.  Either way the caller's search_path
+-- is the same after it.
+SET search_path = public, pg_catalog;
+TRUNCATE views_fail_days, views_fail_daily;
+BEGIN;
+CALL lockstep_refresh('views_fail', '2026-01-12');
+SHOW search_path;
+ROLLBACK;
+SELECT count(*) AS days_after_rollback FROM views_fail_days;
+CALL lockstep_refresh('views_fail', '2026-01-12');
+SHOW search_path;
+RESET search_path;
+SELECT count(*) AS days_after_call FROM views_fail_days;
 SELECT lockstep_drop_pipeline('views_fail');

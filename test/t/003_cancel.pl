@@ -63,4 +63,50 @@ $elapsed = time - $t0;
 like($err, qr/canceling statement due to statement timeout/, 'statement_timeout cancels fingerprint_clusters');
 cmp_ok($elapsed, '<', 15, sprintf('stopped %.1f s after start', $elapsed));
 
+# A refresh cancelled in its views keeps the days it stored: it commits each
+# day (0.3.0's refresh was one transaction, and a cancel or timeout in the
+# views threw the whole daily stage away, every time).  Another session
+# holds a lock on the first view (a query that reads none of it, since it
+# is not yet populated), so the refresh waits there for it
+# until it is cancelled.
+psql_ok(q{CREATE TABLE kept_log AS SELECT * FROM lockstep_synth_log(20000, 5) WHERE ts < '2026-01-12';
+          SELECT lockstep_create_pipeline('kept', 'kept_log', 28, NULL, '{"min_size": 3}')});
+my $dir = scratch_dir();
+$pid = fork();
+die "fork failed" unless defined $pid;
+if ($pid == 0)
+{
+	exec("psql -X -q -d lockstep_tap -c 'BEGIN' -c 'SELECT 1 FROM kept_window WHERE false' -c 'SELECT pg_sleep(60)' >$dir/holder 2>&1");
+}
+for (1 .. 100)
+{
+	last if psql_ok(q{SELECT count(*) FROM pg_locks WHERE relation = 'kept_window'::regclass AND granted});
+	sleep 0.1;
+}
+my $refresh = fork();
+die "fork failed" unless defined $refresh;
+if ($refresh == 0)
+{
+	exec("psql -X -q -d lockstep_tap -c \"SET application_name = 'lockstep_kept'\" -c \"CALL lockstep_refresh('kept', '2026-01-11')\" >$dir/refresh 2>&1");
+}
+my $waiting = 0;
+for (1 .. 300)
+{
+	$waiting = psql_ok(q{SELECT count(*) FROM pg_stat_activity WHERE application_name = 'lockstep_kept'
+	                     AND wait_event_type = 'Lock'});
+	last if $waiting;
+	sleep 0.1;
+}
+is($waiting, 1, 'the refresh reached the views and waits for the lock on them');
+psql_ok(q{SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = 'lockstep_kept'});
+waitpid($refresh, 0);
+like(`cat $dir/refresh`, qr/canceling statement due to user request/, 'the refresh was cancelled');
+is(psql_ok(q{SELECT count(*) || ' days, ' || (SELECT count(*) FROM kept_refreshes) || ' refreshes' FROM kept_days}),
+	'7 days, 0 refreshes', 'the days it stored are kept');
+psql_ok(q{SELECT pg_terminate_backend(pid) FROM pg_locks WHERE relation = 'kept_window'::regclass AND granted});
+waitpid($pid, 0);
+is(psql_ok(q{CALL lockstep_refresh('kept', '2026-01-11');
+             SELECT days_added || ' added, finished ' || (finished_at IS NOT NULL) FROM kept_refreshes}),
+	'0 added, finished true', 'the next refresh reads no day again and refreshes the views');
+
 done_testing();
