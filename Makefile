@@ -28,7 +28,7 @@ DATA = sql/$(EXTENSION)--0.1.0.sql sql/$(EXTENSION)--0.2.0.sql sql/$(EXTENSION)-
 	sql/$(EXTENSION)--0.4.0.sql sql/$(EXTENSION)--0.1.0--0.2.0.sql sql/$(EXTENSION)--0.2.0--0.3.0.sql \
 	sql/$(EXTENSION)--0.3.0--0.4.0.sql
 
-REGRESS = setup fingerprint aggregate text generator similarity cluster hardening
+REGRESS = setup fingerprint aggregate text generator similarity cluster hardening desk
 REGRESS_OPTS = --inputdir=test --outputdir=test
 
 PG_CONFIG ?= pg_config

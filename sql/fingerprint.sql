@@ -55,6 +55,12 @@ CREATE FUNCTION @extschema@.fingerprint_infrastructure_keys(@extschema@.fingerpr
 COMMENT ON FUNCTION @extschema@.fingerprint_infrastructure_keys(@extschema@.fingerprint) IS
 	'the hashes in the infrastructure sketches (kind network, user_agent or payment): every value while an account has at most 16 networks, 8 agents, 8 payment instruments, else the smallest hashes';
 
+CREATE FUNCTION @extschema@.fingerprint_scaffold_keys(@extschema@.fingerprint,
+	OUT key bigint, OUT count bigint) RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 48;
+COMMENT ON FUNCTION @extschema@.fingerprint_scaffold_keys(@extschema@.fingerprint) IS
+	'the scaffold keys of the content channel, each with the prompts that gave it: every key while an account has at most 48, else the smallest; prompt_scaffold_keys(prompt) gives one prompt''s';
+
 CREATE FUNCTION @extschema@.lockstep_infrastructure_key(kind text, value text) RETURNS bigint
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.lockstep_infrastructure_key(text, text) IS

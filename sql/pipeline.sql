@@ -1,15 +1,22 @@
 -- lockstep: the detection pipeline, its tables and views, its refresh.
 -- Part of the install script and of the update to it (see sql/README).
 --
--- A pipeline named N is eight objects in the schema it was created in:
+-- A pipeline named N is fourteen objects in the schema it was created in:
 --   N_config     one row: the window and the settings (typed, no SQL text)
 --   N_days       one row per stored UTC day: rows read, rows skipped
 --   N_daily      one fingerprint per account and UTC day
 --   N_refreshes  one row per refresh: what it added, recomputed, skipped
 --   N_window     materialized: the last window_days days merged per account
---   N_clusters   materialized: fingerprint_clusters over N_window
+--   N_clusters   materialized: lockstep_cluster_accounts over N_window
 --   N_campaigns  materialized: lockstep_score_clusters, one row per cluster
 --   N_accounts   materialized: lockstep_score_accounts, one row per account
+-- and the analyst's desk (lockstep_create_pipeline_desk):
+--   N_history    per refresh, each flagged campaign under its stable id
+--   N_members    the accounts of each flagged campaign, last refresh
+--   N_timeline   materialized: per campaign and day, for a chart
+--   N_shared     materialized: per campaign, the keys its members share
+--   N_changes    view: what changed between the last two refreshes
+--   N_health     view: per refresh, its stages, rows and memory
 -- The views name the relations they read as regclass constants, and
 -- constraints on N_config name the log (pipeline_log) and every part
 -- (pipeline_objects), so PostgreSQL records every dependency: no part and
@@ -134,13 +141,143 @@ BEGIN
 		'lockstep_score_clusters: one scored, explained row per cluster');
 	EXECUTE format('COMMENT ON MATERIALIZED VIEW %I.%I IS %L', nsp, name || '_accounts',
 		'lockstep_score_accounts: one scored row per clustered account');
-	-- one record of what the pipeline is, which also pins each part
-	EXECUTE format('ALTER TABLE %s ADD CONSTRAINT pipeline_objects CHECK (ARRAY[%s] IS NOT NULL)', config,
-		(SELECT string_agg(format('%L::pg_catalog.regclass', format('%I.%I', nsp, name || '_' || part)), ', ')
-		 FROM unnest(ARRAY['days', 'daily', 'refreshes', 'window', 'clusters', 'campaigns', 'accounts']) part));
 END $$;
 COMMENT ON FUNCTION @extschema@.lockstep_create_pipeline_views(regclass, regclass) IS
-	'internal: the materialized views of a pipeline whose tables exist, and its pipeline_objects constraint';
+	'internal: the detection views of a pipeline whose tables exist (window, clusters, campaigns, accounts)';
+
+-- The analyst's desk of a pipeline whose detection views exist: the
+-- campaign history and its members (tables, appended and replaced by each
+-- refresh), the views made for dashboards over them, and what changed
+-- since the last refresh.  Every value here is a count, a score or a key:
+-- no address, agent, card or prompt (keys are one-way; the log's readers
+-- find the values behind one with lockstep_infrastructure_key and
+-- prompt_scaffold_keys).
+CREATE FUNCTION @extschema@.lockstep_create_pipeline_desk(config regclass) RETURNS void
+	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	nsp text;
+	name text;
+BEGIN
+	SELECT n.nspname, left(c.relname, -length('_config')) INTO nsp, name
+	FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = config;
+	EXECUTE format('CREATE TABLE %I.%I OF @extschema@.lockstep_campaign_history (
+					refreshed_at WITH OPTIONS NOT NULL, campaign WITH OPTIONS NOT NULL,
+					PRIMARY KEY (refreshed_at, campaign))', nsp, name || '_history');
+	EXECUTE format('COMMENT ON TABLE %I.%I IS %L', nsp, name || '_history',
+		'per refresh, each flagged campaign with its stable id, size, score, signals and status (lockstep_refresh appends)');
+	EXECUTE format('CREATE TABLE %I.%I OF @extschema@.lockstep_campaign_member (
+					campaign WITH OPTIONS NOT NULL, account_id WITH OPTIONS NOT NULL,
+					PRIMARY KEY (account_id))', nsp, name || '_members');
+	EXECUTE format('COMMENT ON TABLE %I.%I IS %L', nsp, name || '_members',
+		'the accounts of each flagged campaign at the last refresh (what the next refresh matches its clusters to)');
+	-- per campaign and day of the window: the members' requests, how many
+	-- were active, how many for the first time in the window, requests per
+	-- model (the pivot), and each intent's share of the prompts
+	EXECUTE format($q$CREATE MATERIALIZED VIEW %1$I.%2$I AS
+		WITH since AS (
+			SELECT (SELECT day FROM %1$I.%3$I ORDER BY day DESC LIMIT 1) - (SELECT window_days FROM %1$I.%4$I) AS day),
+		d AS MATERIALIZED (
+			SELECT m.campaign, d.day, d.account_id, d.fp,
+				   min(d.day) OVER (PARTITION BY m.campaign, d.account_id) AS first_day
+			FROM %1$I.%5$I m JOIN %1$I.%3$I d USING (account_id), since WHERE d.day > since.day),
+		models AS (
+			SELECT campaign, day, pg_catalog.jsonb_object_agg(model, n ORDER BY model) AS models
+			FROM (SELECT d.campaign, d.day, x.model, sum(x.requests) AS n
+				  FROM d, LATERAL @extschema@.fingerprint_models(d.fp) x GROUP BY 1, 2, 3) y
+			GROUP BY 1, 2),
+		intents AS (
+			SELECT campaign, day, pg_catalog.jsonb_object_agg(intent,
+				   round(CASE WHEN prompts > 0 THEN n::numeric / prompts ELSE 0 END, 4) ORDER BY intent) AS intents
+			FROM (SELECT d.campaign, d.day, x.intent, sum(x.count) AS n,
+						 sum((@extschema@.fingerprint_stats(d.fp)).prompts) AS prompts
+				  FROM d, LATERAL @extschema@.fingerprint_intents(d.fp) x GROUP BY 1, 2, 3) y
+			GROUP BY 1, 2)
+		SELECT t.campaign, t.day, t.requests, t.accounts, t.new_accounts,
+			   coalesce(models.models, '{}') AS models, coalesce(intents.intents, '{}') AS intents
+		FROM (SELECT campaign, day, sum((@extschema@.fingerprint_stats(fp)).requests)::bigint AS requests,
+					 count(*)::integer AS accounts, count(*) FILTER (WHERE day = first_day)::integer AS new_accounts
+			  FROM d GROUP BY 1, 2) t
+		LEFT JOIN models USING (campaign, day) LEFT JOIN intents USING (campaign, day)
+		WITH NO DATA$q$, nsp, name || '_timeline', name || '_daily', name || '_config', name || '_members');
+	-- per campaign: the infrastructure and scaffold keys most of its
+	-- members share, ten of each kind, each with how many share it
+	EXECUTE format($q$CREATE MATERIALIZED VIEW %1$I.%2$I AS
+		SELECT campaign, kind, rank::integer, key, accounts
+		FROM (SELECT m.campaign, x.kind, x.key, count(*)::integer AS accounts,
+					 row_number() OVER (PARTITION BY m.campaign, x.kind ORDER BY count(*) DESC, x.key) AS rank
+			  FROM %1$I.%3$I m JOIN %1$I.%4$I w USING (account_id),
+				   LATERAL (SELECT i.kind, i.key FROM @extschema@.fingerprint_infrastructure_keys(w.fp) i
+							UNION ALL
+							SELECT 'scaffold', k.key FROM @extschema@.fingerprint_scaffold_keys(w.fp) k) x
+			  GROUP BY 1, 2, 3 HAVING count(*) > 1) s
+		WHERE rank <= 10 WITH NO DATA$q$, nsp, name || '_shared', name || '_members', name || '_window');
+	EXECUTE format('CREATE UNIQUE INDEX ON %I.%I (campaign, day)', nsp, name || '_timeline');
+	EXECUTE format('CREATE UNIQUE INDEX ON %I.%I (campaign, kind, rank)', nsp, name || '_shared');
+	EXECUTE format('COMMENT ON MATERIALIZED VIEW %I.%I IS %L', nsp, name || '_timeline',
+		'per flagged campaign and day of the window: requests, active and new accounts, requests per model, share of each intent');
+	EXECUTE format('COMMENT ON MATERIALIZED VIEW %I.%I IS %L', nsp, name || '_shared',
+		'per flagged campaign: the ten network, user_agent, payment and scaffold keys most of its members share, with how many share each');
+	-- what changed between the last two refreshes, one row per campaign in
+	-- either: new, split (new, from members of an earlier one), grew,
+	-- shrank, same, merged (its members went to another), gone
+	EXECUTE format($q$CREATE VIEW %1$I.%2$I AS
+		WITH r AS (SELECT DISTINCT refreshed_at FROM %1$I.%3$I ORDER BY refreshed_at DESC LIMIT 2),
+		cur AS (SELECT * FROM %1$I.%3$I WHERE refreshed_at = (SELECT max(refreshed_at) FROM r)),
+		prev AS (SELECT * FROM %1$I.%3$I WHERE refreshed_at = (SELECT min(refreshed_at) FROM r)
+				 AND (SELECT count(*) FROM r) = 2)
+		SELECT coalesce(c.campaign, p.campaign) AS campaign,
+			   CASE WHEN p.campaign IS NULL THEN CASE WHEN c.status = 'split' THEN 'split' ELSE 'new' END
+					WHEN c.campaign IS NULL THEN CASE WHEN m.campaign IS NOT NULL THEN 'merged' ELSE 'gone' END
+					WHEN c.accounts > p.accounts THEN 'grew'
+					WHEN c.accounts < p.accounts THEN 'shrank'
+					ELSE 'same' END AS change,
+			   p.accounts AS accounts_before, c.accounts AS accounts_now,
+			   p.score AS score_before, c.score AS score_now,
+			   c.parents, m.campaign AS merged_into, coalesce(c.first_seen, p.first_seen) AS first_seen
+		FROM cur c FULL JOIN prev p USING (campaign)
+		LEFT JOIN LATERAL (SELECT c2.campaign FROM cur c2 WHERE p.campaign = ANY (c2.parents)
+						   ORDER BY c2.campaign LIMIT 1) m ON c.campaign IS NULL$q$,
+		nsp, name || '_changes', name || '_history');
+	EXECUTE format('COMMENT ON VIEW %I.%I IS %L', nsp, name || '_changes',
+		'what changed between the last two refreshes: per campaign new, split, grew, shrank, same, merged (into merged_into) or gone');
+	-- per refresh, for a health page: its times, stages, rows and memory
+	EXECUTE format($q$CREATE VIEW %1$I.%2$I AS
+		SELECT r.started_at, r.finished_at,
+			   round(extract(epoch FROM r.finished_at - r.started_at)::numeric, 3) AS seconds,
+			   r.stage_seconds, r.first_day, r.last_day, r.days_added, r.days_recomputed,
+			   r.rows_read, r.rows_skipped, r.rows_before_range,
+			   round(r.clustering_bytes / 1048576.0, 1) AS clustering_mb,
+			   (SELECT count(*) FROM %1$I.%4$I d WHERE d.day <= r.last_day) AS days_stored,
+			   (SELECT count(*) FROM %1$I.%5$I h WHERE h.refreshed_at = r.started_at) AS campaigns
+		FROM %1$I.%3$I r$q$,
+		nsp, name || '_health', name || '_refreshes', name || '_days', name || '_history');
+	EXECUTE format('COMMENT ON VIEW %I.%I IS %L', nsp, name || '_health',
+		'per refresh: its duration and stages, the days and rows it read, the memory its clustering charged, the days stored and the campaigns flagged');
+END $$;
+COMMENT ON FUNCTION @extschema@.lockstep_create_pipeline_desk(regclass) IS
+	'internal: the campaign history of a pipeline whose detection views exist, and the views made for dashboards';
+
+-- One record of what a pipeline is, which also pins each part: the
+-- constraint pipeline_objects on its config table names every part.
+CREATE FUNCTION @extschema@.lockstep_pin_pipeline(config regclass) RETURNS void
+	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	nsp text;
+	name text;
+BEGIN
+	SELECT n.nspname, left(c.relname, -length('_config')) INTO nsp, name
+	FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = config;
+	EXECUTE format('ALTER TABLE %s ADD CONSTRAINT pipeline_objects CHECK (ARRAY[%s] IS NOT NULL)', config,
+		(SELECT string_agg(format('%L::pg_catalog.regclass', format('%I.%I', nsp, name || '_' || part)), ', ')
+		 FROM unnest(ARRAY['days', 'daily', 'refreshes', 'window', 'clusters', 'campaigns', 'accounts',
+						   'history', 'members', 'timeline', 'shared', 'changes', 'health']) part));
+END $$;
+COMMENT ON FUNCTION @extschema@.lockstep_pin_pipeline(regclass) IS
+	'internal: the pipeline_objects constraint of a pipeline''s config table, which names every part';
 
 CREATE FUNCTION @extschema@.lockstep_create_pipeline(name text, log regclass,
 	window_days integer DEFAULT 28, releases regclass DEFAULT NULL, settings jsonb DEFAULT NULL,
@@ -208,6 +345,8 @@ BEGIN
 	EXECUTE format('COMMENT ON TABLE %I.%I IS %L', schema, name || '_refreshes',
 		'one row per lockstep_refresh: the days it read, added and recomputed, the rows it read and skipped');
 	PERFORM @extschema@.lockstep_create_pipeline_views(config, releases);
+	PERFORM @extschema@.lockstep_create_pipeline_desk(config);
+	PERFORM @extschema@.lockstep_pin_pipeline(config);
 	IF releases IS NOT NULL THEN
 		EXECUTE format('ALTER TABLE %s ADD CONSTRAINT pipeline_releases CHECK (%L::pg_catalog.regclass IS NOT NULL)',
 					   config, releases::text);
@@ -233,9 +372,14 @@ BEGIN
 			USING ERRCODE = 'undefined_object';
 	END IF;
 	parts := @extschema@.lockstep_pipeline_part(cfg, 'pipeline_objects');
-	-- the constraints go first; then one DROP for the views and one for
-	-- the tables, so that their order does not matter
+	-- the constraints go first; then one DROP for each kind of relation,
+	-- so that their order does not matter
 	EXECUTE format('ALTER TABLE %s DROP CONSTRAINT pipeline_objects', cfg);
+	IF EXISTS (SELECT 1 FROM unnest(parts) p JOIN pg_class c ON c.oid = p WHERE c.relkind = 'v') THEN
+		EXECUTE format('DROP VIEW %s%s',
+			(SELECT string_agg(p::text, ', ') FROM unnest(parts) p JOIN pg_class c ON c.oid = p WHERE c.relkind = 'v'),
+			how);
+	END IF;
 	EXECUTE format('DROP MATERIALIZED VIEW %s%s',
 		(SELECT string_agg(p::text, ', ') FROM unnest(parts) p JOIN pg_class c ON c.oid = p WHERE c.relkind = 'm'),
 		how);
@@ -347,6 +491,73 @@ CREATE FUNCTION @extschema@.lockstep_per_leaf(leaves regclass[], template text) 
 COMMENT ON FUNCTION @extschema@.lockstep_per_leaf(regclass[], text) IS
 	'internal: a template query (the leaf as %s) for each leaf partition of a log, in UNION ALL';
 
+-- The flagged campaigns of a refresh, appended to N_history under stable
+-- ids, and N_members replaced.  A cluster of this refresh and a campaign
+-- of the last one that are each other's best match (most shared members;
+-- ties to the smaller id) are the same campaign: it keeps its id and its
+-- first_seen.  Every other flagged cluster gets a new id: status split if
+-- it has members of an earlier campaign (which continued elsewhere), else
+-- new.  A campaign that keeps its id and took members of other earlier
+-- campaigns too is merged, and parents lists them; those, continued by no
+-- cluster, are gone from the history, and N_changes says what they merged
+-- into.  A continued campaign with no other parent is continued.
+CREATE FUNCTION @extschema@.lockstep_record_campaigns(config regclass, refreshed_at timestamptz, last_day date)
+	RETURNS integer
+	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	nsp text;
+	name text;
+	n integer;
+BEGIN
+	SELECT n.nspname, left(c.relname, -length('_config')) INTO nsp, name
+	FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = config;
+	EXECUTE format($q$
+		WITH cur AS MATERIALIZED (
+			SELECT c.cluster, c.account_id FROM %1$I.%2$I c JOIN %1$I.%3$I k USING (cluster) WHERE k.flagged),
+		ov AS MATERIALIZED (
+			SELECT cur.cluster, m.campaign, count(*) AS shared
+			FROM cur JOIN %1$I.%4$I m USING (account_id) GROUP BY 1, 2),
+		best_p AS (SELECT DISTINCT ON (cluster) cluster, campaign FROM ov ORDER BY cluster, shared DESC, campaign),
+		best_c AS (SELECT DISTINCT ON (campaign) campaign, cluster FROM ov ORDER BY campaign, shared DESC, cluster),
+		kept AS (SELECT cluster, campaign FROM best_p JOIN best_c USING (cluster, campaign)),
+		ids AS (
+			SELECT k.cluster, k.score, k.evidence, kept.campaign AS kept,
+				   coalesce(kept.campaign,
+							(SELECT coalesce(max(h.campaign), 0) FROM %1$I.%5$I h)
+							+ row_number() OVER (PARTITION BY kept.campaign IS NULL ORDER BY k.cluster)) AS campaign
+			FROM %1$I.%3$I k LEFT JOIN kept USING (cluster) WHERE k.flagged)
+		INSERT INTO %1$I.%5$I
+		SELECT $1, $2, ids.campaign, ids.cluster, k.accounts, ids.score,
+			   ARRAY(SELECT pg_catalog.jsonb_array_elements_text(ids.evidence->'fired')),
+			   ids.evidence->'signals',
+			   CASE WHEN ids.kept IS NULL THEN CASE WHEN p.parents IS NULL THEN 'new' ELSE 'split' END
+					WHEN p.parents IS NOT NULL THEN 'merged' ELSE 'continued' END,
+			   p.parents,
+			   coalesce((SELECT min(h.first_seen) FROM %1$I.%5$I h WHERE h.campaign = ids.kept), $1)
+		FROM ids
+		JOIN (SELECT cluster, count(*)::integer AS accounts FROM cur GROUP BY 1) k USING (cluster)
+		LEFT JOIN LATERAL (SELECT array_agg(ov.campaign ORDER BY ov.campaign) AS parents FROM ov
+						   WHERE ov.cluster = ids.cluster AND ov.campaign IS DISTINCT FROM ids.kept) p ON true$q$,
+		nsp, name || '_clusters', name || '_campaigns', name || '_members', name || '_history')
+		USING refreshed_at, last_day;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	EXECUTE format('DELETE FROM %I.%I', nsp, name || '_members');
+	EXECUTE format($q$INSERT INTO %1$I.%2$I
+		SELECT h.campaign, c.account_id FROM %1$I.%3$I h JOIN %1$I.%4$I c USING (cluster)
+		WHERE h.refreshed_at = $1$q$, nsp, name || '_members', name || '_history', name || '_clusters')
+		USING refreshed_at;
+	RETURN n;
+END $$;
+COMMENT ON FUNCTION @extschema@.lockstep_record_campaigns(regclass, timestamptz, date) IS
+	'internal: append a refresh''s flagged campaigns to N_history under ids matched to the last refresh''s by members, and replace N_members';
+
+CREATE FUNCTION @extschema@.lockstep_memory_charged() RETURNS bigint
+	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION @extschema@.lockstep_memory_charged() IS
+	'the most memory one similarity join or clustering call of this session charged against lockstep.pairs_memory_limit since the last call of this function, in bytes (reading it starts the count again)';
+
 CREATE FUNCTION @extschema@.lockstep_can_commit() RETURNS boolean
 	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION @extschema@.lockstep_can_commit() IS
@@ -417,6 +628,7 @@ DECLARE
 	thin_accounts bigint;
 	window_accounts bigint;
 	yielded boolean;
+	stage_start timestamptz;
 BEGIN
 	PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 	IF cfg_table IS NULL THEN
@@ -469,7 +681,7 @@ BEGIN
 		first_day := stored_max - (s->>'late_days')::int + 1;
 		first_new := stored_max + 1;
 	END IF;
-	report := (started, NULL, first_day, last_day, 0, 0, 0, 0, 0);
+	report := (started, NULL, first_day, last_day, 0, 0, 0, 0, 0, NULL, NULL);
 	IF log_min < first_day THEN
 		EXECUTE format('SELECT sum(n) FROM (%s) c', @extschema@.lockstep_per_leaf(leaves,
 						'SELECT count(*) AS n FROM %s WHERE ts < $1::timestamp AT TIME ZONE ''UTC'''))
@@ -584,19 +796,34 @@ BEGIN
 		report.days_added, report.days_recomputed,
 		round(extract(epoch FROM clock_timestamp() - started)::numeric, 2);
 
-	-- CONCURRENTLY needs a populated view: the first refresh is a plain one
-	SELECT CASE WHEN relispopulated THEN 'CONCURRENTLY ' ELSE '' END INTO how
-	FROM pg_class WHERE oid = format('%I.%I', nsp, base || '_window')::regclass;
+	report.stage_seconds := jsonb_build_object('days',
+		round(extract(epoch FROM clock_timestamp() - started)::numeric, 3));
 	-- the views in a block of their own: if one fails (memory, a lock
 	-- timeout), the days stored above are kept, the views stay as they
 	-- were, the refresh is recorded without finished_at and says why; the
 	-- next refresh finds the days stored and tries the views again.  A
 	-- cancel is not caught: it stops the refresh, and only the days already
 	-- committed (all of them, in a CALL from the top level) are kept.
+	-- Then the campaign history (matched to the last refresh's) and the
+	-- views made for dashboards, which read it.  CONCURRENTLY needs a
+	-- populated view: a view's first refresh is a plain one.
 	BEGIN
-		FOREACH view IN ARRAY ARRAY['window', 'clusters', 'campaigns', 'accounts']
+		PERFORM @extschema@.lockstep_memory_charged();
+		FOREACH view IN ARRAY ARRAY['window', 'clusters', 'campaigns', 'accounts', 'history', 'timeline', 'shared']
 		LOOP
-			EXECUTE format('REFRESH MATERIALIZED VIEW %s%I.%I', how, nsp, base || '_' || view);
+			stage_start := clock_timestamp();
+			IF view = 'history' THEN
+				PERFORM @extschema@.lockstep_record_campaigns(cfg_table, started, last_day);
+			ELSE
+				SELECT CASE WHEN relispopulated THEN 'CONCURRENTLY ' ELSE '' END INTO how
+				FROM pg_class WHERE oid = format('%I.%I', nsp, base || '_' || view)::regclass;
+				EXECUTE format('REFRESH MATERIALIZED VIEW %s%I.%I', how, nsp, base || '_' || view);
+			END IF;
+			IF view = 'clusters' THEN
+				report.clustering_bytes := @extschema@.lockstep_memory_charged();
+			END IF;
+			report.stage_seconds := report.stage_seconds || jsonb_build_object(view,
+				round(extract(epoch FROM clock_timestamp() - stage_start)::numeric, 3));
 			RAISE DEBUG 'lockstep_refresh(%): %_% refreshed at % s', name, base, view,
 				round(extract(epoch FROM clock_timestamp() - started)::numeric, 2);
 		END LOOP;

@@ -36,7 +36,32 @@ CREATE TYPE @extschema@.lockstep_pipeline_refresh AS (
 	days_recomputed integer,
 	rows_read bigint,
 	rows_skipped bigint,
-	rows_before_range bigint
+	rows_before_range bigint,
+	stage_seconds jsonb,
+	clustering_bytes bigint
 );
 COMMENT ON TYPE @extschema@.lockstep_pipeline_refresh IS
-	'row type of a pipeline''s N_refreshes table: the days a refresh read, how many it added and recomputed (late rows), the rows it read, skipped (no account_id) and left before its range (older than backfill_days)';
+	'row type of a pipeline''s N_refreshes table: the days a refresh read, how many it added and recomputed (late rows), the rows it read, skipped (no account_id) and left before its range (older than backfill_days), the seconds of each stage and the most memory its clustering charged';
+
+CREATE TYPE @extschema@.lockstep_campaign_history AS (
+	refreshed_at timestamptz,
+	last_day date,
+	campaign bigint,
+	cluster bigint,
+	accounts integer,
+	score double precision,
+	fired text[],
+	signals jsonb,
+	status text,
+	parents bigint[],
+	first_seen timestamptz
+);
+COMMENT ON TYPE @extschema@.lockstep_campaign_history IS
+	'row type of a pipeline''s N_history table: per refresh, each flagged campaign with its stable id (matched to the previous refresh''s by members), this refresh''s cluster, size, score, signals, status (new, continued, merged, split), the earlier campaigns it took members from, and when it was first seen';
+
+CREATE TYPE @extschema@.lockstep_campaign_member AS (
+	campaign bigint,
+	account_id bigint
+);
+COMMENT ON TYPE @extschema@.lockstep_campaign_member IS
+	'row type of a pipeline''s N_members table: the accounts of each flagged campaign at the last refresh';

@@ -32,6 +32,7 @@ PG_FUNCTION_INFO_V1(fingerprint_models);
 PG_FUNCTION_INFO_V1(fingerprint_stats);
 PG_FUNCTION_INFO_V1(fingerprint_volume);
 PG_FUNCTION_INFO_V1(fingerprint_infrastructure_keys);
+PG_FUNCTION_INFO_V1(fingerprint_scaffold_keys);
 PG_FUNCTION_INFO_V1(fingerprint_intents);
 PG_FUNCTION_INFO_V1(lockstep_model_hash);
 
@@ -430,6 +431,32 @@ fingerprint_infrastructure_keys(PG_FUNCTION_ARGS)
 			v[1] = Int64GetDatum((int64) parts[p].keys[i]);
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nulls);
 		}
+	return (Datum) 0;
+}
+
+/*
+ * The scaffold keys of the content channel with their counts (the prompts
+ * that gave each): every key while the account has at most LS_MAX_KEYS,
+ * else the smallest.  prompt_scaffold_keys gives the keys of one prompt,
+ * so a key leads back to the log's prompts that have it.
+ */
+Datum
+fingerprint_scaffold_keys(PG_FUNCTION_ARGS)
+{
+	Fingerprint *fp = ls_fp_arg(fcinfo, 0);
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	const LsKeyCount *keys = LS_FP_KEYS(fp);
+
+	InitMaterializedSRF(fcinfo, 0);
+	for (int i = 0; i < fp->n_keys; i++)
+	{
+		Datum		v[2];
+		bool		nulls[2] = {0};
+
+		v[0] = Int64GetDatum((int64) keys[i].key);
+		v[1] = Int64GetDatum((int64) keys[i].count);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nulls);
+	}
 	return (Datum) 0;
 }
 

@@ -55,11 +55,16 @@ ls_fingerprint_type_oid(FunctionCallInfo fcinfo)
 						   CStringGetDatum("fingerprint"), ObjectIdGetDatum(nsp));
 }
 
+/* The most any call charged since lockstep_memory_charged last read it. */
+static Size ls_charged_peak = 0;
+
 /* Count memory against the limit; raise a clear error past it. */
 void
 ls_memory_charge(Size *used, Size more, const char *caller)
 {
 	*used += more;
+	if (*used > ls_charged_peak)
+		ls_charged_peak = *used;
 	if (*used / 1024 > (Size) ls_pairs_memory_limit)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -144,4 +149,20 @@ Datum
 lockstep_can_commit(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_BOOL(SPI_inside_nonatomic_context());
+}
+
+PG_FUNCTION_INFO_V1(lockstep_memory_charged);
+
+/*
+ * The most memory that one similarity join or clustering call of this
+ * session charged against lockstep.pairs_memory_limit since the last
+ * call of this function, in bytes; reading it starts the count again.
+ */
+Datum
+lockstep_memory_charged(PG_FUNCTION_ARGS)
+{
+	Size		peak = ls_charged_peak;
+
+	ls_charged_peak = 0;
+	PG_RETURN_INT64((int64) peak);
 }
