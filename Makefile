@@ -6,7 +6,7 @@ MODULE_big = lockstep
 OBJS = src/lockstep.o src/normalize.o src/lexicon.o src/sketch.o \
 	src/fingerprint.o src/aggregate.o src/textfuncs.o \
 	src/similarity.o src/lsh.o src/operators.o src/gin.o src/pairs.o \
-	src/cluster.o src/compat.o src/format.o src/prompt.o src/sqlapi.o
+	src/cluster.o src/compat.o src/format.o src/prompt.o src/sqlapi.o src/share.o
 PG_CPPFLAGS = -I$(srcdir)/src
 # test/run builds with WERROR=1: warnings are errors there and in CI
 ifdef WERROR
@@ -18,8 +18,8 @@ endif
 # CREATE OR REPLACE after its own steps.  sql/README says how to freeze an
 # update script when the next version begins.
 SQL_PARTS = sql/fingerprint.sql sql/similarity.sql sql/cluster.sql \
-	sql/scoring.sql sql/pipeline_types.sql sql/pipeline.sql
-SQL_REPLAYED = sql/cluster.sql sql/scoring.sql sql/pipeline.sql
+	sql/scoring.sql sql/pipeline_types.sql sql/pipeline.sql sql/share.sql
+SQL_REPLAYED = sql/cluster.sql sql/scoring.sql sql/pipeline.sql sql/share.sql
 UPDATE_FROM = 0.4.0
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql \
 	sql/$(EXTENSION)--$(UPDATE_FROM)--$(EXTVERSION).sql
