@@ -174,32 +174,30 @@ BEGIN
 		'the accounts of each flagged campaign at the last refresh (what the next refresh matches its clusters to)');
 	-- per campaign and day of the window: the members' requests, how many
 	-- were active, how many for the first time in the window, requests per
-	-- model (the pivot), and each intent's share of the prompts
+	-- model (the pivot), and each intent's share of the prompts.  The
+	-- members' fingerprints of a day are merged first (a parallel-capable
+	-- aggregate), so that the accessors run once per campaign and day.
 	EXECUTE format($q$CREATE MATERIALIZED VIEW %1$I.%2$I AS
 		WITH since AS (
 			SELECT (SELECT day FROM %1$I.%3$I ORDER BY day DESC LIMIT 1) - (SELECT window_days FROM %1$I.%4$I) AS day),
-		d AS MATERIALIZED (
-			SELECT m.campaign, d.day, d.account_id, d.fp,
-				   min(d.day) OVER (PARTITION BY m.campaign, d.account_id) AS first_day
-			FROM %1$I.%5$I m JOIN %1$I.%3$I d USING (account_id), since WHERE d.day > since.day),
-		models AS (
-			SELECT campaign, day, pg_catalog.jsonb_object_agg(model, n ORDER BY model) AS models
-			FROM (SELECT d.campaign, d.day, x.model, sum(x.requests) AS n
-				  FROM d, LATERAL @extschema@.fingerprint_models(d.fp) x GROUP BY 1, 2, 3) y
-			GROUP BY 1, 2),
-		intents AS (
-			SELECT campaign, day, pg_catalog.jsonb_object_agg(intent,
-				   round(CASE WHEN prompts > 0 THEN n::numeric / prompts ELSE 0 END, 4) ORDER BY intent) AS intents
-			FROM (SELECT d.campaign, d.day, x.intent, sum(x.count) AS n,
-						 sum((@extschema@.fingerprint_stats(d.fp)).prompts) AS prompts
-				  FROM d, LATERAL @extschema@.fingerprint_intents(d.fp) x GROUP BY 1, 2, 3) y
+		g AS MATERIALIZED (
+			SELECT m.campaign, d.day, @extschema@.fingerprint_union_agg(d.fp) AS fp, count(*)::integer AS accounts
+			FROM %1$I.%5$I m JOIN %1$I.%3$I d USING (account_id)
+			WHERE d.day > (SELECT day FROM since) GROUP BY 1, 2),
+		n AS (
+			SELECT campaign, first_day AS day, count(*)::integer AS new_accounts
+			FROM (SELECT m.campaign, min(d.day) AS first_day
+				  FROM %1$I.%5$I m JOIN %1$I.%3$I d USING (account_id)
+				  WHERE d.day > (SELECT day FROM since) GROUP BY m.campaign, d.account_id) f
 			GROUP BY 1, 2)
-		SELECT t.campaign, t.day, t.requests, t.accounts, t.new_accounts,
-			   coalesce(models.models, '{}') AS models, coalesce(intents.intents, '{}') AS intents
-		FROM (SELECT campaign, day, sum((@extschema@.fingerprint_stats(fp)).requests)::bigint AS requests,
-					 count(*)::integer AS accounts, count(*) FILTER (WHERE day = first_day)::integer AS new_accounts
-			  FROM d GROUP BY 1, 2) t
-		LEFT JOIN models USING (campaign, day) LEFT JOIN intents USING (campaign, day)
+		SELECT g.campaign, g.day, st.requests, g.accounts, coalesce(n.new_accounts, 0) AS new_accounts,
+			   coalesce((SELECT pg_catalog.jsonb_object_agg(x.model, x.requests ORDER BY x.model)
+						 FROM @extschema@.fingerprint_models(g.fp) x), '{}') AS models,
+			   coalesce((SELECT pg_catalog.jsonb_object_agg(x.intent,
+								round(CASE WHEN st.prompts > 0 THEN x.count::numeric / st.prompts ELSE 0 END, 4)
+								ORDER BY x.intent)
+						 FROM @extschema@.fingerprint_intents(g.fp) x), '{}') AS intents
+		FROM g LEFT JOIN n USING (campaign, day), LATERAL @extschema@.fingerprint_stats(g.fp) st
 		WITH NO DATA$q$, nsp, name || '_timeline', name || '_daily', name || '_config', name || '_members');
 	-- per campaign: the infrastructure and scaffold keys most of its
 	-- members share, ten of each kind, each with how many share it
