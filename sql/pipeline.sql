@@ -80,6 +80,17 @@ $$;
 COMMENT ON FUNCTION @extschema@.lockstep_pipeline_part(regclass, text) IS
 	'internal: the relations a constraint of a pipeline''s config table names (pipeline_log, pipeline_objects)';
 
+-- The schema and the name of the pipeline whose config table is config.
+CREATE FUNCTION @extschema@.lockstep_pipeline_name(config regclass, OUT nsp text, OUT name text)
+	LANGUAGE sql STABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+	SELECT n.nspname::text, left(c.relname, -length('_config'))
+	FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = config
+$$;
+COMMENT ON FUNCTION @extschema@.lockstep_pipeline_name(regclass) IS
+	'internal: the schema and the name of the pipeline whose config table is config';
+
 -- The materialized views of a pipeline whose tables exist, and the
 -- constraint that records them; used by lockstep_create_pipeline and by
 -- the update from 0.1.0.
@@ -91,8 +102,7 @@ DECLARE
 	nsp text;
 	name text;
 BEGIN
-	SELECT n.nspname, left(c.relname, -length('_config')) INTO nsp, name
-	FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = config;
+	SELECT p.nsp, p.name INTO nsp, name FROM @extschema@.lockstep_pipeline_name(config) p;
 	-- an account's organization is the one most of its days in the window
 	-- name (a day's is the majority of its rows, or none): one row a day
 	-- under a business account does not make an account a seat of it.
@@ -160,8 +170,7 @@ DECLARE
 	nsp text;
 	name text;
 BEGIN
-	SELECT n.nspname, left(c.relname, -length('_config')) INTO nsp, name
-	FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = config;
+	SELECT p.nsp, p.name INTO nsp, name FROM @extschema@.lockstep_pipeline_name(config) p;
 	EXECUTE format('CREATE TABLE %I.%I OF @extschema@.lockstep_campaign_history (
 					refreshed_at WITH OPTIONS NOT NULL, campaign WITH OPTIONS NOT NULL,
 					PRIMARY KEY (refreshed_at, campaign))', nsp, name || '_history');
@@ -269,8 +278,7 @@ DECLARE
 	nsp text;
 	name text;
 BEGIN
-	SELECT n.nspname, left(c.relname, -length('_config')) INTO nsp, name
-	FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = config;
+	SELECT p.nsp, p.name INTO nsp, name FROM @extschema@.lockstep_pipeline_name(config) p;
 	EXECUTE format('ALTER TABLE %s ADD CONSTRAINT pipeline_objects CHECK (ARRAY[%s] IS NOT NULL)', config,
 		(SELECT string_agg(format('%L::pg_catalog.regclass', format('%I.%I', nsp, name || '_' || part)), ', ')
 		 FROM unnest(ARRAY['days', 'daily', 'refreshes', 'window', 'clusters', 'campaigns', 'accounts',
@@ -511,8 +519,7 @@ DECLARE
 	name text;
 	n integer;
 BEGIN
-	SELECT n.nspname, left(c.relname, -length('_config')) INTO nsp, name
-	FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = config;
+	SELECT p.nsp, p.name INTO nsp, name FROM @extschema@.lockstep_pipeline_name(config) p;
 	EXECUTE format($q$
 		WITH cur AS MATERIALIZED (
 			SELECT c.cluster, c.account_id FROM %1$I.%2$I c JOIN %1$I.%3$I k USING (cluster) WHERE k.flagged),
@@ -636,8 +643,7 @@ BEGIN
 			USING ERRCODE = 'undefined_object', HINT = 'lockstep_create_pipeline makes one.';
 	END IF;
 	CALL @extschema@.lockstep_refresh_lock(cfg_table, name);
-	SELECT n.nspname, left(c.relname, -length('_config')) INTO nsp, base
-	FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = cfg_table;
+	SELECT p.nsp, p.name INTO nsp, base FROM @extschema@.lockstep_pipeline_name(cfg_table) p;
 	EXECUTE format('SELECT * FROM %s', cfg_table) INTO cfg;
 	-- every setting is checked before any work
 	s := @extschema@.lockstep_settings(cfg.settings);

@@ -57,8 +57,7 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value',
 				  DETAIL = 'An indicator is a value that several member accounts share, never one account''s.';
 	END IF;
-	SELECT n.nspname, left(r.relname, -length('_config')) INTO nsp, base
-	FROM pg_class r JOIN pg_namespace n ON n.oid = r.relnamespace WHERE r.oid = cfg;
+	SELECT p.nsp, p.name INTO nsp, base FROM @extschema@.lockstep_pipeline_name(cfg) p;
 	log := (@extschema@.lockstep_pipeline_part(cfg, 'pipeline_log'))[1];
 	PERFORM @extschema@.lockstep_check_source(
 		coalesce((SELECT array_agg(relid) FROM pg_partition_tree(log) WHERE isleaf), '{}') || log,

@@ -272,6 +272,5 @@ lockstep_infrastructure_key(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown infrastructure kind \"%s\"", kind),
 				 errhint("The kinds are network, user_agent and payment.")));
-	/* the sketches keep the high 32 bits (ls_state_add_sketch) */
-	PG_RETURN_INT64((int64) (uint32) (hash >> 32));
+	PG_RETURN_INT64((int64) ls_sketch_key(hash));
 }

@@ -170,6 +170,13 @@ ls_hour_of_week(int64 ts)
 				  LS_HOURS_OF_WEEK);
 }
 
+/* The key a bottom-k sketch keeps of a 64-bit hash: its high 32 bits. */
+static inline uint32
+ls_sketch_key(uint64 hash)
+{
+	return (uint32) (hash >> 32);
+}
+
 /*
  * The scaffold keys kept are the LS_MAX_KEYS smallest of all the keys an
  * account's prompts gave, each with its exact count: a uniform sample of

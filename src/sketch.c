@@ -117,7 +117,7 @@ refresh_hot(LsState *st)
 void
 ls_state_add_sketch(LsState *st, LsSketch which, uint64 hash)
 {
-	uint32		h = (uint32) (hash >> 32);
+	uint32		h = ls_sketch_key(hash);
 	uint32	   *arr;
 	uint8	   *n;
 	int			k;

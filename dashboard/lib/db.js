@@ -10,11 +10,10 @@ export async function withPipeline(work) {
   try {
     const name = process.env.LOCKSTEP_PIPELINE || "demo";
     const {rows} = await client.query(
-      `SELECT quote_ident(n.nspname) || '.' || left(c.relname, -length('_config')) AS prefix,
-              c.oid::regclass::text AS config,
-              (lockstep_pipeline_part(c.oid, 'pipeline_releases'))[1]::text AS releases
-       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-       WHERE c.oid = lockstep_pipeline_config($1)`, [name]);
+      `SELECT quote_ident(p.nsp) || '.' || p.name AS prefix,
+              (lockstep_pipeline_part(c.cfg, 'pipeline_releases'))[1]::text AS releases
+       FROM (SELECT lockstep_pipeline_config($1) AS cfg) c, lockstep_pipeline_name(c.cfg) p
+       WHERE c.cfg IS NOT NULL`, [name]);
     if (rows.length === 0) throw new Error(`no lockstep pipeline named ${name}`);
     const p = rows[0];
     const rel = (part) => `${p.prefix}_${part}`;

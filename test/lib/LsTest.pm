@@ -24,11 +24,11 @@ sub psql
 	return ($rc >> 8, $out, $err);
 }
 
-# Run SQL that must succeed; return its output.
+# Run SQL that must succeed; return its output (options as psql's).
 sub psql_ok
 {
-	my ($sql) = @_;
-	my ($rc, $out, $err) = psql($sql);
+	my ($sql, %opt) = @_;
+	my ($rc, $out, $err) = psql($sql, %opt);
 	die "psql failed ($rc): $err\nSQL: $sql\n" if $rc;
 	return $out;
 }

@@ -67,8 +67,7 @@ cmp_ok($elapsed, '<', 15, sprintf('stopped %.1f s after start', $elapsed));
 # day (0.3.0's refresh was one transaction, and a cancel or timeout in the
 # views threw the whole daily stage away, every time).  Another session
 # holds a lock on the first view (a query that reads none of it, since it
-# is not yet populated), so the refresh waits there for it
-# until it is cancelled.
+# is not yet populated), so the refresh waits there until it is cancelled.
 psql_ok(q{CREATE TABLE kept_log AS SELECT * FROM lockstep_synth_log(20000, 5) WHERE ts < '2026-01-12';
           SELECT lockstep_create_pipeline('kept', 'kept_log', 28, NULL, '{"min_size": 3}')});
 my $dir = scratch_dir();

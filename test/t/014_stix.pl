@@ -12,12 +12,7 @@ use FindBin;
 
 my $root = "$FindBin::Bin/../..";
 # a query that must succeed, in this test's database
-sub sq
-{
-	my ($rc, $out, $err) = psql($_[0], db => 'lockstep_stix');
-	die "psql failed ($rc): $err\nSQL: $_[0]\n" if $rc;
-	return $out;
-}
+sub sq { return psql_ok($_[0], db => 'lockstep_stix'); }
 system("psql -X -q -d postgres -c 'DROP DATABASE IF EXISTS lockstep_stix' -c 'CREATE DATABASE lockstep_stix' >/dev/null 2>&1") == 0
   or die "cannot create lockstep_stix";
 my ($rc, $out, $err) = psql("\\set rows 400000\n\\i $root/dashboard/test/scenario.sql\n"
