@@ -20,13 +20,13 @@ endif
 SQL_PARTS = sql/fingerprint.sql sql/similarity.sql sql/cluster.sql \
 	sql/scoring.sql sql/pipeline_types.sql sql/pipeline.sql sql/share.sql
 SQL_REPLAYED = sql/cluster.sql sql/scoring.sql sql/pipeline.sql sql/share.sql
-UPDATE_FROM = 0.4.0
+UPDATE_FROM = 0.5.0
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql \
 	sql/$(EXTENSION)--$(UPDATE_FROM)--$(EXTVERSION).sql
 # frozen scripts of earlier versions (sql/README)
 DATA = sql/$(EXTENSION)--0.1.0.sql sql/$(EXTENSION)--0.2.0.sql sql/$(EXTENSION)--0.3.0.sql \
 	sql/$(EXTENSION)--0.4.0.sql sql/$(EXTENSION)--0.1.0--0.2.0.sql sql/$(EXTENSION)--0.2.0--0.3.0.sql \
-	sql/$(EXTENSION)--0.3.0--0.4.0.sql
+	sql/$(EXTENSION)--0.3.0--0.4.0.sql sql/$(EXTENSION)--0.5.0.sql sql/$(EXTENSION)--0.4.0--0.5.0.sql
 
 REGRESS = setup fingerprint aggregate text generator similarity cluster hardening desk
 REGRESS_OPTS = --inputdir=test --outputdir=test

@@ -37,7 +37,7 @@ is($rc, 0, '0.1.0 makes and refreshes a pipeline') or diag($err);
 (my $before = $out) =~ s/.*\n//s;
 ($rc, $out, $err) = psql("ALTER EXTENSION lockstep UPDATE;\nSELECT extversion FROM pg_extension WHERE extname = 'lockstep'",
 	db => 'lockstep_old');
-is($out, '0.5.0', 'ALTER EXTENSION lockstep UPDATE reaches 0.5.0') or diag($err);
+is($out, '0.6.0', 'ALTER EXTENSION lockstep UPDATE reaches 0.6.0') or diag($err);
 like($err, qr/pipeline public\.api updated/, 'the update says which pipelines it updated');
 ($rc, $out, $err) = psql("CALL lockstep_refresh('api', '2026-02-10');\n$summary", db => 'lockstep_old');
 my $old_after = $out;
@@ -45,7 +45,7 @@ is($rc, 0, 'the updated pipeline refreshes') or diag($err);
 
 ($rc, $out, $err) = psql("CREATE EXTENSION lockstep;\n$setup\nCALL lockstep_refresh('api', '2026-02-10');\n$summary",
 	db => 'lockstep_new');
-is($rc, 0, 'a fresh 0.5.0 install makes and refreshes the same pipeline') or diag($err);
+is($rc, 0, 'a fresh 0.6.0 install makes and refreshes the same pipeline') or diag($err);
 $out =~ s/.*\n//s;
 is($old_after, $out, "the updated and the fresh pipeline hold the same ($out)");
 isnt($before, $old_after, 'the refresh after the update added days');
@@ -67,7 +67,7 @@ my $old = catalog('lockstep_old');
 my $new = catalog('lockstep_new');
 ok(length($new) > 10000 && $new =~ /ALTER EXTENSION lockstep ADD FUNCTION public\.fingerprint_clusters/,
 	'the dump lists the extension\'s objects');
-if (!is($old, $new, 'pg_dump: the updated catalog equals a fresh 0.5.0 install'))
+if (!is($old, $new, 'pg_dump: the updated catalog equals a fresh 0.6.0 install'))
 {
 	my $dir = scratch_dir();
 	open my $f, '>', "$dir/old" or die; print $f $old; close $f;

@@ -1,0 +1,1 @@
+-- lockstep 0.5.0 -> 0.6.0, last steps: none.

@@ -1,0 +1,2 @@
+-- lockstep 0.5.0 -> 0.6.0, first steps: what the replayed code cannot do
+-- itself (sql/README).
