@@ -14,18 +14,19 @@ COMMENT ON FUNCTION @extschema@.lockstep_clusters(text, double precision, intege
 CREATE FUNCTION @extschema@.fingerprint_clusters(query text, threshold double precision DEFAULT NULL,
 	core_threshold double precision DEFAULT NULL, min_size integer DEFAULT NULL,
 	bands integer DEFAULT NULL, rows integer DEFAULT NULL, max_bucket integer DEFAULT NULL,
+	weights double precision[] DEFAULT NULL,
 	OUT account_id bigint, OUT cluster bigint, OUT core boolean, OUT similarity double precision)
 	RETURNS SETOF record
 	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL RESTRICTED;
-COMMENT ON FUNCTION @extschema@.fingerprint_clusters(text, double precision, double precision, integer, integer, integer, integer) IS
-	'clusters of the (id, fingerprint) rows of a query: cores joined at core_threshold (default 0.65) of at least min_size (10) accounts, others attached at threshold (lockstep.similarity_threshold), from LSH candidates (16 bands of 2 rows, max_bucket 1000) without listing all pairs';
+COMMENT ON FUNCTION @extschema@.fingerprint_clusters(text, double precision, double precision, integer, integer, integer, integer, double precision[]) IS
+	'clusters of the (id, fingerprint) rows of a query: cores joined at core_threshold (default 0.65) of at least min_size (10) accounts, others attached at threshold (lockstep.similarity_threshold), from LSH candidates (16 bands of 2 rows, max_bucket 1000) without listing all pairs; similarity with the given channel weights (default: fingerprint_similarity''s)';
 
 CREATE FUNCTION @extschema@.lockstep_cluster_defaults() RETURNS jsonb
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.lockstep_cluster_defaults() IS
 	'the defaults of fingerprint_clusters'' arguments (threshold: the default of lockstep.similarity_threshold), which a pipeline''s settings start from';
 
--- The clusters of a relation of (account_id, fp), in two passes.
+-- The clusters of a relation of (account_id, fp), in three passes.
 --  1. fingerprint_clusters over its accounts, the thin accounts (active on at
 --     most thin_days days) that share a payment instrument taken as one
 --     group: a hydra's short-lived accounts, each replaced by the next on the
@@ -38,6 +39,19 @@ COMMENT ON FUNCTION @extschema@.lockstep_cluster_defaults() IS
 --     at the join threshold, since each is already one operator's (merged,
 --     a group's scaffold sample holds its rarest keys, and content, which
 --     compares recurring ones, falls).
+--  3. With volume_quantile below 1 (the default 1 leaves this pass out), the
+--     accounts at campaign volume (at least as many requests as that
+--     quantile of the accounts that are not thin) are also clustered on the
+--     work alone: what they ask, how they take up the answers, which models
+--     and when.  A small campaign that hides its operator (residential
+--     proxies, its own cards, its own hours) still shares the work, and
+--     must send a campaign's volume through each account to be worth
+--     running.  A work cluster most of whose members passes 1 and 2 left
+--     out is a cluster of those accounts; scoring judges it as any other,
+--     and its evidence's families show the operator's channels did not
+--     agree.  Off by default: the users of an app that elicits reasoning
+--     also share the work at volume, and the scores do not yet tell them
+--     from a campaign (README, "What is not there yet").
 -- Each account of a group gets the group's cluster, core and similarity.
 CREATE FUNCTION @extschema@.lockstep_cluster_accounts(fingerprints regclass, settings jsonb DEFAULT NULL,
 	OUT account_id bigint, OUT cluster bigint, OUT core boolean, OUT similarity double precision)
@@ -53,6 +67,8 @@ DECLARE
 	group_fps text;
 	merged text;
 	big text;
+	heavy text;
+	at_volume bigint;
 BEGIN
 	IF fingerprints IS NULL THEN
 		RAISE EXCEPTION 'the fingerprints relation must not be NULL' USING ERRCODE = 'null_value_not_allowed';
@@ -88,11 +104,30 @@ BEGIN
 	-- the big groups alone
 	big := format('WITH g AS MATERIALIZED (%s) %s HAVING count(*) >= %s', grouped, group_fps, min_size);
 
+	-- campaign volume: at least as many requests as volume_quantile of the
+	-- accounts that are not thin (a hydra's short-lived accounts, however
+	-- many, do not set it)
+	IF (s->>'volume_quantile')::float8 < 1 THEN
+		EXECUTE format('SELECT percentile_disc($1) WITHIN GROUP (ORDER BY st.requests)
+						FROM %s f, LATERAL @extschema@.fingerprint_stats(f.fp) st WHERE st.active_days > $2',
+					   fingerprints)
+			INTO at_volume USING (s->>'volume_quantile')::float8, (s->>'thin_days')::int;
+		at_volume := greatest(at_volume, (s->>'min_requests')::bigint);
+		heavy := format($q$
+			WITH g AS MATERIALIZED (%2$s)
+			SELECT f.account_id::bigint, f.fp FROM %1$s f
+			WHERE NOT EXISTS (SELECT 1 FROM g WHERE g.account_id = f.account_id::bigint)
+			  AND (@extschema@.fingerprint_stats(f.fp)).requests >= %3$s$q$,
+			fingerprints, grouped, at_volume);
+	ELSE
+		heavy := 'SELECT NULL::bigint, NULL::@extschema@.fingerprint WHERE false';
+	END IF;
+
 	-- a big group that joined no cluster of pass 1 takes the label of its
 	-- cluster among the big groups (the smallest group of it, which may be
 	-- one that joined a cluster of pass 1: then it joins that one), or is
-	-- its own.  (Each query text fingerprint_clusters reads works out the
-	-- groups again: it cannot see this query's.)
+	-- its own.  (Each query text fingerprint_clusters reads
+	-- works out the groups again: it cannot see this query's.)
 	RETURN QUERY EXECUTE format($q$
 		WITH g AS MATERIALIZED (%1$s),
 		c AS MATERIALIZED (
@@ -105,14 +140,31 @@ BEGIN
 			SELECT m.grp, coalesce(c1.cluster, bc.big_cluster, m.grp) AS cluster, true AS core, NULL::float8 AS similarity
 			FROM (SELECT grp FROM g GROUP BY grp HAVING count(*) >= %6$s) m
 			LEFT JOIN bc USING (grp) LEFT JOIN c c1 ON c1.grp = bc.big_cluster
-			WHERE NOT EXISTS (SELECT 1 FROM c WHERE c.grp = m.grp))
+			WHERE NOT EXISTS (SELECT 1 FROM c WHERE c.grp = m.grp)),
+		wc AS MATERIALIZED (
+			SELECT w.account_id AS grp, w.cluster AS work_cluster, w.core, w.similarity
+			FROM @extschema@.fingerprint_clusters(%8$L, %4$s, %5$s, %6$s, %7$s,
+				-- fingerprint_similarity's work weights (similarity.c), the operator's 0
+				'{0.30, 0.10, 0, 0, 0, 0.10, 0}') w),
+		-- a work cluster most of whose members passes 1 and 2 left out is a
+		-- cluster of those; one made mostly of their clusters' accounts adds
+		-- no one to them (the work alone does not attach an account to a
+		-- campaign found on both families)
+		work AS (
+			SELECT wc.grp, wc.work_cluster AS cluster, wc.core, wc.similarity
+			FROM wc
+			WHERE NOT EXISTS (SELECT 1 FROM c WHERE c.grp = wc.grp)
+			  AND wc.work_cluster IN (
+				SELECT w.work_cluster FROM wc w LEFT JOIN c USING (grp)
+				GROUP BY w.work_cluster HAVING count(c.grp) * 2 < count(*)))
 		SELECT coalesce(g.account_id, x.grp), x.cluster, x.core, x.similarity
-		FROM (TABLE c UNION ALL TABLE big) x LEFT JOIN g USING (grp)$q$,
+		FROM (TABLE c UNION ALL TABLE big UNION ALL TABLE work) x LEFT JOIN g USING (grp)$q$,
 		grouped, merged, big,
-		(s->>'threshold')::float8, (s->>'core_threshold')::float8, min_size, lsh);
+		(s->>'threshold')::float8, (s->>'core_threshold')::float8, min_size, lsh,
+		heavy);
 END $$;
 COMMENT ON FUNCTION @extschema@.lockstep_cluster_accounts(regclass, jsonb) IS
-	'clusters of a relation of (account_id, fp) with a pipeline''s settings: fingerprint_clusters over the accounts, the thin ones (active on at most thin_days days) that share a payment instrument merged as one; the big merged groups also clustered among themselves';
+	'clusters of a relation of (account_id, fp) with a pipeline''s settings: fingerprint_clusters over the accounts, the thin ones (active on at most thin_days days) that share a payment instrument merged as one; the big merged groups also clustered among themselves; the accounts at campaign volume (volume_quantile) also clustered on the work alone, a work cluster of accounts the first passes left out being a cluster';
 
 -- What the accounts that lockstep_cluster_accounts may leave out share: the
 -- accounts with fewer than min_requests requests, and the infrastructure

@@ -20,10 +20,11 @@ CREATE FUNCTION @extschema@.lockstep_default_settings() RETURNS jsonb
 		"backfill_days": 90,
 		"late_days": 3,
 		"thin_days": 3,
-		"min_requests": 3
+		"min_requests": 3,
+		"volume_quantile": 1
 	}'::jsonb || @extschema@.lockstep_cluster_defaults() $$;
 COMMENT ON FUNCTION @extschema@.lockstep_default_settings() IS
-	'every setting of a pipeline: the weights and thresholds of the campaign and account scores (pivot_hours: the hours after a release in which adopting it counts exp(-1)), the clustering defaults of lockstep_cluster_defaults(), the days a first refresh reads back (backfill_days), the stored days each refresh checks for late rows (late_days) and the active days at most of a thin account, which lockstep_cluster_accounts merges with the thin accounts on its payment instruments (thin_days, 0: none) and the requests below which an account in no such group is left out of the clustering (min_requests); pass a jsonb with the keys to change';
+	'every setting of a pipeline: the weights and thresholds of the campaign and account scores (pivot_hours: the hours after a release in which adopting it counts exp(-1)), the clustering defaults of lockstep_cluster_defaults(), the days a first refresh reads back (backfill_days), the stored days each refresh checks for late rows (late_days) and the active days at most of a thin account, which lockstep_cluster_accounts merges with the thin accounts on its payment instruments (thin_days, 0: none), the requests below which an account in no such group is left out of the clustering (min_requests), and the share of the accounts that are not thin that send fewer requests than one at campaign volume, which lockstep_cluster_accounts then also links on the work alone (volume_quantile; 1, the default: none); pass a jsonb with the keys to change';
 
 -- The settings in force: defaults overridden by the given keys (weights merged key by key).
 CREATE FUNCTION @extschema@.lockstep_settings(settings jsonb) RETURNS jsonb
@@ -70,7 +71,7 @@ BEGIN
 				 ('min_size', 1, 1e9, true), ('bands', 1, 64, true), ('rows', 1, 8, true),
 				 ('max_bucket', 1, 1e9, true), ('backfill_days', 1, 36600, true),
 				 ('late_days', 0, 366, true), ('thin_days', 0, 366, true),
-				 ('min_requests', 1, 1e9, true)) r(k, lo, hi, whole)
+				 ('min_requests', 1, 1e9, true), ('volume_quantile', 0, 1, false)) r(k, lo, hi, whole)
 	WHERE jsonb_typeof(d->r.k) IS DISTINCT FROM 'number'
 	   OR NOT (d->>r.k)::numeric BETWEEN r.lo AND r.hi
 	   OR (r.whole AND (d->>r.k)::numeric <> trunc((d->>r.k)::numeric));
@@ -180,6 +181,7 @@ BEGIN
 			   CASE WHEN xs.first_seen <= ys.last_seen AND ys.first_seen <= xs.last_seen
 					THEN @extschema@.fingerprint_coactivity_similarity(xf, yf) END AS coact,
 			   @extschema@.fingerprint_calendar_similarity(xf, yf) AS calendar,
+			   @extschema@.fingerprint_similarity_detail(xf, yf) AS detail,
 			   same_org
 		FROM pairs, LATERAL @extschema@.fingerprint_stats(xf) xs, LATERAL @extschema@.fingerprint_stats(yf) ys),
 	ps AS (
@@ -190,7 +192,12 @@ BEGIN
 			   -- over the pairs whose times can tell (accounts that never
 			   -- overlap, as a hydra's successive ones, say nothing of it)
 			   avg(greatest(calendar, coact)) AS sync,
-			   avg(same_org::int) AS same_org
+			   avg(same_org::int) AS same_org,
+			   -- the two families over the sampled pairs: a cluster linked on
+			   -- the work alone (lockstep_cluster_accounts, pass 3) shows a
+			   -- weak operator here
+			   jsonb_build_object('work', round(avg((detail->>'work')::float8)::numeric, 4),
+								  'operator', round(avg((detail->>'operator')::float8)::numeric, 4)) AS families
 		FROM p GROUP BY 1),
 	-- one row even without a background (every account clustered): its
 	-- levels are then unknown, and each signal counts as it stands
@@ -230,7 +237,7 @@ BEGIN
 	-- what the cluster's pairs share beyond what the background's do:
 	-- (v - b) / (1 - b), 0 at or below the background
 	sig AS (
-		SELECT a.*, ps.cohesion, ps.same_org, intents.rates AS intent_rates,
+		SELECT a.*, ps.cohesion, ps.same_org, ps.families, intents.rates AS intent_rates,
 			   jsonb_build_object('pairs', bg.n_pairs,
 				'output_per_request', round(bg.output::numeric, 1),
 				'cohesion', round(bg.cohesion::numeric, 4), 'synchrony', round(bg.sync::numeric, 4),
@@ -294,6 +301,7 @@ BEGIN
 							  ELSE 'fraud' END,
 				'discounted', jsonb_build_array('shared_infrastructure', 'cohesion', 'synchrony')),
 			'pivot_members', pivot_members,
+			'families', families,
 			'background', background,
 			'accounts', n, 'orgs', orgs, 'requests', requests,
 			'intent_rates', intent_rates,

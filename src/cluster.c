@@ -414,10 +414,13 @@ lockstep_clusters(PG_FUNCTION_ARGS)
 
 /*
  * fingerprint_clusters(query, threshold, core_threshold, min_size, bands,
- * rows, max_bucket) returns (account_id, cluster, core, similarity) for
- * the accounts in a cluster.  similarity is an attached account's
- * similarity to the core member it attaches through (NULL for cores).
- * Every argument but the query may be NULL for its default (pairs.h).
+ * rows, max_bucket, weights) returns (account_id, cluster, core,
+ * similarity) for the accounts in a cluster.  similarity is an attached
+ * account's similarity to the core member it attaches through (NULL for
+ * cores).  weights are the channels' (as fingerprint_similarity's
+ * three-argument form takes them): a pass that links on the work alone
+ * gives the operator's channels 0.  Every argument but the query may be
+ * NULL for its default (pairs.h; weights: ls_default_weights).
  */
 Datum
 fingerprint_clusters(PG_FUNCTION_ARGS)
@@ -435,8 +438,13 @@ fingerprint_clusters(PG_FUNCTION_ARGS)
 	int64		rechecks = 0,
 				joined = 0,
 				attached = 0;
+	double		weights[LS_N_CHANNELS];
 
 	threshold = ls_query_threshold_args(fcinfo, ix.caller);
+	if (PG_ARGISNULL(7))
+		memcpy(weights, ls_default_weights, sizeof(weights));
+	else
+		ls_weights_arg(PG_GETARG_ARRAYTYPE_P(7), weights);
 	core_threshold = ls_float_arg(fcinfo, 2, LS_CLUSTER_CORE_THRESHOLD);
 	min_size = ls_int_arg(fcinfo, 3, LS_CLUSTER_MIN_SIZE);
 	ls_check_threshold("core_threshold", core_threshold);
@@ -478,7 +486,7 @@ fingerprint_clusters(PG_FUNCTION_ARGS)
 			if (uf_find(&uf, i) == uf_find(&uf, j))
 				continue;
 			rechecks++;
-			if (ls_prepared_at_least(&ix.fps[i], &ix.fps[j], ls_default_weights,
+			if (ls_prepared_at_least(&ix.fps[i], &ix.fps[j], weights,
 									 core_threshold, &s))
 			{
 				uf_union(&uf, i, j);
@@ -510,7 +518,7 @@ fingerprint_clusters(PG_FUNCTION_ARGS)
 				if (core[j] < 0)
 					continue;
 				rechecks++;
-				if (ls_prepared_at_least(&ix.fps[i], &ix.fps[j], ls_default_weights,
+				if (ls_prepared_at_least(&ix.fps[i], &ix.fps[j], weights,
 										 threshold, &s))
 					offer_attachment(&best, core[j], s, ix.ids);
 			}

@@ -37,61 +37,13 @@ fingerprint_similarity(PG_FUNCTION_ARGS)
 								   ls_default_weights));
 }
 
-/*
- * Channel weights from a float8[] of LS_N_CHANNELS non-negative values, or
- * of one fewer (0.2.0's six channels; calendar then weighs 0).
- */
-static void
-weights_arg(ArrayType *arr, double *w)
-{
-	Datum	   *elems;
-	bool	   *nulls;
-	int			n;
-	double		max = 0;
-
-	if (ARR_NDIM(arr) > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("weights must be a one-dimensional array")));
-	deconstruct_array(arr, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
-					  &elems, &nulls, &n);
-	if (n != LS_N_CHANNELS && n != LS_N_CHANNELS - 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("weights must have %d elements, not %d", LS_N_CHANNELS, n),
-				 errhint("Give one weight per channel: content, intents, infrastructure, coactivity, hours, models, calendar.")));
-	w[LS_N_CHANNELS - 1] = 0;
-	for (int i = 0; i < n; i++)
-	{
-		if (nulls[i])
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("weights must not contain NULL")));
-		w[i] = DatumGetFloat8(elems[i]);
-		if (!(w[i] >= 0) || isinf(w[i]))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("weight of channel %s must be a finite non-negative number",
-							ls_channel_names[i]),
-					 errdetail("The value was %g.", w[i])));
-		max = Max(max, w[i]);
-	}
-	if (max <= 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("at least one weight must be positive")));
-	/* only their ratios count: scaled to at most 1, no sum can overflow */
-	for (int i = 0; i < n; i++)
-		w[i] /= max;
-}
-
 /* Combined similarity with explicit weights. */
 Datum
 fingerprint_similarity_weighted(PG_FUNCTION_ARGS)
 {
 	double		w[LS_N_CHANNELS];
 
-	weights_arg(PG_GETARG_ARRAYTYPE_P(2), w);
+	ls_weights_arg(PG_GETARG_ARRAYTYPE_P(2), w);
 	PG_RETURN_FLOAT8(ls_similarity(ls_fp_arg(fcinfo, 0), ls_fp_arg(fcinfo, 1), w));
 }
 

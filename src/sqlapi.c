@@ -6,12 +6,16 @@
  */
 #include "sqlapi.h"
 #include "pairs.h"
+#include "similarity.h"
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "utils/array.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
+
+#include <math.h>
 
 double		ls_similarity_threshold = LS_DEFAULT_THRESHOLD;
 static int	ls_pairs_memory_limit = 2 * 1024 * 1024;	/* kB */
@@ -115,6 +119,54 @@ double
 ls_float_arg(FunctionCallInfo fcinfo, int n, double dflt)
 {
 	return PG_ARGISNULL(n) ? dflt : PG_GETARG_FLOAT8(n);
+}
+
+/*
+ * Channel weights from a float8[] of LS_N_CHANNELS non-negative values, or
+ * of one fewer (0.2.0's six channels; calendar then weighs 0).
+ */
+void
+ls_weights_arg(ArrayType *arr, double *w)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	double		max = 0;
+
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("weights must be a one-dimensional array")));
+	deconstruct_array(arr, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+					  &elems, &nulls, &n);
+	if (n != LS_N_CHANNELS && n != LS_N_CHANNELS - 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("weights must have %d elements, not %d", LS_N_CHANNELS, n),
+				 errhint("Give one weight per channel: content, intents, infrastructure, coactivity, hours, models, calendar.")));
+	w[LS_N_CHANNELS - 1] = 0;
+	for (int i = 0; i < n; i++)
+	{
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("weights must not contain NULL")));
+		w[i] = DatumGetFloat8(elems[i]);
+		if (!(w[i] >= 0) || isinf(w[i]))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("weight of channel %s must be a finite non-negative number",
+							ls_channel_names[i]),
+					 errdetail("The value was %g.", w[i])));
+		max = Max(max, w[i]);
+	}
+	if (max <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("at least one weight must be positive")));
+	/* only their ratios count: scaled to at most 1, no sum can overflow */
+	for (int i = 0; i < n; i++)
+		w[i] /= max;
 }
 
 /*

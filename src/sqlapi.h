@@ -10,6 +10,7 @@
 #include "fingerprint.h"
 
 #include "fmgr.h"
+#include "utils/array.h"
 #include "utils/portal.h"
 
 #define DatumGetFingerprintP(X)	((Fingerprint *) PG_DETOAST_DATUM(X))
@@ -25,6 +26,7 @@ extern void ls_check_threshold(const char *name, double value);
 extern double ls_query_threshold_args(FunctionCallInfo fcinfo, const char *caller);
 extern int32 ls_int_arg(FunctionCallInfo fcinfo, int n, int32 dflt);
 extern double ls_float_arg(FunctionCallInfo fcinfo, int n, double dflt);
+extern void ls_weights_arg(ArrayType *arr, double *w);
 extern void ls_define_gucs(void);
 
 /* lockstep.similarity_threshold: the % operator's and the default threshold */

@@ -92,6 +92,29 @@ SELECT count(*) AS differences FROM (
      (lockstep_cluster_defaults()->>'bands')::int, (lockstep_cluster_defaults()->>'rows')::int,
      (lockstep_cluster_defaults()->>'max_bucket')::int)
    EXCEPT SELECT * FROM fingerprint_clusters('SELECT account_id, fp FROM cl_fp'))) d;
+-- weights: the default array is the NULL default (the same clusters, the
+-- same similarities but for rounding: weights are taken as ratios); the
+-- work alone (the operator's channels at 0) also links the users of one
+-- app, who share its scaffold but not an operator
+SELECT count(*) AS differences FROM (
+  (SELECT account_id, cluster, core, round(similarity::numeric, 9)
+   FROM fingerprint_clusters('SELECT account_id, fp FROM cl_fp', 0.5, 0.65, 5)
+   EXCEPT SELECT account_id, cluster, core, round(similarity::numeric, 9)
+   FROM fingerprint_clusters('SELECT account_id, fp FROM cl_fp', 0.5, 0.65, 5, NULL, NULL, NULL,
+     '{0.30, 0.10, 0.15, 0.15, 0, 0.10, 0.15}'))
+  UNION ALL
+  (SELECT account_id, cluster, core, round(similarity::numeric, 9)
+   FROM fingerprint_clusters('SELECT account_id, fp FROM cl_fp', 0.5, 0.65, 5, NULL, NULL, NULL,
+     '{0.30, 0.10, 0.15, 0.15, 0, 0.10, 0.15}')
+   EXCEPT SELECT account_id, cluster, core, round(similarity::numeric, 9)
+   FROM fingerprint_clusters('SELECT account_id, fp FROM cl_fp', 0.5, 0.65, 5))) d;
+SELECT coalesce(l.campaign, l.kind) AS population, count(DISTINCT c.cluster) AS clusters,
+       count(c.account_id) AS clustered
+FROM cl_labels l JOIN fingerprint_clusters('SELECT account_id, fp FROM cl_fp', 0.5, 0.65, 5, NULL, NULL, NULL,
+     '{0.30, 0.10, 0, 0, 0, 0.10, 0}') c USING (account_id)
+GROUP BY 1 ORDER BY 1;
+SELECT expect_error($$SELECT * FROM fingerprint_clusters('SELECT account_id, fp FROM cl_fp', 0.5, 0.65, 5, NULL, NULL, NULL, '{1, 2}')$$);
+SELECT expect_error($$SELECT * FROM fingerprint_clusters('SELECT account_id, fp FROM cl_fp', 0.5, 0.65, 5, NULL, NULL, NULL, '{0, 0, 0, 0, 0, 0, 0}')$$);
 SELECT expect_error($$SELECT * FROM fingerprint_clusters('SELECT fp, account_id FROM cl_fp')$$);
 SET lockstep.pairs_memory_limit = 1024;
 SELECT expect_error($$SELECT * FROM fingerprint_clusters('SELECT account_id, fp FROM cl_fp')$$);
