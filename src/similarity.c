@@ -321,7 +321,9 @@ PREPARED_PAIR(ls_sim_hours, sim_hours)
 /*
  * Jaccard estimate of two bottom-k sketches: among the k smallest hashes
  * of the union, the fraction present in both (Broder; Cohen & Kaplan).
- * Exact while both sets are smaller than k.  LS_UNDEFINED if both empty.
+ * While both sets are smaller than k each sketch holds its whole set, and
+ * the Jaccard of the whole union is exact (it depends on no order of the
+ * hashes, so blinded sketches give it too).  LS_UNDEFINED if both empty.
  * The merge is branch-free: which side advances is data, not a jump the
  * processor must guess.
  */
@@ -332,6 +334,9 @@ ls_bottomk_jaccard(const uint32 *a, int na, const uint32 *b, int nb, int k)
 				j = 0,
 				seen = 0,
 				both = 0;
+
+	if (na < k && nb < k)
+		k = na + nb;
 
 	while (seen < k && i < na && j < nb)
 	{
