@@ -6,7 +6,8 @@ MODULE_big = lockstep
 OBJS = src/lockstep.o src/normalize.o src/lexicon.o src/sketch.o \
 	src/fingerprint.o src/aggregate.o src/textfuncs.o \
 	src/similarity.o src/lsh.o src/operators.o src/gin.o src/pairs.o \
-	src/cluster.o src/compat.o src/format.o src/prompt.o src/sqlapi.o src/share.o
+	src/cluster.o src/compat.o src/format.o src/prompt.o src/sqlapi.o src/share.o \
+	src/blind.o
 PG_CPPFLAGS = -I$(srcdir)/src
 # test/run builds with WERROR=1: warnings are errors there and in CI
 ifdef WERROR
@@ -28,7 +29,7 @@ DATA = sql/$(EXTENSION)--0.1.0.sql sql/$(EXTENSION)--0.2.0.sql sql/$(EXTENSION)-
 	sql/$(EXTENSION)--0.4.0.sql sql/$(EXTENSION)--0.1.0--0.2.0.sql sql/$(EXTENSION)--0.2.0--0.3.0.sql \
 	sql/$(EXTENSION)--0.3.0--0.4.0.sql sql/$(EXTENSION)--0.5.0.sql sql/$(EXTENSION)--0.4.0--0.5.0.sql
 
-REGRESS = setup fingerprint aggregate text generator similarity cluster hardening desk
+REGRESS = setup fingerprint aggregate text generator similarity cluster hardening desk blind
 REGRESS_OPTS = --inputdir=test --outputdir=test
 
 PG_CONFIG ?= pg_config

@@ -180,3 +180,47 @@ CREATE FUNCTION @extschema@.lockstep_stix_bundle(pipeline text, campaign bigint 
 														 campaign, identity, min_accounts) $$;
 COMMENT ON FUNCTION @extschema@.lockstep_stix_bundle(text, bigint, text, integer) IS
 	'a STIX 2.1 bundle of a pipeline''s flagged campaign (its stable id from N_history; NULL: every flagged campaign of the last refresh): the campaign with its evidence (x_lockstep_ properties), indicators for the networks and user agents at least min_accounts (and a tenth) of its accounts share, their indicates relationships, and the identity that made them; ids are UUIDv5, the same at every export';
+
+-- Blinded fingerprints (src/blind.c): every hashed feature keyed with
+-- HMAC-SHA-256, so that two providers who share a key can compare their
+-- accounts and no one else can read them.
+CREATE FUNCTION @extschema@.fingerprint_blind(fp @extschema@.fingerprint, key bytea)
+	RETURNS @extschema@.fingerprint
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.fingerprint_blind(@extschema@.fingerprint, bytea) IS
+	'the fingerprint with every hashed feature (scaffold keys, networks, user agents, payment instruments, models) keyed by HMAC-SHA-256 under key (at least 16 bytes) and model names replaced: fingerprints blinded under one key compare as the plain ones do (exactly where no sketch is full), under different keys their hashed channels share nothing';
+
+CREATE FUNCTION @extschema@.lockstep_model_hash(name text, key bytea) RETURNS bigint
+	AS 'MODULE_PATHNAME', 'lockstep_model_hash_blind' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.lockstep_model_hash(text, bytea) IS
+	'a model''s identity in fingerprints blinded under key, for a release table in the same form';
+
+CREATE FUNCTION @extschema@.lockstep_blind_id(id bigint, key bytea) RETURNS bigint
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.lockstep_blind_id(bigint, bytea) IS
+	'an account''s reference in an exchange of fingerprints blinded under key (HMAC-SHA-256): its exporter computes it again to find the account';
+
+-- What a provider sends in a blinded exchange: the accounts of a relation
+-- of (account_id, fp) that have content (a scaffold that recurs, or enough
+-- keyed prompts: fingerprint_content_similarity is defined), each as its
+-- blinded reference and fingerprint.  An account without content would
+-- be compared on its unkeyed channels alone (times, intents) and could
+-- match an account of another key's exchange; one with content cannot
+-- (README, "Sharing").
+CREATE FUNCTION @extschema@.lockstep_blind_export(fingerprints regclass, key bytea)
+	RETURNS TABLE (account_ref bigint, fp @extschema@.fingerprint)
+	LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+BEGIN
+	IF fingerprints IS NULL OR key IS NULL THEN
+		RAISE EXCEPTION 'the fingerprints relation and the key must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	RETURN QUERY EXECUTE format($q$
+		SELECT @extschema@.lockstep_blind_id(f.account_id::bigint, $1), @extschema@.fingerprint_blind(f.fp, $1)
+		FROM %s f
+		WHERE @extschema@.fingerprint_content_similarity(f.fp, f.fp) IS NOT NULL
+		ORDER BY 1$q$, fingerprints) USING key;
+END $$;
+COMMENT ON FUNCTION @extschema@.lockstep_blind_export(regclass, bytea) IS
+	'the blinded exchange of a relation of (account_id, fp): (account_ref, fp) for each account with content, blinded under key; COPY it to a file for the other provider';

@@ -487,5 +487,5 @@ lockstep_model_hash(PG_FUNCTION_ARGS)
 {
 	text	   *name = PG_GETARG_TEXT_PP(0);
 
-	PG_RETURN_INT64((int64) ls_hash_bytes(VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name), 0));
+	PG_RETURN_INT64((int64) ls_model_hash(VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name)));
 }

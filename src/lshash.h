@@ -16,6 +16,13 @@ ls_hash_bytes(const void *p, size_t len, uint64 seed)
 	return (uint64) XXH3_64bits_withSeed(p, len, (XXH64_hash_t) seed);
 }
 
+/* A model's identity in a fingerprint: the hash of all of its name. */
+static inline uint64
+ls_model_hash(const void *name, size_t len)
+{
+	return ls_hash_bytes(name, len, 0);
+}
+
 /* Final avalanche (Murmur3 fmix64): makes every output bit depend on all. */
 static inline uint64
 ls_fmix64(uint64 k)

@@ -250,7 +250,7 @@ copy_model_name(char *dst, const char *name, int len)
 void
 ls_state_add_model(LsState *st, const char *name, int len, int64 ts)
 {
-	uint64		h = ls_hash_bytes(name, len, 0);
+	uint64		h = ls_model_hash(name, len);
 	int			n = st->f.n_models;
 	int			i;
 
