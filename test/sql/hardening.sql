@@ -43,18 +43,25 @@ CREATE FUNCTION public.generate_series(date, date, interval) RETURNS SETOF times
 	      SELECT pg_catalog.generate_series($1::timestamptz, $2::timestamptz, $3) $$;
 CREATE FUNCTION public.format(text, text) RETURNS text LANGUAGE sql
 	AS $$ INSERT INTO calls VALUES ('format', current_user); SELECT pg_catalog.format($1, VARIADIC ARRAY[$2]) $$;
-CREATE FUNCTION public.quote_ident(name) RETURNS text LANGUAGE sql
-	AS $$ INSERT INTO calls VALUES ('quote_ident', current_user); SELECT pg_catalog.quote_ident($1::text) $$;
-CREATE FUNCTION public.jsonb_typeof(json) RETURNS text LANGUAGE sql
-	AS $$ INSERT INTO calls VALUES ('jsonb_typeof', current_user); SELECT pg_catalog.json_typeof($1) $$;
+-- (each beats pg_catalog's VARIADIC "any" for a call lockstep makes: the
+-- settings' weights, the evidence's families; a function whose
+-- search_path were not pinned would run it)
+CREATE FUNCTION public.jsonb_build_object(text, jsonb) RETURNS jsonb LANGUAGE sql
+	AS $$ INSERT INTO calls VALUES ('jsonb_build_object', current_user);
+	      SELECT pg_catalog.jsonb_build_object($1, $2) $$;
+CREATE FUNCTION public.jsonb_build_object(text, numeric, text, numeric) RETURNS jsonb LANGUAGE sql
+	AS $$ INSERT INTO calls VALUES ('jsonb_build_object', current_user);
+	      SELECT pg_catalog.jsonb_build_object($1, $2, $3, $4) $$;
 RESET ROLE;
 INSERT INTO neg_log SELECT account_id, ts + interval '28 days', prompt, client_ip, user_agent, payment, model,
        tokens_in, tokens_out, org_id FROM neg_log WHERE ts < '2026-01-06';
 CALL lockstep_refresh('neg', '2026-02-28');
 SELECT count(*) AS scores FROM lockstep_score_clusters('cl', 'cl_fp', 'cl_releases', '{"pivot_hours": 30}');
+SELECT lockstep_settings('{"weights": {"size": 0.2}}')->'weights'->'size' AS settings_read;
 SELECT count(*) AS planted_calls FROM calls;
+SELECT fn AS planted, count(*) FROM calls GROUP BY 1 ORDER BY 1;
 DROP FUNCTION public.ln(integer), public.generate_series(date, date, interval), public.format(text, text),
-	public.quote_ident(name), public.jsonb_typeof(json);
+	public.jsonb_build_object(text, jsonb), public.jsonb_build_object(text, numeric, text, numeric);
 REVOKE CREATE ON SCHEMA public FROM regress_lockstep_mallory;
 REVOKE ALL ON neg_config FROM regress_lockstep_analyst;
 DROP ROLE regress_lockstep_mallory, regress_lockstep_analyst;
