@@ -29,21 +29,41 @@ psql_ok(q{
 # on the daily table's primary key.  Now they take turns on the lock: the
 # one that holds it stores a day and commits; the other, finding days
 # stored meanwhile, goes on from there or leaves the rest to the first.
+# So that they do run at once, a third session holds the lock until both
+# are seen waiting for it, then lets them go together.
 my $dir = scratch_dir();
-my @pids;
-for my $i (1, 2)
+sub run_bg
 {
+	my ($cmd) = @_;
 	my $pid = fork();
 	die "fork failed" unless defined $pid;
-	if ($pid == 0)
-	{
-		exec("psql -X -q -v ON_ERROR_STOP=1 -d lockstep_tap -c \"CALL lockstep_refresh('api', '2026-01-20')\" >$dir/out$i 2>&1");
-	}
-	push @pids, $pid;
+	exec($cmd) if $pid == 0;
+	return $pid;
 }
+my $holder = run_bg("PGAPPNAME=ls_holder psql -X -q -d lockstep_tap -c 'BEGIN' -c 'SELECT 1 FROM api_config FOR UPDATE' "
+	. "-c 'SELECT pg_sleep(300)' -c 'COMMIT' >/dev/null 2>&1");
+sub poll
+{
+	my ($sql, $want) = @_;
+	for (1 .. 600)
+	{
+		my $n = psql_ok($sql);
+		return $n if $n == $want;
+		select(undef, undef, undef, 0.1);
+	}
+	return psql_ok($sql);
+}
+is(poll(q{SELECT count(*) FROM pg_stat_activity WHERE application_name = 'ls_holder' AND query LIKE '%pg_sleep%'}, 1),
+	1, 'a third session holds the refresh lock');
+my @pids = map { run_bg("psql -X -q -v ON_ERROR_STOP=1 -d lockstep_tap -c \"CALL lockstep_refresh('api', '2026-01-20')\" >$dir/out$_ 2>&1") } (1, 2);
+is(poll(q{SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'CALL lockstep_refresh%' AND wait_event_type = 'Lock'}, 2),
+	2, 'both refreshes wait for it at the same time');
+psql_ok(q{SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'ls_holder'});
+waitpid($holder, 0);
 my @rcs = map { waitpid($_, 0); $? >> 8 } @pids;
 is_deeply(\@rcs, [0, 0], 'two refreshes at once both succeed')
   or diag(`cat $dir/out1 $dir/out2`);
+is(scalar(grep { `cat $dir/out$_` =~ /waiting for the lock/ } (1, 2)), 2, 'and each said whom it waited for');
 is(psql_ok(q{SELECT sum(days_added) || ' days added, ' || (SELECT count(*) FROM api_days) || ' stored' FROM api_refreshes}),
 	'16 days added, 16 stored', 'between them they stored each of the 16 days once');
 my $single = psql_ok(q{SELECT count(*) FROM api_daily});
