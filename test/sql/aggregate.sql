@@ -1,5 +1,6 @@
 -- fingerprint_agg and fingerprint_union_agg: NULLs, errors, overloads,
 -- the merge law and parallel plans.
+\i test/include/prelude.sql
 SET timezone = 'UTC';
 SELECT fingerprint_agg(ts, prompt) FROM (SELECT now() AS ts, 'x'::text AS prompt WHERE false) s;
 SELECT fingerprint_summary(fingerprint_agg(NULL::timestamptz, NULL::text))->'volume' AS all_null;

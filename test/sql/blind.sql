@@ -1,9 +1,6 @@
 -- Blinded fingerprints (fingerprint_blind): what survives the key, what
 -- does not, and how blinded fingerprints compare.  Runs alone.
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS lockstep;
-CREATE EXTENSION IF NOT EXISTS lockstep_synth;
-RESET client_min_messages;
+\i test/include/prelude.sql
 
 CREATE TABLE bl_log AS SELECT * FROM lockstep_synth_log(200000, 23);
 CREATE TABLE bl_fp AS

@@ -1,4 +1,5 @@
 -- Clusters, scores and the pipeline.
+\i test/include/prelude.sql
 SET timezone = 'UTC';
 -- serial plans: scaffold counts depend on row order (within their bound), and
 -- the small campaigns of a small log sit close to the thresholds
@@ -45,13 +46,9 @@ ORDER BY node;
 SELECT expect_error($$SELECT * FROM lockstep_clusters('SELECT nonsense')$$);
 
 -- fingerprint_clusters on a generated log with its labels
-CREATE TABLE cl_log AS SELECT * FROM lockstep_synth_log(200000, 11);
-CREATE TABLE cl_labels AS SELECT * FROM lockstep_synth_accounts(200000, 11);
-CREATE TABLE cl_fp AS
-SELECT account_id, max(org_id) AS org_id,
-       fingerprint_agg(ts, prompt, client_ip, user_agent, payment, model, tokens_in, tokens_out) AS fp
-FROM cl_log GROUP BY account_id;
-CREATE TABLE cl AS SELECT * FROM fingerprint_clusters('SELECT account_id, fp FROM cl_fp', 0.5, 0.65, 5);
+-- (cl_log, cl_labels, cl_fp; cl: fingerprint_clusters(…, 0.5, 0.65, 5);
+-- cl_releases, cl_scores: lockstep_score_clusters over them)
+\i test/include/cl_data.sql
 -- every campaign is one cluster of its own; no user is clustered
 SELECT coalesce(l.campaign, l.kind) AS population, count(DISTINCT c.cluster) AS clusters,
        count(c.account_id) AS clustered, count(*) AS accounts
@@ -122,9 +119,7 @@ SELECT expect_error($$SELECT * FROM lockstep_clusters('SELECT g, g + 1, 0.1::flo
 RESET lockstep.pairs_memory_limit;
 
 -- scores: campaigns high, integrations and enterprise teams low, with evidence
-CREATE TABLE cl_releases AS SELECT * FROM lockstep_synth_releases();
-CREATE TABLE cl_scores AS
-SELECT * FROM lockstep_score_clusters('cl', 'cl_fp', 'cl_releases');
+-- (cl_scores, made with the data above)
 SELECT p.population, count(*) AS clusters, bool_and(s.flagged) AS all_flagged, bool_or(s.flagged) AS any_flagged,
        min(s.score) >= 0 AND max(s.score) <= 1 AS in_range
 FROM cl_scores s

@@ -1,5 +1,6 @@
 -- The analyst's desk: campaign history with stable ids, what changed,
 -- and the views made for dashboards.  Self-contained after setup.
+\i test/include/prelude.sql
 SET client_min_messages = warning;
 CREATE TABLE desk_src AS SELECT * FROM lockstep_synth_log(200000, 11);
 CREATE TABLE desk_rel AS SELECT * FROM lockstep_synth_releases();

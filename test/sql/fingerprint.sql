@@ -1,4 +1,5 @@
 -- The fingerprint type: construction, summary, text and binary forms, errors.
+\i test/include/prelude.sql
 SET timezone = 'UTC';
 CREATE TABLE small_log (account int, ts timestamptz, prompt text, ip inet, ua text,
                         pay text, model text, tin int, tout int);

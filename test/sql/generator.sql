@@ -1,4 +1,5 @@
 -- The synthetic log: deterministic, labelled, scaled.
+\i test/include/prelude.sql
 SET timezone = 'UTC';
 SELECT count(*), count(DISTINCT account_id) > 100 AS many_accounts FROM lockstep_synth_log(5000);
 -- the same seed gives the same log; another seed another one

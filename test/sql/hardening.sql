@@ -1,5 +1,7 @@
 -- Hardening: the accounts being detected write the log, and roles share a
 -- pipeline.  Each block is a regression test of a finding against 0.1.0.
+\i test/include/prelude.sql
+\i test/include/cl_data.sql
 SET timezone = 'UTC';
 SET max_parallel_workers_per_gather = 0;
 
@@ -7,7 +9,11 @@ SET max_parallel_workers_per_gather = 0;
 SELECT * FROM lockstep_clusters('SELECT -1::bigint, -2::bigint') ORDER BY node;
 SELECT * FROM lockstep_clusters($$SELECT (-9223372036854775807 - 1)::bigint, 9223372036854775807::bigint
                                   UNION ALL SELECT 0, -1$$, 0.5, 2) ORDER BY node;
--- a pipeline over hashed ids (the README's recipe for text ids) flags as many accounts
+-- a pipeline over hashed ids (the README's recipe for text ids) flags as many
+-- accounts as one over the plain ids
+CREATE TABLE plain_log AS SELECT * FROM cl_log;
+SELECT lockstep_create_pipeline('plain', 'plain_log', 28, NULL, '{"min_size": 5}') IS NOT NULL AS created;
+CALL lockstep_refresh('plain', '2026-02-28');
 CREATE TABLE neg_log AS
 SELECT hashtextextended(account_id::text, 0) AS account_id, ts, prompt, client_ip, user_agent, payment, model,
        tokens_in, tokens_out, org_id
@@ -15,7 +21,7 @@ FROM cl_log;
 SELECT lockstep_create_pipeline('neg', 'neg_log', 28, NULL, '{"min_size": 5}');
 CALL lockstep_refresh('neg', '2026-02-28');
 SELECT count(*) AS flagged, count(*) FILTER (WHERE account_id < 0) > 0 AS negative_ids_flagged,
-       count(*) = (SELECT count(*) FROM api_accounts WHERE flagged) AS as_many_as_plain_ids
+       count(*) = (SELECT count(*) FROM plain_accounts WHERE flagged) AS as_many_as_plain_ids
 FROM neg_accounts WHERE flagged;
 
 -- 3. the config holds numbers: a role allowed to UPDATE it runs nothing
@@ -293,7 +299,7 @@ SET lockstep.pairs_memory_limit = '48MB';
 CALL lockstep_refresh('flood', '2026-02-28');
 RESET lockstep.pairs_memory_limit;
 SELECT count(*) FILTER (WHERE account_id >= 3000000000) AS flood_clustered,
-       count(*) FILTER (WHERE flagged) = (SELECT count(*) FROM api_accounts WHERE flagged) AS campaigns_as_without
+       count(*) FILTER (WHERE flagged) = (SELECT count(*) FROM plain_accounts WHERE flagged) AS campaigns_as_without
 FROM flood_accounts;
 -- what the flood shares is reported as keys, which lead back to the values
 SELECT kind, accounts, thin_accounts,

@@ -33,24 +33,5 @@ SELECT aggfnoid::regprocedure::text AS aggregate, aggtranstype::regtype, aggcomb
        aggserialfn <> 0 AS has_serial, aggtransspace
 FROM pg_aggregate WHERE aggfnoid::regprocedure::text LIKE 'fingerprint%' ORDER BY 1;
 
--- Test helper: run a statement that must fail, show its SQLSTATE and messages.
-CREATE FUNCTION expect_error(stmt text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE st text; msg text; det text;
-BEGIN
-  EXECUTE stmt;
-  RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-  GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL;
-  RETURN st || ': ' || msg || coalesce(' / ' || nullif(det, ''), '');
-END $$;
-
--- Test helper: does the plan of a query have a node of this kind?  (The
--- whole plan text changes between minor versions; its node kinds do not.)
-CREATE FUNCTION plan_has(query text, node text) RETURNS boolean LANGUAGE plpgsql AS $$
-DECLARE line text;
-BEGIN
-  FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || query LOOP
-    IF line LIKE '%' || node || '%' THEN RETURN true; END IF;
-  END LOOP;
-  RETURN false;
-END $$;
+-- the test helpers every file includes (test/include/prelude.sql)
+\i test/include/prelude.sql

@@ -1,4 +1,5 @@
 -- Similarity, the % and <-> operators, LSH keys, the GIN operator class.
+\i test/include/prelude.sql
 SET timezone = 'UTC';
 -- every operator class of the extension passes amvalidate
 SELECT opcname, amvalidate(oid) FROM pg_opclass WHERE opcname = 'fingerprint_lsh_ops';

@@ -1,4 +1,5 @@
 -- The normalizer and the intent lexicon.
+\i test/include/prelude.sql
 SELECT prompt_template('Hello   WORLD,  visit https://example.com/a?b=1. now');
 SELECT prompt_template('Mail bob.smith@example.org or ops@x.io.');
 SELECT prompt_template('id 550e8400-e29b-41d4-a716-446655440000 and 0xDEADbeef and a1b2c3d4e5');
