@@ -64,3 +64,12 @@ test:
 	test/run
 demo:
 	bin/lockstep-demo
+
+# TAP tests against a running server (PGHOST, PGPORT, PGUSER as for psql, a
+# superuser), one or more at a time: make installcheck-tap PROVE_TESTS=test/t/005_lsh.pl
+# (test/run starts a throwaway server and runs them all).  LS_TMP: a
+# directory the server's OS user can read.
+PROVE_TESTS ?= test/t/*.pl
+installcheck-tap:
+	LS_TMP=$${LS_TMP:-/tmp} prove -I$(srcdir)/test/lib $(PROVE_TESTS)
+.PHONY: installcheck-tap

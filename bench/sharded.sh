@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark: the pipeline on one node and on a log sharded over 3 local
 # shard clusters (postgres_fdw foreign partitions, hashed by account, as in
-# the README's "Scaling out"), the same rows.  For each: the daily stage
+# docs/scaling.md), the same rows.  For each: the daily stage
 # (the shards' fingerprint_agg) and the refresh end to end, then the ratio
 # sharded / one node, and the EXPLAIN excerpt that shows the pushdown.
 # All servers share this machine's cores, so the ratio measures what

@@ -209,7 +209,7 @@ SELECT lockstep_drop_pipeline('late_start');
 -- The log's owner must not run code as whoever refreshes (0.3.0 read every
 -- column with a cast written in the query: a column of the owner's type,
 -- with the owner's cast, ran the owner's function as the refreshing role,
--- a superuser in the README's scaling example).  The refresh refuses such a
+-- a superuser in docs/scaling.md's example).  The refresh refuses such a
 -- column before reading anything, and the function never runs: its
 -- sequence, which no rollback resets, stays at 0.
 CREATE SEQUENCE owner_calls;
