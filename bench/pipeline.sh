@@ -6,6 +6,8 @@
 #   VERSIONS="0.3.0 0.4.0" in the environment runs the pipeline of each
 #   installed extension version, one after the other, on copies of the same
 #   log in one cluster (the same library serves every version's SQL).
+#   WORKERS="0 2" runs the current version once per lockstep.refresh_workers
+#   value instead (0: the days one by one in the refreshing session).
 set -u
 LS_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$LS_ROOT/test/lib.sh"
@@ -15,7 +17,12 @@ ls_setup
 
 SET="SET work_mem = '1GB'; SET max_parallel_workers_per_gather = 2; SET jit = off; SET client_min_messages = debug1;"
 
-VERSIONS=${VERSIONS:-$(sed -n "s/^default_version *= *'\(.*\)'/\1/p" "$LS_ROOT/lockstep.control")}
+CURRENT=$(sed -n "s/^default_version *= *'\(.*\)'/\1/p" "$LS_ROOT/lockstep.control")
+VERSIONS=${VERSIONS:-$CURRENT}
+# runs: VERSION or VERSION/WORKERS
+if [ -n "${WORKERS:-}" ]; then
+	VERSIONS=$(for w in $WORKERS; do printf '%s/%s ' "$CURRENT" "$w"; done)
+fi
 q -c "CREATE DATABASE bench_log"
 export PGDATABASE=bench_log
 q -c "CREATE EXTENSION lockstep_synth"
@@ -35,17 +42,20 @@ last=$(q -c "SELECT max((ts AT TIME ZONE 'UTC')::date) FROM log")
 run() {
 	local label=$1 through=$2 s e
 	s=$(date +%s.%N)
-	q -c "$SET CALL lockstep_refresh('bench', '$through')" 2>&1 |
+	q -c "$RUN_SET CALL lockstep_refresh('bench', '$through')" 2>&1 |
 		grep -E 'lockstep_refresh\(|fingerprint_clusters:' | sed 's/^DEBUG:  /  /'
 	e=$(date +%s.%N)
 	printf '%s: %.1f s end to end\n\n' "$label" "$(awk "BEGIN{print $e - $s}")"
 }
-for v in $VERSIONS; do
-export PGDATABASE=bench_${v//./_}
+for run_id in $VERSIONS; do
+v=${run_id%%/*}
+RUN_SET=$SET
+case $run_id in */*) RUN_SET="$SET SET lockstep.refresh_workers = ${run_id#*/};" ;; esac
+export PGDATABASE=bench_${run_id//[.\/]/_}
 psql -X -q -d postgres -c "CREATE DATABASE $PGDATABASE TEMPLATE bench_log"
 q -c "CREATE EXTENSION lockstep VERSION '$v'" -c "SELECT lockstep_create_pipeline('bench', 'log', 28, 'releases')" >/dev/null
 echo
-echo "######## lockstep $v"
+echo "######## lockstep $run_id"
 echo "== full pipeline, every day but the last ($(q -c "SELECT min((ts AT TIME ZONE 'UTC')::date) FROM log") to $(q -c "SELECT '$last'::date - 1"))"
 run "full pipeline" "$(q -c "SELECT '$last'::date - 1")"
 echo "== one more day ($last), views refreshed concurrently"

@@ -594,6 +594,90 @@ END $$;
 COMMENT ON PROCEDURE @extschema@.lockstep_refresh_lock(regclass, text) IS
 	'internal: wait for and take the lock of a pipeline''s refresh (its config row), saying who holds it';
 
+-- Store one UTC day of a pipeline's log: its daily fingerprints (the day's
+-- rows before, if it was stored, are replaced) and its row counts in
+-- N_days (a day without rows is not recorded).  The log is checked as
+-- the refresh checks it, since this may be called alone.  A partitioned
+-- log is aggregated leaf by leaf (each foreign leaf on its own server) and
+-- the leaves' fingerprints of an account merged, which gives the same
+-- bytes whatever the partitioning.  The refresh calls it day by day, or
+-- lockstep_store_days calls it in background workers, days side by side.
+CREATE FUNCTION @extschema@.lockstep_store_day(cfg_table regclass, day date, OUT rows bigint, OUT skipped bigint)
+	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	log regclass := (@extschema@.lockstep_pipeline_part(cfg_table, 'pipeline_log'))[1];
+	leaves regclass[];
+	nsp text;
+	base text;
+	cols text;
+	day_sql text;
+BEGIN
+	IF cfg_table IS NULL OR day IS NULL OR log IS NULL THEN
+		RAISE EXCEPTION 'lockstep_store_day needs a pipeline''s config table and a day'
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	SELECT p.nsp, p.name INTO nsp, base FROM @extschema@.lockstep_pipeline_name(cfg_table) p;
+	-- the fingerprint_agg arguments: the log's columns as it has them now,
+	-- quoted here, NULL where it has none; no SQL text is stored
+	SELECT string_agg(CASE WHEN a.attname IS NOT NULL THEN format('%I::%s', c.col, c.type)
+						   ELSE format('NULL::%s', c.type) END, ', ' ORDER BY c.i)
+	INTO cols
+	FROM @extschema@.lockstep_log_columns() WITH ORDINALITY AS c(col, type, allowed, i)
+	LEFT JOIN pg_attribute a ON a.attrelid = log AND a.attname = c.col AND a.attnum > 0
+							 AND NOT a.attisdropped
+	WHERE c.col <> 'account_id';
+	SELECT array_agg(relid ORDER BY relid) INTO leaves FROM pg_partition_tree(log) WHERE isleaf;
+	leaves := coalesce(leaves, ARRAY[log]);
+	PERFORM @extschema@.lockstep_check_source(leaves || log, @extschema@.lockstep_log_types());
+
+	day_sql := format($q$
+		SELECT account_id::bigint AS account_id, count(*) AS n,
+			   -- the organization of most of the day's rows, if most have one
+			   CASE WHEN count(org_id) * 2 > count(*) THEN mode() WITHIN GROUP (ORDER BY org_id) END AS org_id,
+			   @extschema@.fingerprint_agg(ts, prompt, client_ip, user_agent, payment, model, tokens_in, tokens_out) AS fp
+		FROM (SELECT account_id::bigint, %s FROM %%s
+			  WHERE ts >= $1::timestamp AT TIME ZONE 'UTC' AND ts < ($1 + 1)::timestamp AT TIME ZONE 'UTC')
+			 AS l(account_id, ts, prompt, client_ip, user_agent, payment, model, tokens_in, tokens_out, org_id)
+		GROUP BY account_id$q$, cols);
+	IF leaves = ARRAY[log] THEN
+		day_sql := format(day_sql, log);
+	ELSE
+		day_sql := format('SELECT account_id, sum(n) AS n, max(org_id) AS org_id, '
+						  '@extschema@.fingerprint_union_agg(fp) AS fp FROM (%s) pl GROUP BY account_id',
+						  @extschema@.lockstep_per_leaf(leaves, day_sql));
+	END IF;
+	EXECUTE format('DELETE FROM %I.%I WHERE day = $1', nsp, base || '_daily') USING day;
+	EXECUTE format('DELETE FROM %I.%I WHERE day = $1', nsp, base || '_days') USING day;
+	-- the fingerprints stored and the row counts in one scan
+	EXECUTE format($q$
+		WITH agg AS (%s),
+		stored AS (
+			INSERT INTO %I.%I SELECT $1, account_id, org_id, fp FROM agg WHERE account_id IS NOT NULL)
+		SELECT coalesce(sum(n), 0), coalesce(sum(n) FILTER (WHERE account_id IS NULL), 0) FROM agg$q$,
+		day_sql, nsp, base || '_daily') INTO rows, skipped USING day;
+	IF rows > 0 THEN
+		EXECUTE format('INSERT INTO %I.%I VALUES ($1, $2, $3, clock_timestamp())', nsp, base || '_days')
+			USING day, rows, skipped;
+	END IF;
+END $$;
+COMMENT ON FUNCTION @extschema@.lockstep_store_day(regclass, date) IS
+	'internal: store one UTC day of a pipeline''s log (its daily fingerprints and row counts, replacing the day''s if it was stored); returns the rows read and skipped';
+
+-- The days of a refresh side by side: up to workers background workers
+-- (lockstep.refresh_workers), each storing days with lockstep_store_day
+-- and committing each, as the caller (its role, its settings).  Returns
+-- the days stored; a day no worker could take is not returned, and the
+-- refresh stores it itself.  An error in a worker is raised here, after
+-- the others stopped; a cancel here stops them.
+CREATE FUNCTION @extschema@.lockstep_store_days(cfg_table regclass, days date[], workers integer,
+	OUT day date, OUT rows bigint, OUT skipped bigint)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.lockstep_store_days(regclass, date[], integer) IS
+	'internal: store UTC days of a pipeline''s log in background workers, side by side (lockstep_store_day in each, committed as stored); returns the days stored';
+
 -- No SET clause here: a procedure with one may not COMMIT.  It sets
 -- search_path for its own transactions instead (set_config, local), and
 -- gives the caller's back before it returns.
@@ -609,7 +693,6 @@ DECLARE
 	log regclass;
 	nsp text;
 	base text;
-	cols text;
 	first_day date;
 	last_day date;
 	stored_max date;
@@ -617,7 +700,6 @@ DECLARE
 	log_max date;
 	first_new date;
 	recompute date[];
-	day_sql text;
 	d date;
 	day_rows bigint;
 	day_skipped bigint;
@@ -636,6 +718,12 @@ DECLARE
 	window_accounts bigint;
 	yielded boolean;
 	stage_start timestamptz;
+	workers integer;
+	todo date[];
+	done_days date[] := '{}';
+	done_rows bigint[];
+	done_skipped bigint[];
+	k integer;
 BEGIN
 	PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 	IF cfg_table IS NULL THEN
@@ -652,15 +740,6 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value', HINT = format('UPDATE %s SET window_days = 28', cfg_table);
 	END IF;
 	log := (@extschema@.lockstep_pipeline_part(cfg_table, 'pipeline_log'))[1];
-	-- the fingerprint_agg arguments: the log's columns as it has them now,
-	-- quoted here, NULL where it has none; no SQL text is stored
-	SELECT string_agg(CASE WHEN a.attname IS NOT NULL THEN format('%I::%s', c.col, c.type)
-						   ELSE format('NULL::%s', c.type) END, ', ' ORDER BY c.i)
-	INTO cols
-	FROM @extschema@.lockstep_log_columns() WITH ORDINALITY AS c(col, type, allowed, i)
-	LEFT JOIN pg_attribute a ON a.attrelid = log AND a.attname = c.col AND a.attnum > 0
-							 AND NOT a.attisdropped
-	WHERE c.col <> 'account_id';
 	-- the log's leaf partitions (the log itself, if it has none): bounds and
 	-- counts are aggregated per leaf, so that a foreign leaf computes its own
 	-- and sends one row, never its timestamps
@@ -694,32 +773,6 @@ BEGIN
 			INTO report.rows_before_range USING first_day;
 	END IF;
 
-	-- one day's fingerprints, stored, and its row counts, in one scan; a
-	-- partitioned log is aggregated leaf by leaf (each foreign leaf on its
-	-- own server) and the leaves' fingerprints of an account merged, which
-	-- gives the same bytes whatever the partitioning
-	day_sql := format($q$
-		SELECT account_id::bigint AS account_id, count(*) AS n,
-			   -- the organization of most of the day's rows, if most have one
-			   CASE WHEN count(org_id) * 2 > count(*) THEN mode() WITHIN GROUP (ORDER BY org_id) END AS org_id,
-			   @extschema@.fingerprint_agg(ts, prompt, client_ip, user_agent, payment, model, tokens_in, tokens_out) AS fp
-		FROM (SELECT account_id::bigint, %s FROM %%s
-			  WHERE ts >= $1::timestamp AT TIME ZONE 'UTC' AND ts < ($1 + 1)::timestamp AT TIME ZONE 'UTC')
-			 AS l(account_id, ts, prompt, client_ip, user_agent, payment, model, tokens_in, tokens_out, org_id)
-		GROUP BY account_id$q$, cols);
-	IF leaves = ARRAY[log] THEN
-		day_sql := format(day_sql, log);
-	ELSE
-		day_sql := format('SELECT account_id, sum(n) AS n, max(org_id) AS org_id, '
-						  '@extschema@.fingerprint_union_agg(fp) AS fp FROM (%s) pl GROUP BY account_id',
-						  @extschema@.lockstep_per_leaf(leaves, day_sql));
-	END IF;
-	day_sql := format($q$
-		WITH agg AS (%s),
-		stored AS (
-			INSERT INTO %I.%I SELECT $1, account_id, org_id, fp FROM agg WHERE account_id IS NOT NULL)
-		SELECT coalesce(sum(n), 0), coalesce(sum(n) FILTER (WHERE account_id IS NULL), 0) FROM agg$q$,
-		day_sql, nsp, base || '_daily');
 	-- the days of the recheck window whose row count changed since they were
 	-- stored (or that had no rows then): late rows, or the rest of a day
 	-- stored half, make it be computed again
@@ -741,6 +794,22 @@ BEGIN
 			END IF;
 		END LOOP;
 	END IF;
+	-- the days side by side in background workers (lockstep_store_days),
+	-- when this refresh may commit (each worker commits its days) and
+	-- lockstep.refresh_workers allows: the recomputed days and every day
+	-- after the stored ones, if those are at most 400 (a refresh that
+	-- would walk more goes day by day below, straight over days without
+	-- rows).  What they store is recorded in the loop below, which stores
+	-- any day they left.
+	workers := CASE WHEN can_commit THEN coalesce(current_setting('lockstep.refresh_workers', true)::int, 0) ELSE 0 END;
+	IF workers > 0 AND (first_new > last_day OR last_day - first_new < 400) THEN
+		todo := recompute || ARRAY(SELECT g::date FROM generate_series(first_new, last_day, interval '1 day') g);
+		IF cardinality(todo) > 1 THEN
+			SELECT coalesce(array_agg(w.day), '{}'), coalesce(array_agg(w.rows), '{}'), coalesce(array_agg(w.skipped), '{}')
+			INTO done_days, done_rows, done_skipped
+			FROM @extschema@.lockstep_store_days(cfg_table, todo, workers) w;
+		END IF;
+	END IF;
 	-- then every day after the stored ones, day by day (dates, not times:
 	-- no time zone can skip one); past a day without rows, straight to the
 	-- next day that has some, so that one row stamped 4713 BC does not make
@@ -749,16 +818,19 @@ BEGIN
 	LOOP
 		IF i < cardinality(recompute) THEN
 			d := recompute[i + 1];
-			EXECUTE format('DELETE FROM %I.%I WHERE day = $1', nsp, base || '_daily') USING d;
-			EXECUTE format('DELETE FROM %I.%I WHERE day = $1', nsp, base || '_days') USING d;
 		ELSE
 			d := CASE WHEN i = cardinality(recompute) THEN first_new ELSE d + 1 END;
 			EXIT WHEN d > last_day;
 		END IF;
-		EXECUTE day_sql INTO day_rows, day_skipped USING d;
+		k := array_position(done_days, d);
+		IF k IS NOT NULL THEN
+			day_rows := done_rows[k];
+			day_skipped := done_skipped[k];
+		ELSE
+			SELECT sd.rows, sd.skipped INTO day_rows, day_skipped
+			FROM @extschema@.lockstep_store_day(cfg_table, d) sd;
+		END IF;
 		IF day_rows > 0 THEN
-			EXECUTE format('INSERT INTO %I.%I VALUES ($1, $2, $3, clock_timestamp())', nsp, base || '_days')
-				USING d, day_rows, day_skipped;
 			IF i < cardinality(recompute) THEN
 				report.days_recomputed := report.days_recomputed + 1;
 			ELSE
@@ -769,8 +841,9 @@ BEGIN
 			-- each day stored is kept, whatever happens next (a cancel, a
 			-- failure, a crash): commit it, when the caller lets us, and
 			-- take the lock again.  If another refresh stored days while
-			-- the lock was free, this one leaves the rest to it.
-			IF can_commit THEN
+			-- the lock was free, this one leaves the rest to it.  (A
+			-- worker committed its days itself, under this refresh's lock.)
+			IF can_commit AND k IS NULL THEN
 				EXECUTE format('SELECT max(computed_at) FROM %I.%I', nsp, base || '_days') INTO last_stored;
 				COMMIT;
 				PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
@@ -784,7 +857,7 @@ BEGIN
 					RETURN;
 				END IF;
 			END IF;
-		ELSIF i >= cardinality(recompute) THEN
+		ELSIF i >= cardinality(recompute) AND todo IS NULL THEN
 			EXECUTE format('SELECT (min(lo) AT TIME ZONE ''UTC'')::date FROM (%s) b',
 						   @extschema@.lockstep_per_leaf(leaves,
 							'SELECT min(ts) AS lo FROM %s WHERE ts >= ($1 + 1)::timestamp AT TIME ZONE ''UTC''

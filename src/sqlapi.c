@@ -2,7 +2,8 @@
  * sqlapi.c
  *	  Helpers of the SQL-callable functions: fingerprint arguments, the
  *	  checks the set-returning functions share, their query cursors and
- *	  memory budget, and the two GUCs that these and the % operator read.
+ *	  memory budget, and the values of the two GUCs that these and the %
+ *	  operator read (lockstep.c defines them).
  */
 #include "sqlapi.h"
 #include "pairs.h"
@@ -11,33 +12,13 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "utils/array.h"
-#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
 #include <math.h>
 
 double		ls_similarity_threshold = LS_DEFAULT_THRESHOLD;
-static int	ls_pairs_memory_limit = 2 * 1024 * 1024;	/* kB */
-
-/* Register the GUCs; called from _PG_init. */
-void
-ls_define_gucs(void)
-{
-	DefineCustomRealVariable("lockstep.similarity_threshold",
-							 "Similarity at or above which fingerprint % fingerprint is true.",
-							 "Also the default threshold of fingerprint_similar_pairs and fingerprint_clusters.",
-							 &ls_similarity_threshold,
-							 LS_DEFAULT_THRESHOLD, 0.0, 1.0,
-							 PGC_USERSET, 0, NULL, NULL, NULL);
-	DefineCustomIntVariable("lockstep.pairs_memory_limit",
-							"Memory the similarity join and clustering may use for fingerprints and keys.",
-							"Past it the call stops with an error instead of exhausting memory.",
-							&ls_pairs_memory_limit,
-							2 * 1024 * 1024, 1024, MAX_KILOBYTES,
-							PGC_USERSET, GUC_UNIT_KB, NULL, NULL, NULL);
-	MarkGUCPrefixReserved("lockstep");
-}
+int			ls_pairs_memory_limit = 2 * 1024 * 1024;	/* kB */
 
 /* Argument n as a fingerprint of a version this build reads. */
 Fingerprint *

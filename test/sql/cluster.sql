@@ -278,3 +278,36 @@ SELECT expect_error($$SELECT lockstep_create_pipeline('x', 'api_log', 0)$$);
 SELECT expect_error($$SELECT lockstep_create_pipeline('y', 'edges')$$);
 SELECT expect_error($$SELECT lockstep_create_pipeline('z', 'api_log', 28, NULL, '{"nope": 1}')$$);
 SELECT expect_error($$CALL lockstep_refresh('nothing')$$);
+
+-- the daily stage in background workers (lockstep.refresh_workers) stores
+-- the bytes and counts the day-by-day refresh stores
+CREATE TABLE par_log AS SELECT * FROM cl_log WHERE ts < '2026-01-15';
+SELECT lockstep_create_pipeline('ser', 'par_log') IS NOT NULL AS created;
+SELECT lockstep_create_pipeline('par', 'par_log') IS NOT NULL AS created;
+SET lockstep.refresh_workers = 0;
+CALL lockstep_refresh('ser', '2026-02-28');
+SET lockstep.refresh_workers = 2;
+CALL lockstep_refresh('par', '2026-02-28');
+SELECT count(*) AS daily_rows,
+       count(*) FILTER (WHERE fingerprint_send(s.fp) IS DISTINCT FROM fingerprint_send(p.fp)
+                          OR s.org_id IS DISTINCT FROM p.org_id) AS differ
+FROM ser_daily s FULL JOIN par_daily p USING (day, account_id);
+SELECT count(*) AS days, count(*) FILTER (WHERE (s.rows, s.skipped) IS DISTINCT FROM (p.rows, p.skipped)) AS differ
+FROM ser_days s FULL JOIN par_days p USING (day);
+SELECT (SELECT days_added FROM ser_refreshes) AS serial_days, (SELECT days_added FROM par_refreshes) AS parallel_days;
+-- the workers store the days (what they stored is returned), again byte for byte
+SELECT array_agg(day ORDER BY day) AS stored_by_workers, sum(rows) AS rows
+FROM lockstep_store_days('par_config', ARRAY['2026-01-05', '2026-01-06']::date[], 2);
+SELECT count(*) AS differ FROM ser_daily s JOIN par_daily p USING (day, account_id)
+WHERE fingerprint_send(s.fp) IS DISTINCT FROM fingerprint_send(p.fp);
+-- an error in a worker is the refresh's, with its SQLSTATE; the bad day is
+-- not stored, and every day that is holds the whole day
+INSERT INTO par_log (account_id, ts, prompt, tokens_in) VALUES (1, '2026-01-16 12:00+00', 'x', -5);
+INSERT INTO par_log (account_id, ts, prompt) VALUES (1, '2026-01-15 12:00+00', 'x');
+\set VERBOSITY sqlstate
+CALL lockstep_refresh('par', '2026-02-28');
+\set VERBOSITY default
+SELECT count(*) FILTER (WHERE day = '2026-01-16') AS bad_day_stored,
+       count(*) FILTER (WHERE rows <> (SELECT count(*) FROM par_log WHERE ts >= d.day AND ts < d.day + 1)) AS partial_days
+FROM par_days d;
+RESET lockstep.refresh_workers;

@@ -108,4 +108,45 @@ is(psql_ok(q{CALL lockstep_refresh('kept', '2026-01-11');
              SELECT days_added || ' added, finished ' || (finished_at IS NOT NULL) FROM kept_refreshes}),
 	'0 added, finished true', 'the next refresh reads no day again and refreshes the views');
 
+# A refresh whose days are stored in background workers (lockstep.refresh_workers):
+# cancelled while they work, it stops them; each day they committed is
+# whole, the day in progress is rolled back.  The log is a view whose 20 days
+# each take a few seconds (300 prompts of 400,000 tokens).
+psql_ok(q{CREATE VIEW slow_log AS
+          SELECT g % 50 AS account_id, timestamptz '2026-01-01' + (g % 20) * interval '1 day' + g * interval '1 second' AS ts,
+                 repeat('alpha beta 42 ', 133333) || g AS prompt
+          FROM generate_series(1, 6000) g;
+          SELECT lockstep_create_pipeline('slow', 'slow_log')});
+$refresh = fork();
+die "fork failed" unless defined $refresh;
+if ($refresh == 0)
+{
+	exec("psql -X -q -d lockstep_tap -c \"SET application_name = 'lockstep_slow'\" -c 'SET lockstep.refresh_workers = 2' -c \"CALL lockstep_refresh('slow', '2026-01-20')\" >$dir/slow 2>&1");
+}
+my $workers = 0;
+for (1 .. 300)
+{
+	$workers = psql_ok(q{SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'lockstep daily stage' AND state = 'active'});
+	last if $workers == 2;
+	sleep 0.1;
+}
+is($workers, 2, 'two background workers store the days');
+sleep 2;
+$t0 = time;
+psql_ok(q{SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = 'lockstep_slow' AND backend_type = 'client backend'});
+waitpid($refresh, 0);
+my $left;
+for (1 .. 50)
+{
+	$left = psql_ok(q{SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'lockstep daily stage'});
+	last if $left == 0;
+	sleep 0.1;
+}
+$elapsed = time - $t0;
+like(`cat $dir/slow`, qr/canceling statement due to user request/, 'the refresh was cancelled');
+is($left, 0, sprintf('its workers are gone %.1f s after pg_cancel_backend', $elapsed));
+is(psql_ok(q{SELECT count(*) FILTER (WHERE rows <> 300) || ' partial of ' || count(*) FROM slow_days}),
+	'0 partial of ' . psql_ok('SELECT count(*) FROM slow_days'), 'every day stored is whole');
+cmp_ok(psql_ok('SELECT count(*) FROM slow_days'), '<', 20, 'and the cancel came before the last day');
+
 done_testing();
