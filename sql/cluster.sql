@@ -18,13 +18,29 @@ CREATE FUNCTION @extschema@.fingerprint_clusters(query text, threshold double pr
 	OUT account_id bigint, OUT cluster bigint, OUT core boolean, OUT similarity double precision)
 	RETURNS SETOF record
 	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL RESTRICTED;
-COMMENT ON FUNCTION @extschema@.fingerprint_clusters(text, double precision, double precision, integer, integer, integer, integer, double precision[]) IS
-	'clusters of the (id, fingerprint) rows of a query: cores joined at core_threshold (default 0.65) of at least min_size (10) accounts, others attached at threshold (lockstep.similarity_threshold), from LSH candidates (16 bands of 2 rows, max_bucket 1000) without listing all pairs; similarity with the given channel weights (default: fingerprint_similarity''s)';
 
 CREATE FUNCTION @extschema@.lockstep_cluster_defaults() RETURNS jsonb
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.lockstep_cluster_defaults() IS
 	'the defaults of fingerprint_clusters'' arguments (threshold: the default of lockstep.similarity_threshold), which a pipeline''s settings start from';
+-- fingerprint_clusters' description names the defaults, read from their home
+DO $$
+DECLARE
+	d jsonb := @extschema@.lockstep_cluster_defaults();
+BEGIN
+	EXECUTE format('COMMENT ON FUNCTION @extschema@.fingerprint_clusters(text, double precision, double precision, '
+				   'integer, integer, integer, integer, double precision[]) IS %L',
+		format('clusters of the (id, fingerprint) rows of a query: cores joined at core_threshold (default %s) '
+			   'of at least min_size (%s) accounts, others attached at threshold (lockstep.similarity_threshold), '
+			   'from LSH candidates (%s bands of %s rows, max_bucket %s) without listing all pairs; similarity '
+			   'with the given channel weights (default: fingerprint_similarity''s)',
+			   d->>'core_threshold', d->>'min_size', d->>'bands', d->>'rows', d->>'max_bucket'));
+END $$;
+
+CREATE FUNCTION @extschema@.lockstep_cluster_limits() RETURNS jsonb
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.lockstep_cluster_limits() IS
+	'the range fingerprint_clusters accepts for each argument ({"min", "max", "whole"}) and the largest bands x rows, against which a pipeline''s settings are checked';
 
 -- The clusters of a relation of (account_id, fp), in three passes.
 --  1. fingerprint_clusters over its accounts, the thin accounts (active on at
@@ -144,8 +160,10 @@ BEGIN
 		wc AS MATERIALIZED (
 			SELECT w.account_id AS grp, w.cluster AS work_cluster, w.core, w.similarity
 			FROM @extschema@.fingerprint_clusters(%8$L, %4$s, %5$s, %6$s, %7$s,
-				-- fingerprint_similarity's work weights (similarity.c), the operator's 0
-				'{0.30, 0.10, 0, 0, 0, 0.10, 0}') w),
+				-- fingerprint_similarity's weights, the operator's channels
+				-- (infrastructure, coactivity, calendar) at 0
+				(SELECT array_agg(CASE WHEN i IN (3, 4, 7) THEN 0 ELSE dw END ORDER BY i)
+				 FROM unnest(@extschema@.fingerprint_default_weights()) WITH ORDINALITY x(dw, i))) w),
 		-- a work cluster most of whose members passes 1 and 2 left out is a
 		-- cluster of those; one made mostly of their clusters' accounts adds
 		-- no one to them (the work alone does not attach an account to a

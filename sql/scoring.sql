@@ -67,11 +67,13 @@ BEGIN
 				 ('pivot_hours', 0, 8760, false), ('sample_pairs', 1, 1e6, true),
 				 ('background_pairs', 1, 1e6, true),
 				 ('fire_at', 0, 1, false), ('flag_at', 0, 1, false),
-				 ('threshold', 0, 1, false), ('core_threshold', 0, 1, false),
-				 ('min_size', 1, 1e9, true), ('bands', 1, 64, true), ('rows', 1, 8, true),
-				 ('max_bucket', 1, 1e9, true), ('backfill_days', 1, 36600, true),
+				 ('backfill_days', 1, 36600, true),
 				 ('late_days', 0, 366, true), ('thin_days', 0, 366, true),
-				 ('min_requests', 1, 1e9, true), ('volume_quantile', 0, 1, false)) r(k, lo, hi, whole)
+				 ('min_requests', 1, 1e9, true), ('volume_quantile', 0, 1, false)
+		  -- the clustering's: the limits fingerprint_clusters enforces, from C
+		  UNION ALL
+		  SELECT l.key, (l.value->>'min')::numeric, (l.value->>'max')::numeric, (l.value->>'whole')::boolean
+		  FROM jsonb_each(@extschema@.lockstep_cluster_limits()) l WHERE l.value ? 'min') r(k, lo, hi, whole)
 	WHERE jsonb_typeof(d->r.k) IS DISTINCT FROM 'number'
 	   OR NOT (d->>r.k)::numeric BETWEEN r.lo AND r.hi
 	   OR (r.whole AND (d->>r.k)::numeric <> trunc((d->>r.k)::numeric));
@@ -83,8 +85,9 @@ BEGIN
 			   FROM unnest(ARRAY['sample_pairs', 'background_pairs', 'min_size', 'bands', 'rows', 'max_bucket',
 								 'backfill_days', 'late_days', 'thin_days', 'min_requests']) k);
 	IF (d->>'core_threshold')::float8 < (d->>'threshold')::float8
-	   OR (d->>'bands')::int * (d->>'rows')::int > 128 THEN
-		RAISE EXCEPTION 'core_threshold must not be below threshold, and bands times rows must be at most 128'
+	   OR (d->>'bands')::int * (d->>'rows')::int > (@extschema@.lockstep_cluster_limits()->'bands_x_rows'->>'max')::int THEN
+		RAISE EXCEPTION 'core_threshold must not be below threshold, and bands times rows must be at most %',
+			@extschema@.lockstep_cluster_limits()->'bands_x_rows'->>'max'
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 	RETURN d;

@@ -16,6 +16,11 @@ CREATE FUNCTION @extschema@.fingerprint_similarity(@extschema@.fingerprint, @ext
 COMMENT ON FUNCTION @extschema@.fingerprint_similarity(@extschema@.fingerprint, @extschema@.fingerprint, double precision[]) IS
 	'behavioural similarity with explicit channel weights {content, intents, infrastructure, coactivity, hours, models, calendar} (six weights: calendar 0): weights within the work family; in the operator family, each channel scaled by its weight over the family''s largest';
 
+CREATE FUNCTION @extschema@.fingerprint_default_weights() RETURNS double precision[]
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.fingerprint_default_weights() IS
+	'fingerprint_similarity''s channel weights {content, intents, infrastructure, coactivity, hours, models, calendar}, to build weights of your own from';
+
 CREATE FUNCTION @extschema@.fingerprint_similarity_detail(@extschema@.fingerprint, @extschema@.fingerprint)
 	RETURNS jsonb
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;

@@ -5,8 +5,11 @@
  *	  fingerprint_union_agg.
  */
 #include "fingerprint.h"
+#include "format.h"
+#include "prompt.h"
+#include "sketch.h"
 #include "sqlapi.h"
-#include "lshash.h"
+#include "hashing.h"
 
 #include <sys/socket.h>
 

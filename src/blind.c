@@ -27,7 +27,8 @@
  * bound).
  */
 #include "fingerprint.h"
-#include "lshash.h"
+#include "format.h"
+#include "hashing.h"
 #include "sqlapi.h"
 
 #include "common/cryptohash.h"

@@ -26,7 +26,7 @@
  */
 #include "pairs.h"
 #include "sqlapi.h"
-#include "lshash.h"
+#include "hashing.h"
 
 #include <math.h>
 
@@ -42,6 +42,7 @@
 PG_FUNCTION_INFO_V1(lockstep_clusters);
 PG_FUNCTION_INFO_V1(fingerprint_clusters);
 PG_FUNCTION_INFO_V1(lockstep_cluster_defaults);
+PG_FUNCTION_INFO_V1(lockstep_cluster_limits);
 
 /* Union-find over dense node numbers, by size with path halving. */
 typedef struct UnionFind
@@ -557,6 +558,29 @@ lockstep_cluster_defaults(PG_FUNCTION_ARGS)
 								LS_DEFAULT_THRESHOLD, LS_CLUSTER_CORE_THRESHOLD,
 								LS_CLUSTER_MIN_SIZE, LS_LSH_BANDS, LS_LSH_ROWS,
 								LS_CLUSTER_MAX_BUCKET);
+
+	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(json)));
+}
+
+/*
+ * lockstep_cluster_limits(): the range fingerprint_clusters accepts for
+ * each of its arguments, as jsonb ({"min", "max", "whole"} per argument,
+ * and the largest bands x rows), so that a pipeline's settings are checked
+ * against the limits this code enforces (lsh.h, ls_check_threshold, the
+ * int arguments) instead of a copy of them.
+ */
+Datum
+lockstep_cluster_limits(PG_FUNCTION_ARGS)
+{
+	char	   *json = psprintf("{\"threshold\": {\"min\": 0, \"max\": 1, \"whole\": false}, "
+								"\"core_threshold\": {\"min\": 0, \"max\": 1, \"whole\": false}, "
+								"\"min_size\": {\"min\": 1, \"max\": %d, \"whole\": true}, "
+								"\"bands\": {\"min\": 1, \"max\": %d, \"whole\": true}, "
+								"\"rows\": {\"min\": 1, \"max\": %d, \"whole\": true}, "
+								"\"max_bucket\": {\"min\": 1, \"max\": %d, \"whole\": true}, "
+								"\"bands_x_rows\": {\"max\": %d}}",
+								PG_INT32_MAX, LS_LSH_MAX_BANDS, LS_LSH_MAX_ROWS, PG_INT32_MAX,
+								LS_LSH_MAX_SIGNATURE);
 
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(json)));
 }

@@ -8,7 +8,9 @@
  * what output would print for the value it decodes to.
  */
 #include "fingerprint.h"
-#include "lshash.h"
+#include "format.h"
+#include "sketch.h"
+#include "hashing.h"
 #include "sqlapi.h"
 
 #include "common/base64.h"

@@ -12,7 +12,8 @@
  *	  used by send/recv, by text I/O (base64 of it) and by the aggregate's
  *	  serialize/deserialize.
  *
- * sketch.c updates and merges states; format.c converts between the forms.
+ * sketch.h declares the updates and merges of states (sketch.c); format.h
+ * the conversions between the forms (format.c).
  */
 #ifndef LS_FINGERPRINT_H
 #define LS_FINGERPRINT_H
@@ -20,7 +21,7 @@
 #include "postgres.h"
 
 #include "common/int.h"
-#include "prompt.h"
+#include "lexicon.h"
 
 /*
  * Wire/disk format version, and the parameters it fixes.  Version 2 made
@@ -200,25 +201,5 @@ ls_key_recurs(const LsKeyCount *k)
 {
 	return k->count >= 2;
 }
-
-/* sketch.c: updates and merges of the expanded state */
-extern void ls_state_init(LsState *st);
-extern void ls_state_refresh(LsState *st);
-extern void ls_state_prefetch(const LsState *st, int hour);
-extern void ls_state_add_time(LsState *st, int64 ts, int hour);
-extern void ls_state_add_prompt(LsState *st, const LsPromptInfo *info, int nbytes);
-extern void ls_state_add_sketch(LsState *st, LsSketch which, uint64 hash);
-extern void ls_state_add_model(LsState *st, const char *name, int len, int64 ts);
-extern void ls_state_merge(LsState *dst, const LsState *src);
-extern int	ls_cmp_key_count_desc(const void *a, const void *b);
-extern double ls_kmv_distinct(const uint32 *arr, int n, int k);
-
-/* format.c: the on-disk and wire forms */
-extern Fingerprint *ls_state_pack(const LsState *st);
-extern void ls_check_version(const Fingerprint *fp);
-extern void ls_state_unpack(const Fingerprint *fp, LsState *st);
-extern Size ls_wire_size(const LsState *st);
-extern Size ls_wire_write(const LsState *st, unsigned char *buf);
-extern const char *ls_wire_read(const unsigned char *buf, Size len, LsState *st);
 
 #endif							/* LS_FINGERPRINT_H */

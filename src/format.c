@@ -6,7 +6,9 @@
  *
  * Pure code: no fmgr.
  */
-#include "fingerprint.h"
+#include "format.h"
+#include "prompt.h"
+#include "sketch.h"
 
 #include "datatype/timestamp.h"
 #include "mb/pg_wchar.h"

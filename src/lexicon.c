@@ -12,7 +12,8 @@
  *
  * Pure code: no fmgr.
  */
-#include "prompt.h"
+#include "lexicon.h"
+#include "normalize.h"
 
 const char *const ls_intent_names[LS_N_INTENTS] = {
 	"chain_of_thought", "rubric_grading", "tool_use", "code",

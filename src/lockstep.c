@@ -1,18 +1,22 @@
 /*
  * lockstep.c
- *	  Module entry point: the GUCs.  Each value lives in the file that
- *	  reads it (sqlapi.c, refresh.c).
+ *	  Module entry point: the GUCs, their values and their registration.
  */
 #include "postgres.h"
 
 #include "fmgr.h"
 #include "utils/guc.h"
 
+#include <limits.h>
+
+#include "lockstep.h"
 #include "pairs.h"
-#include "refresh.h"
-#include "sqlapi.h"
 
 PG_MODULE_MAGIC;
+
+double		ls_similarity_threshold = LS_DEFAULT_THRESHOLD;
+int			ls_pairs_memory_limit = 2 * 1024 * 1024;
+int			ls_refresh_workers = 2;
 
 void		_PG_init(void);
 

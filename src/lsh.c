@@ -17,7 +17,7 @@
  * exact recheck.
  */
 #include "lsh.h"
-#include "lshash.h"
+#include "hashing.h"
 
 #include <math.h>
 

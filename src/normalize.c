@@ -16,8 +16,8 @@
  * Pure code: no fmgr, no allocation.  Invalid UTF-8 bytes are taken as
  * one-byte letters, so any byte string tokenizes without error.
  */
-#include "prompt.h"
-#include "lshash.h"
+#include "normalize.h"
+#include "hashing.h"
 
 /* Length of the UTF-8 sequence at p (1 for invalid or truncated ones). */
 static inline int

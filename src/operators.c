@@ -2,6 +2,7 @@
  * operators.c
  *	  Similarity functions, the % and <-> operators, and LSH keys.
  */
+#include "lockstep.h"
 #include "lsh.h"
 #include "similarity.h"
 #include "sqlapi.h"
@@ -141,4 +142,23 @@ fingerprint_lsh_keys(PG_FUNCTION_ARGS)
 	for (int i = 0; i < n; i++)
 		d[i] = Int64GetDatum((int64) keys[i]);
 	PG_RETURN_ARRAYTYPE_P(construct_array(d, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
+PG_FUNCTION_INFO_V1(fingerprint_default_weights);
+
+/*
+ * fingerprint_default_weights() -> float8[]: fingerprint_similarity's
+ * channel weights {content, intents, infrastructure, coactivity, hours,
+ * models, calendar}, from their one home (similarity.c), for SQL that
+ * builds weights of its own from them.
+ */
+Datum
+fingerprint_default_weights(PG_FUNCTION_ARGS)
+{
+	Datum		d[LS_N_CHANNELS];
+
+	for (int i = 0; i < LS_N_CHANNELS; i++)
+		d[i] = Float8GetDatum(ls_default_weights[i]);
+	PG_RETURN_ARRAYTYPE_P(construct_array(d, LS_N_CHANNELS, FLOAT8OID, sizeof(float8),
+										  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 }

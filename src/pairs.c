@@ -41,9 +41,10 @@
  * query's rows.
  */
 #include "lsh.h"
+#include "format.h"
 #include "pairs.h"
 #include "sqlapi.h"
-#include "lshash.h"
+#include "hashing.h"
 
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"

@@ -13,6 +13,8 @@
  * Pure code: no fmgr.
  */
 #include "prompt.h"
+#include "lexicon.h"
+#include "normalize.h"
 
 #include "miscadmin.h"
 

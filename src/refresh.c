@@ -54,9 +54,7 @@
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
-#include "refresh.h"
-
-int			ls_refresh_workers = 2;
+#include "lockstep.h"
 
 /* One day to store, and what storing it gave. */
 typedef struct LsDaySlot

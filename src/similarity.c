@@ -27,6 +27,7 @@
  *	  must both agree.
  */
 #include "similarity.h"
+#include "sketch.h"
 
 #include <math.h>
 #ifdef __SSE2__

@@ -18,8 +18,8 @@
  *
  * Pure code: no fmgr.
  */
-#include "fingerprint.h"
-#include "lshash.h"
+#include "sketch.h"
+#include "hashing.h"
 
 #include "common/int.h"
 #include "datatype/timestamp.h"

@@ -2,11 +2,11 @@
  * sqlapi.c
  *	  Helpers of the SQL-callable functions: fingerprint arguments, the
  *	  checks the set-returning functions share, their query cursors and
- *	  memory budget, and the values of the two GUCs that these and the %
- *	  operator read (lockstep.c defines them).
+ *	  memory budget.
  */
 #include "sqlapi.h"
-#include "pairs.h"
+#include "format.h"
+#include "lockstep.h"
 #include "similarity.h"
 
 #include "catalog/pg_type.h"
@@ -16,9 +16,6 @@
 #include "utils/syscache.h"
 
 #include <math.h>
-
-double		ls_similarity_threshold = LS_DEFAULT_THRESHOLD;
-int			ls_pairs_memory_limit = 2 * 1024 * 1024;	/* kB */
 
 /* Argument n as a fingerprint of a version this build reads. */
 Fingerprint *

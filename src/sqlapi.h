@@ -2,7 +2,7 @@
  * sqlapi.h
  *	  Helpers of the SQL-callable functions: fingerprint arguments, the
  *	  argument checks the set-returning functions share, their query
- *	  cursors and memory budget, and the GUCs they read.
+ *	  cursors and memory budget.
  */
 #ifndef LS_SQLAPI_H
 #define LS_SQLAPI_H
@@ -27,10 +27,5 @@ extern double ls_query_threshold_args(FunctionCallInfo fcinfo, const char *calle
 extern int32 ls_int_arg(FunctionCallInfo fcinfo, int n, int32 dflt);
 extern double ls_float_arg(FunctionCallInfo fcinfo, int n, double dflt);
 extern void ls_weights_arg(ArrayType *arr, double *w);
-
-/* lockstep.similarity_threshold: the % operator's and the default threshold */
-extern double ls_similarity_threshold;
-/* lockstep.pairs_memory_limit, in kB */
-extern int	ls_pairs_memory_limit;
 
 #endif							/* LS_SQLAPI_H */

@@ -3,6 +3,8 @@
  *	  The normalizer and the intent lexicon as SQL functions, so analysts
  *	  can see exactly what the content and intent channels see.
  */
+#include "lexicon.h"
+#include "normalize.h"
 #include "prompt.h"
 
 #include "catalog/pg_type.h"

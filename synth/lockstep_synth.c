@@ -42,7 +42,7 @@
  */
 #include "postgres.h"
 
-#include "lshash.h"
+#include "hashing.h"
 
 #include <sys/socket.h>
 

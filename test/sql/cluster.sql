@@ -311,3 +311,15 @@ SELECT count(*) FILTER (WHERE day = '2026-01-16') AS bad_day_stored,
        count(*) FILTER (WHERE rows <> (SELECT count(*) FROM par_log WHERE ts >= d.day AND ts < d.day + 1)) AS partial_days
 FROM par_days d;
 RESET lockstep.refresh_workers;
+
+-- a pipeline's settings take the clustering's limits from the C code that
+-- enforces them: past a limit both refuse, at it both accept
+SELECT key, value FROM jsonb_each(lockstep_cluster_limits()) ORDER BY key;
+SELECT expect_error($$SELECT lockstep_settings('{"bands": 65}')$$) AS settings,
+       expect_error($$SELECT count(*) FROM fingerprint_clusters('SELECT account_id, fp FROM cl_fp', NULL, NULL, NULL, 65)$$) AS clusters;
+SELECT expect_error($$SELECT lockstep_settings('{"bands": 64, "rows": 3}')$$) AS settings,
+       expect_error($$SELECT count(*) FROM fingerprint_clusters('SELECT account_id, fp FROM cl_fp', NULL, NULL, NULL, 64, 3)$$) AS clusters;
+SELECT lockstep_settings('{"bands": 64, "rows": 2}')->>'bands' AS settings,
+       (SELECT count(*) FROM fingerprint_clusters('SELECT account_id, fp FROM cl_fp WHERE account_id < 50', NULL, NULL, NULL, 64, 2)) >= 0 AS clusters;
+-- and the work pass its weights from fingerprint_similarity's
+SELECT fingerprint_default_weights();

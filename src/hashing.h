@@ -1,10 +1,10 @@
 /*
- * lshash.h
+ * hashing.h
  *	  Hashing used by every sketch: XXH3 for byte strings, a cheap
  *	  order-sensitive mixer for token n-grams.
  */
-#ifndef LSHASH_H
-#define LSHASH_H
+#ifndef LS_HASHING_H
+#define LS_HASHING_H
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
@@ -43,4 +43,4 @@ ls_hash_extend(uint64 h, uint64 tok)
 	return h * UINT64CONST(0x9e3779b97f4a7c15);
 }
 
-#endif							/* LSHASH_H */
+#endif							/* LS_HASHING_H */
