@@ -628,10 +628,7 @@ BEGIN
 	LEFT JOIN pg_attribute a ON a.attrelid = log AND a.attname = c.col AND a.attnum > 0
 							 AND NOT a.attisdropped
 	WHERE c.col <> 'account_id';
-	SELECT array_agg(relid ORDER BY relid) INTO leaves FROM pg_partition_tree(log) WHERE isleaf;
-	leaves := coalesce(leaves, ARRAY[log]);
-	PERFORM @extschema@.lockstep_check_source(leaves || log, @extschema@.lockstep_log_types());
-
+	leaves := @extschema@.lockstep_pipeline_leaves(cfg_table);
 	day_sql := format($q$
 		SELECT account_id::bigint AS account_id, count(*) AS n,
 			   -- the organization of most of the day's rows, if most have one
@@ -678,6 +675,149 @@ CREATE FUNCTION @extschema@.lockstep_store_days(cfg_table regclass, days date[],
 COMMENT ON FUNCTION @extschema@.lockstep_store_days(regclass, date[], integer) IS
 	'internal: store UTC days of a pipeline''s log in background workers, side by side (lockstep_store_day in each, committed as stored); returns the days stored';
 
+-- The log's leaf partitions (the log itself, if it has none), checked as
+-- lockstep reads them: bounds, counts and days are aggregated per leaf, so
+-- that a foreign leaf computes its own and sends one row, never its
+-- timestamps; and no leaf whose reading runs code its owner chose.
+CREATE FUNCTION @extschema@.lockstep_pipeline_leaves(cfg_table regclass) RETURNS regclass[]
+	LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	log regclass := (@extschema@.lockstep_pipeline_part(cfg_table, 'pipeline_log'))[1];
+	leaves regclass[];
+BEGIN
+	IF log IS NULL THEN
+		RAISE EXCEPTION 'no lockstep pipeline config table: %', cfg_table USING ERRCODE = 'undefined_object';
+	END IF;
+	SELECT array_agg(relid ORDER BY relid) INTO leaves FROM pg_partition_tree(log) WHERE isleaf;
+	leaves := coalesce(leaves, ARRAY[log]);
+	PERFORM @extschema@.lockstep_check_source(leaves || log, @extschema@.lockstep_log_types());
+	RETURN leaves;
+END $$;
+COMMENT ON FUNCTION @extschema@.lockstep_pipeline_leaves(regclass) IS
+	'internal: the leaf partitions of a pipeline''s log (the log itself if it has none), checked by lockstep_check_source';
+
+-- A refresh's plan: the complete UTC days up to through (default
+-- yesterday) that it reads.  A first refresh reads backfill_days at most,
+-- back from the newest complete day the log has (not from today: a log
+-- that ended months ago is read whole; never below the oldest row: a row of
+-- 4713 BC has no day before it), and counts the rows it leaves before
+-- them.  A later one rechecks the last late_days stored days: a day whose
+-- row count changed since it was stored (or that had no rows then), by
+-- late rows or the rest of a day stored half, is computed again.
+CREATE FUNCTION @extschema@.lockstep_refresh_plan(cfg_table regclass, through date, settings jsonb,
+	OUT first_day date, OUT last_day date, OUT first_new date, OUT recompute date[], OUT rows_before_range bigint)
+	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	leaves regclass[] := @extschema@.lockstep_pipeline_leaves(cfg_table);
+	nsp text;
+	base text;
+	stored_max date;
+	log_min date;
+	log_max date;
+	d date;
+	day_rows bigint;
+	day_skipped bigint;
+	stored_rows bigint;
+	stored_skipped bigint;
+BEGIN
+	SELECT p.nsp, p.name INTO nsp, base FROM @extschema@.lockstep_pipeline_name(cfg_table) p;
+	last_day := coalesce(through, (now() AT TIME ZONE 'UTC')::date - 1);
+	recompute := ARRAY[]::date[];
+	rows_before_range := 0;
+	EXECUTE format('SELECT max(day) FROM %I.%I', nsp, base || '_days') INTO stored_max;
+	IF stored_max IS NULL THEN
+		EXECUTE format('SELECT (min(lo) AT TIME ZONE ''UTC'')::date, (max(hi) AT TIME ZONE ''UTC'')::date FROM (%s) b',
+					   @extschema@.lockstep_per_leaf(leaves,
+						'SELECT min(ts) AS lo, max(ts) AS hi FROM %s WHERE ts < ($1 + 1)::timestamp AT TIME ZONE ''UTC'''))
+			INTO log_min, log_max USING last_day;
+		first_day := log_max - least((settings->>'backfill_days')::int - 1, log_max - log_min);
+		first_new := first_day;
+		IF log_min < first_day THEN
+			EXECUTE format('SELECT sum(n) FROM (%s) c', @extschema@.lockstep_per_leaf(leaves,
+							'SELECT count(*) AS n FROM %s WHERE ts < $1::timestamp AT TIME ZONE ''UTC'''))
+				INTO rows_before_range USING first_day;
+		END IF;
+		RETURN;
+	END IF;
+	first_day := stored_max - (settings->>'late_days')::int + 1;
+	first_new := stored_max + 1;
+	-- day by day, a plain count per leaf: a foreign leaf counts its own
+	FOR d IN SELECT g::date FROM generate_series(first_day, least(stored_max, last_day), interval '1 day') g
+	LOOP
+		EXECUTE format('SELECT coalesce(sum(n), 0), coalesce(sum(k), 0) FROM (%s) c',
+					   @extschema@.lockstep_per_leaf(leaves,
+						'SELECT count(*) AS n, count(*) FILTER (WHERE account_id IS NULL) AS k FROM %s
+						 WHERE ts >= $1::timestamp AT TIME ZONE ''UTC'' AND ts < ($1 + 1)::timestamp AT TIME ZONE ''UTC'''))
+			INTO day_rows, day_skipped USING d;
+		EXECUTE format('SELECT rows, skipped FROM %I.%I WHERE day = $1', nsp, base || '_days')
+			INTO stored_rows, stored_skipped USING d;
+		IF (stored_rows IS NULL AND day_rows > 0) OR
+		   (stored_rows IS NOT NULL AND (stored_rows, stored_skipped) IS DISTINCT FROM (day_rows, day_skipped)) THEN
+			recompute := recompute || d;
+		END IF;
+	END LOOP;
+END $$;
+COMMENT ON FUNCTION @extschema@.lockstep_refresh_plan(regclass, date, jsonb) IS
+	'internal: the days a refresh of a pipeline reads (first_day to last_day; the new ones from first_new; the stored ones whose rows changed, recompute) and the rows a first refresh leaves before them';
+
+-- A refresh's views, after its days: the window, the clusters, the scores,
+-- the campaign history (matched to the last refresh's) and the views made
+-- for dashboards, which read it; each stage's seconds and the clustering's
+-- memory go into the refresh's report.  CONCURRENTLY needs a populated
+-- view: a view's first refresh is a plain one.  If a view fails (memory, a
+-- lock timeout), the views stay as they were, the report has no
+-- finished_at and a WARNING says why; the next refresh finds the days
+-- stored and tries the views again.  A cancel is not caught.
+CREATE FUNCTION @extschema@.lockstep_refresh_views(cfg_table regclass, name text,
+	report @extschema@.lockstep_pipeline_refresh) RETURNS @extschema@.lockstep_pipeline_refresh
+	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	nsp text;
+	base text;
+	view text;
+	how text;
+	stage_start timestamptz;
+	err_state text;
+	err_text text;
+BEGIN
+	SELECT p.nsp, p.name INTO nsp, base FROM @extschema@.lockstep_pipeline_name(cfg_table) p;
+	PERFORM @extschema@.lockstep_memory_charged();
+	FOREACH view IN ARRAY ARRAY['window', 'clusters', 'campaigns', 'accounts', 'history', 'timeline', 'shared']
+	LOOP
+		stage_start := clock_timestamp();
+		IF view = 'history' THEN
+			PERFORM @extschema@.lockstep_record_campaigns(cfg_table, report.started_at, report.last_day);
+		ELSE
+			SELECT CASE WHEN relispopulated THEN 'CONCURRENTLY ' ELSE '' END INTO how
+			FROM pg_class WHERE oid = format('%I.%I', nsp, base || '_' || view)::regclass;
+			EXECUTE format('REFRESH MATERIALIZED VIEW %s%I.%I', how, nsp, base || '_' || view);
+		END IF;
+		IF view = 'clusters' THEN
+			report.clustering_bytes := @extschema@.lockstep_memory_charged();
+		END IF;
+		report.stage_seconds := report.stage_seconds || jsonb_build_object(view,
+			round(extract(epoch FROM clock_timestamp() - stage_start)::numeric, 3));
+		RAISE DEBUG 'lockstep_refresh(%): %_% refreshed at % s', name, base, view,
+			round(extract(epoch FROM clock_timestamp() - report.started_at)::numeric, 2);
+	END LOOP;
+	report.finished_at := clock_timestamp();
+	RETURN report;
+EXCEPTION WHEN OTHERS THEN
+	GET STACKED DIAGNOSTICS err_state = RETURNED_SQLSTATE, err_text = MESSAGE_TEXT;
+	RAISE WARNING 'lockstep_refresh(%): the days are stored, but the views were not refreshed: % (%)',
+		name, err_text, err_state
+		USING HINT = 'The next refresh tries the views again; the refresh is recorded without finished_at.';
+	RETURN report;
+END $$;
+COMMENT ON FUNCTION @extschema@.lockstep_refresh_views(regclass, text, @extschema@.lockstep_pipeline_refresh) IS
+	'internal: refresh a pipeline''s views after its days, and return the refresh''s report with each stage''s seconds, the clustering''s memory and finished_at (NULL if a view failed, which a WARNING explains)';
+
 -- No SET clause here: a procedure with one may not COMMIT.  It sets
 -- search_path for its own transactions instead (set_config, local), and
 -- gives the caller's back before it returns.
@@ -687,43 +827,29 @@ CREATE PROCEDURE @extschema@.lockstep_refresh_pipeline(cfg_table regclass, name 
 DECLARE
 	caller_path text := pg_catalog.current_setting('search_path');
 	can_commit boolean := @extschema@.lockstep_can_commit();
-	last_stored timestamptz;
+	started timestamptz := pg_catalog.clock_timestamp();
 	cfg record;
 	s jsonb;
-	log regclass;
 	nsp text;
 	base text;
-	first_day date;
-	last_day date;
-	stored_max date;
-	log_min date;
-	log_max date;
-	first_new date;
-	recompute date[];
-	d date;
-	day_rows bigint;
-	day_skipped bigint;
-	how text;
-	view text;
-	report @extschema@.lockstep_pipeline_refresh;
-	started timestamptz := pg_catalog.clock_timestamp();
+	plan record;
 	leaves regclass[];
-	stored_rows bigint;
-	stored_skipped bigint;
-	next_day date;
-	i integer;
-	err_state text;
-	err_text text;
-	thin_accounts bigint;
-	window_accounts bigint;
-	yielded boolean;
-	stage_start timestamptz;
+	report @extschema@.lockstep_pipeline_refresh;
 	workers integer;
 	todo date[];
 	done_days date[] := '{}';
 	done_rows bigint[];
 	done_skipped bigint[];
+	d date;
 	k integer;
+	i integer;
+	day_rows bigint;
+	day_skipped bigint;
+	next_day date;
+	last_stored timestamptz;
+	yielded boolean;
+	thin_accounts bigint;
+	window_accounts bigint;
 BEGIN
 	PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 	IF cfg_table IS NULL THEN
@@ -733,94 +859,45 @@ BEGIN
 	CALL @extschema@.lockstep_refresh_lock(cfg_table, name);
 	SELECT p.nsp, p.name INTO nsp, base FROM @extschema@.lockstep_pipeline_name(cfg_table) p;
 	EXECUTE format('SELECT * FROM %s', cfg_table) INTO cfg;
-	-- every setting is checked before any work
+	-- every setting, and the log, are checked before any work
 	s := @extschema@.lockstep_settings(cfg.settings);
 	IF cfg.window_days NOT BETWEEN 1 AND 36600 THEN
 		RAISE EXCEPTION 'window_days must be from 1 to 36600, not %', cfg.window_days
 			USING ERRCODE = 'invalid_parameter_value', HINT = format('UPDATE %s SET window_days = 28', cfg_table);
 	END IF;
-	log := (@extschema@.lockstep_pipeline_part(cfg_table, 'pipeline_log'))[1];
-	-- the log's leaf partitions (the log itself, if it has none): bounds and
-	-- counts are aggregated per leaf, so that a foreign leaf computes its own
-	-- and sends one row, never its timestamps
-	SELECT array_agg(relid ORDER BY relid) INTO leaves FROM pg_partition_tree(log) WHERE isleaf;
-	leaves := coalesce(leaves, ARRAY[log]);
-	PERFORM @extschema@.lockstep_check_source(leaves || log, @extschema@.lockstep_log_types());
+	leaves := @extschema@.lockstep_pipeline_leaves(cfg_table);
 
-	-- the days to read: complete UTC days up to through (default yesterday);
-	-- a first refresh reads backfill_days at most, whatever the oldest row
-	-- says; later ones recheck the last late_days stored days
-	last_day := coalesce(through, (now() AT TIME ZONE 'UTC')::date - 1);
-	EXECUTE format('SELECT max(day) FROM %I.%I', nsp, base || '_days') INTO stored_max;
-	IF stored_max IS NULL THEN
-		-- back from the newest complete day the log has, not from today: a
-		-- log that ended months ago is read whole
-		EXECUTE format('SELECT (min(lo) AT TIME ZONE ''UTC'')::date, (max(hi) AT TIME ZONE ''UTC'')::date FROM (%s) b',
-					   @extschema@.lockstep_per_leaf(leaves,
-						'SELECT min(ts) AS lo, max(ts) AS hi FROM %s WHERE ts < ($1 + 1)::timestamp AT TIME ZONE ''UTC'''))
-			INTO log_min, log_max USING last_day;
-		-- (never below the oldest row: a row of 4713 BC has no day before it)
-		first_day := log_max - least((s->>'backfill_days')::int - 1, log_max - log_min);
-		first_new := first_day;
-	ELSE
-		first_day := stored_max - (s->>'late_days')::int + 1;
-		first_new := stored_max + 1;
-	END IF;
-	report := (started, NULL, first_day, last_day, 0, 0, 0, 0, 0, NULL, NULL);
-	IF log_min < first_day THEN
-		EXECUTE format('SELECT sum(n) FROM (%s) c', @extschema@.lockstep_per_leaf(leaves,
-						'SELECT count(*) AS n FROM %s WHERE ts < $1::timestamp AT TIME ZONE ''UTC'''))
-			INTO report.rows_before_range USING first_day;
-	END IF;
+	-- 1. the plan: the days to read and those to read again
+	plan := @extschema@.lockstep_refresh_plan(cfg_table, through, s);
+	report := (started, NULL, plan.first_day, plan.last_day, 0, 0, 0, 0, plan.rows_before_range, NULL, NULL);
 
-	-- the days of the recheck window whose row count changed since they were
-	-- stored (or that had no rows then): late rows, or the rest of a day
-	-- stored half, make it be computed again
-	recompute := ARRAY[]::date[];
-	IF stored_max IS NOT NULL THEN
-		-- day by day, a plain count per leaf: a foreign leaf counts its own
-		FOR d IN SELECT g::date FROM generate_series(first_day, least(stored_max, last_day), interval '1 day') g
-		LOOP
-			EXECUTE format('SELECT coalesce(sum(n), 0), coalesce(sum(k), 0) FROM (%s) c',
-						   @extschema@.lockstep_per_leaf(leaves,
-							'SELECT count(*) AS n, count(*) FILTER (WHERE account_id IS NULL) AS k FROM %s
-							 WHERE ts >= $1::timestamp AT TIME ZONE ''UTC'' AND ts < ($1 + 1)::timestamp AT TIME ZONE ''UTC'''))
-				INTO day_rows, day_skipped USING d;
-			EXECUTE format('SELECT rows, skipped FROM %I.%I WHERE day = $1', nsp, base || '_days')
-				INTO stored_rows, stored_skipped USING d;
-			IF (stored_rows IS NULL AND day_rows > 0) OR
-			   (stored_rows IS NOT NULL AND (stored_rows, stored_skipped) IS DISTINCT FROM (day_rows, day_skipped)) THEN
-				recompute := recompute || d;
-			END IF;
-		END LOOP;
-	END IF;
-	-- the days side by side in background workers (lockstep_store_days),
-	-- when this refresh may commit (each worker commits its days) and
-	-- lockstep.refresh_workers allows: the recomputed days and every day
-	-- after the stored ones, if those are at most 400 (a refresh that
-	-- would walk more goes day by day below, straight over days without
-	-- rows).  What they store is recorded in the loop below, which stores
-	-- any day they left.
+	-- 2. the days, stored.  First side by side in background workers
+	-- (lockstep_store_days), when this refresh may commit (each worker
+	-- commits its days) and lockstep.refresh_workers allows: the days read
+	-- again and every day after the stored ones, if those are at most 400
+	-- (a refresh that would walk more goes day by day below, straight over
+	-- days without rows).  Then day by day (dates, not times: no time zone
+	-- can skip one): each day the workers stored is recorded, each one they
+	-- left is stored here; past a day without rows, straight to the next day
+	-- that has some, so that one row stamped 4713 BC does not make every
+	-- refresh walk two million empty days.
 	workers := CASE WHEN can_commit THEN coalesce(current_setting('lockstep.refresh_workers', true)::int, 0) ELSE 0 END;
-	IF workers > 0 AND (first_new > last_day OR last_day - first_new < 400) THEN
-		todo := recompute || ARRAY(SELECT g::date FROM generate_series(first_new, last_day, interval '1 day') g);
+	IF workers > 0 AND (plan.first_new > plan.last_day OR plan.last_day - plan.first_new < 400) THEN
+		todo := plan.recompute
+			|| ARRAY(SELECT g::date FROM generate_series(plan.first_new, plan.last_day, interval '1 day') g);
 		IF cardinality(todo) > 1 THEN
 			SELECT coalesce(array_agg(w.day), '{}'), coalesce(array_agg(w.rows), '{}'), coalesce(array_agg(w.skipped), '{}')
 			INTO done_days, done_rows, done_skipped
 			FROM @extschema@.lockstep_store_days(cfg_table, todo, workers) w;
 		END IF;
 	END IF;
-	-- then every day after the stored ones, day by day (dates, not times:
-	-- no time zone can skip one); past a day without rows, straight to the
-	-- next day that has some, so that one row stamped 4713 BC does not make
-	-- every refresh walk two million empty days
 	i := 0;
 	LOOP
-		IF i < cardinality(recompute) THEN
-			d := recompute[i + 1];
+		IF i < cardinality(plan.recompute) THEN
+			d := plan.recompute[i + 1];
 		ELSE
-			d := CASE WHEN i = cardinality(recompute) THEN first_new ELSE d + 1 END;
-			EXIT WHEN d > last_day;
+			d := CASE WHEN i = cardinality(plan.recompute) THEN plan.first_new ELSE d + 1 END;
+			EXIT WHEN d > plan.last_day;
 		END IF;
 		k := array_position(done_days, d);
 		IF k IS NOT NULL THEN
@@ -831,7 +908,7 @@ BEGIN
 			FROM @extschema@.lockstep_store_day(cfg_table, d) sd;
 		END IF;
 		IF day_rows > 0 THEN
-			IF i < cardinality(recompute) THEN
+			IF i < cardinality(plan.recompute) THEN
 				report.days_recomputed := report.days_recomputed + 1;
 			ELSE
 				report.days_added := report.days_added + 1;
@@ -857,12 +934,12 @@ BEGIN
 					RETURN;
 				END IF;
 			END IF;
-		ELSIF i >= cardinality(recompute) AND todo IS NULL THEN
+		ELSIF i >= cardinality(plan.recompute) AND todo IS NULL THEN
 			EXECUTE format('SELECT (min(lo) AT TIME ZONE ''UTC'')::date FROM (%s) b',
 						   @extschema@.lockstep_per_leaf(leaves,
 							'SELECT min(ts) AS lo FROM %s WHERE ts >= ($1 + 1)::timestamp AT TIME ZONE ''UTC''
 							 AND ts < ($2 + 1)::timestamp AT TIME ZONE ''UTC'''))
-				INTO next_day USING d, last_day;
+				INTO next_day USING d, plan.last_day;
 			EXIT WHEN next_day IS NULL;
 			d := next_day - 1;
 		END IF;
@@ -871,52 +948,20 @@ BEGIN
 	IF report.days_added + report.days_recomputed > 0 THEN
 		EXECUTE format('ANALYZE %I.%I', nsp, base || '_daily');	-- a hash plan for the window
 	END IF;
-	RAISE DEBUG 'lockstep_refresh(%): days % to %: % added, % recomputed in % s', name, first_day, last_day,
-		report.days_added, report.days_recomputed,
+	RAISE DEBUG 'lockstep_refresh(%): days % to %: % added, % recomputed in % s', name, plan.first_day,
+		plan.last_day, report.days_added, report.days_recomputed,
 		round(extract(epoch FROM clock_timestamp() - started)::numeric, 2);
-
 	report.stage_seconds := jsonb_build_object('days',
 		round(extract(epoch FROM clock_timestamp() - started)::numeric, 3));
-	-- the views in a block of their own: if one fails (memory, a lock
-	-- timeout), the days stored above are kept, the views stay as they
-	-- were, the refresh is recorded without finished_at and says why; the
-	-- next refresh finds the days stored and tries the views again.  A
-	-- cancel is not caught: it stops the refresh, and only the days already
-	-- committed (all of them, in a CALL from the top level) are kept.
-	-- Then the campaign history (matched to the last refresh's) and the
-	-- views made for dashboards, which read it.  CONCURRENTLY needs a
-	-- populated view: a view's first refresh is a plain one.
-	BEGIN
-		PERFORM @extschema@.lockstep_memory_charged();
-		FOREACH view IN ARRAY ARRAY['window', 'clusters', 'campaigns', 'accounts', 'history', 'timeline', 'shared']
-		LOOP
-			stage_start := clock_timestamp();
-			IF view = 'history' THEN
-				PERFORM @extschema@.lockstep_record_campaigns(cfg_table, started, last_day);
-			ELSE
-				SELECT CASE WHEN relispopulated THEN 'CONCURRENTLY ' ELSE '' END INTO how
-				FROM pg_class WHERE oid = format('%I.%I', nsp, base || '_' || view)::regclass;
-				EXECUTE format('REFRESH MATERIALIZED VIEW %s%I.%I', how, nsp, base || '_' || view);
-			END IF;
-			IF view = 'clusters' THEN
-				report.clustering_bytes := @extschema@.lockstep_memory_charged();
-			END IF;
-			report.stage_seconds := report.stage_seconds || jsonb_build_object(view,
-				round(extract(epoch FROM clock_timestamp() - stage_start)::numeric, 3));
-			RAISE DEBUG 'lockstep_refresh(%): %_% refreshed at % s', name, base, view,
-				round(extract(epoch FROM clock_timestamp() - started)::numeric, 2);
-		END LOOP;
-		report.finished_at := clock_timestamp();
-	EXCEPTION WHEN OTHERS THEN
-		GET STACKED DIAGNOSTICS err_state = RETURNED_SQLSTATE, err_text = MESSAGE_TEXT;
-		RAISE WARNING 'lockstep_refresh(%): the days are stored, but the views were not refreshed: % (%)',
-			name, err_text, err_state
-			USING HINT = 'The next refresh tries the views again; the refresh is recorded without finished_at.';
-	END;
+
+	-- 3. the views (a failure there keeps the days: see lockstep_refresh_views)
+	report := @extschema@.lockstep_refresh_views(cfg_table, name, report);
+
+	-- 4. the report, and what it says
 	EXECUTE format('INSERT INTO %I.%I SELECT ($1).*', nsp, base || '_refreshes') USING report;
 	IF report.rows_skipped + report.rows_before_range > 0 THEN
 		RAISE NOTICE 'lockstep_refresh(%): % rows without account_id skipped, % rows before % left out',
-			name, report.rows_skipped, report.rows_before_range, first_day
+			name, report.rows_skipped, report.rows_before_range, plan.first_day
 			USING HINT = format('%I.%I has the counts of every refresh.', nsp, base || '_refreshes');
 	END IF;
 	-- a flood of thin accounts is reported, not clustered (lockstep_cluster_accounts),
