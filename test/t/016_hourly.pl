@@ -1,0 +1,71 @@
+# Refreshed through the day as rows arrive, a pipeline ends where a
+# pipeline refreshed once over the same rows does: the same daily
+# fingerprints, byte for byte, the same clusters, flags and scores.  A
+# refresh through today stores the day so far; the next one finds its row
+# count changed and computes it again, as it does for late rows of the
+# last late_days days (here: 1% of a day's rows withheld and sent two
+# days late).  Every refresh after the first stores more than one day at
+# once, so the background workers (lockstep.refresh_workers) take part.
+use strict;
+use warnings;
+use Test::More;
+use LsTest;
+
+psql_ok(q{
+	SET timezone = 'UTC';
+	CREATE TABLE full_log AS SELECT * FROM lockstep_synth_log(200000, 11) ORDER BY ts;
+	CREATE TABLE releases AS SELECT * FROM lockstep_synth_releases();
+	-- the live log: every row before 2026-01-22, but 1% of 2026-01-21's
+	CREATE TABLE live_log AS SELECT * FROM full_log
+	WHERE ts < '2026-01-22' AND NOT (ts >= '2026-01-21' AND account_id % 100 = 0);
+	SELECT lockstep_create_pipeline('live', 'live_log', 28, 'releases', '{"min_size": 5}');
+});
+psql_ok(q{CALL lockstep_refresh('live', '2026-01-21')});
+
+# two days, four hours at a time, each refresh through the day so far
+my $steps = 0;
+my @flagged;
+for my $h (map { $_ * 4 } 0 .. 11)
+{
+	my $from = sprintf("timestamptz '2026-01-22 00:00+00' + interval '%d hours'", $h);
+	my $to = sprintf("timestamptz '2026-01-22 00:00+00' + interval '%d hours'", $h + 4);
+	psql_ok(qq{INSERT INTO live_log SELECT * FROM full_log WHERE ts >= $from AND ts < $to});
+	# the withheld rows of 2026-01-21 arrive on the 23rd, within late_days
+	psql_ok(q{INSERT INTO live_log SELECT * FROM full_log
+	          WHERE ts >= '2026-01-21' AND ts < '2026-01-22' AND account_id % 100 = 0}) if $h == 24;
+	psql_ok(qq{CALL lockstep_refresh('live', (($to - interval '1 microsecond') AT TIME ZONE 'UTC')::date)});
+	push @flagged, psql_ok(q{SELECT count(*) FROM live_campaigns WHERE flagged});
+	$steps++;
+}
+is($steps, 12, 'twelve refreshes, four hours apart');
+# the first refresh of a day adds it; the next ones of that day compute it
+# again; the one after the late rows computes their day again and adds the new day
+is(psql_ok(q{SELECT string_agg(days_added || '+' || days_recomputed, ' ' ORDER BY started_at) FROM live_refreshes}),
+	'17+0 1+0 0+1 0+1 0+1 0+1 0+1 1+1 0+1 0+1 0+1 0+1 0+1', 'days added + days computed again, refresh by refresh');
+
+# the same rows at once
+psql_ok(q{
+	CREATE TABLE once_log AS SELECT * FROM live_log;
+	SELECT lockstep_create_pipeline('once', 'once_log', 28, 'releases', '{"min_size": 5}');
+});
+psql_ok(q{CALL lockstep_refresh('once', '2026-01-23')});
+is(psql_ok(q{SELECT count(*) FROM live_log}), psql_ok(q{SELECT count(*) FROM full_log WHERE ts < '2026-01-24'}),
+	'the live log has every row by the end');
+
+is(psql_ok(q{SELECT count(*) FROM live_daily l FULL JOIN once_daily o USING (day, account_id)
+             WHERE fingerprint_send(l.fp) IS DISTINCT FROM fingerprint_send(o.fp)
+                OR l.org_id IS DISTINCT FROM o.org_id}), 0, 'the same daily fingerprints, byte for byte');
+is(psql_ok(q{SELECT count(*) FROM live_days l FULL JOIN once_days o USING (day)
+             WHERE (l.rows, l.skipped) IS DISTINCT FROM (o.rows, o.skipped)}), 0, 'the same day counts');
+is(psql_ok(q{SELECT count(*) FROM live_clusters l FULL JOIN once_clusters o USING (account_id)
+             WHERE (l.cluster, l.core) IS DISTINCT FROM (o.cluster, o.core)}), 0, 'the same clusters');
+my $flags = psql_ok(q{SELECT count(*) FROM once_accounts WHERE flagged});
+cmp_ok($flags, '>', 100, "$flags accounts flagged at once");
+is(psql_ok(q{SELECT count(*) FROM live_accounts l FULL JOIN once_accounts o USING (account_id)
+             WHERE l.flagged IS DISTINCT FROM o.flagged}), 0, 'the same accounts flagged');
+is(psql_ok(q{SELECT count(*) FROM live_campaigns l FULL JOIN once_campaigns o USING (cluster)
+             WHERE l.score IS DISTINCT FROM o.score OR l.flagged IS DISTINCT FROM o.flagged}), 0,
+	'the same campaigns, with the same scores');
+ok(!grep({ $_ == 0 } @flagged), 'campaigns flagged at every step (' . join(', ', @flagged) . ')');
+
+done_testing();
