@@ -224,8 +224,11 @@ BEGIN
 			   sum(m.tokens_out)::float8 / nullif(sum(m.requests), 0) AS output,
 			   (SELECT jsonb_agg(DISTINCT rel.model) FROM rel) AS released
 		FROM m LEFT JOIN LATERAL (
-			SELECT coalesce(max(exp(-greatest(0, extract(epoch FROM fm.first_seen - rel.released_at) / 3600)
-									/ %5$s)), 0) AS pivot
+			-- (a member that never used the release adopted it never: 0;
+			-- greatest() would take its missing first use for 0 hours)
+			SELECT coalesce(max(CASE WHEN fm.first_seen IS NOT NULL
+									 THEN exp(-greatest(0, extract(epoch FROM fm.first_seen - rel.released_at) / 3600)
+											  / %5$s) ELSE 0 END), 0) AS pivot
 			FROM rel LEFT JOIN @extschema@.fingerprint_models(m.fp) fm USING (model_hash)
 			WHERE rel.released_at > m.first_seen AND rel.released_at <= m.last_seen
 			HAVING count(*) > 0) pv ON true
@@ -256,7 +259,7 @@ BEGIN
 				'synchrony', CASE WHEN ps.sync IS NOT NULL THEN @extschema@.lockstep_excess(ps.sync, bg.sync) END,
 				'cohesion', @extschema@.lockstep_excess(ps.cohesion, bg.cohesion),
 				'size', least(1, ln(a.n) / ln(%6$s)),
-				'volume', least(1, a.requests / nullif(total.requests, 0) / %7$s),
+				'volume', least(1, coalesce(a.requests / nullif(total.requests, 0) / %7$s, 0)),
 				'uniformity', a.uniformity,
 				-- long answers: how far the output per request goes beyond the
 				-- background's median account, as a share of the cluster's

@@ -323,3 +323,18 @@ SELECT lockstep_settings('{"bands": 64, "rows": 2}')->>'bands' AS settings,
        (SELECT count(*) FROM fingerprint_clusters('SELECT account_id, fp FROM cl_fp WHERE account_id < 50', NULL, NULL, NULL, 64, 2)) >= 0 AS clusters;
 -- and the work pass its weights from fingerprint_similarity's
 SELECT fingerprint_default_weights();
+
+-- the pivot counts the members that adopted a release, by how soon: twenty
+-- users active before and after frontier-2's release who never used it
+-- score 0 (0.5.0 scored them 1: a missing first use counted as 0 hours)
+CREATE TABLE pv_clusters AS
+SELECT account_id, 1::bigint AS cluster FROM (
+  SELECT f.account_id FROM cl_fp f JOIN cl_labels l USING (account_id), fingerprint_stats(f.fp) st
+  WHERE l.kind = 'user' AND st.first_seen < '2026-01-20' AND st.last_seen > '2026-01-26'
+    AND NOT EXISTS (SELECT 1 FROM fingerprint_models(f.fp) m WHERE m.model = 'frontier-2')
+  ORDER BY 1 LIMIT 20) u
+UNION ALL
+SELECT account_id, 2 FROM cl_labels WHERE campaign = 'A';
+SELECT cluster, accounts, evidence->'pivot_members' AS members,
+       (SELECT round((x->>'value')::numeric, 2) FROM jsonb_array_elements(evidence->'signals') x WHERE x->>'signal' = 'pivot') AS pivot
+FROM lockstep_score_clusters('pv_clusters', 'cl_fp', 'cl_releases') ORDER BY cluster;
