@@ -101,11 +101,12 @@ store_one_day(LsDayShared *sh, int i)
 
 	values[0] = ObjectIdGetDatum(sh->config);
 	values[1] = DateADTGetDatum(sh->days[i].day);
-	initStringInfo(&sql);
-	appendStringInfo(&sql, "SELECT rows, skipped FROM %s($1, $2)", sh->store_day);
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
+	/* allocated in the transaction: freed with it */
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "SELECT rows, skipped FROM %s($1, $2)", sh->store_day);
 	snprintf(activity, sizeof(activity), "lockstep: storing day %s",
 			 DatumGetCString(DirectFunctionCall1(date_out, values[1])));
 	pgstat_report_activity(STATE_RUNNING, activity);
