@@ -442,7 +442,12 @@ fingerprint_clusters(PG_FUNCTION_ARGS)
 	double		weights[LS_N_CHANNELS];
 
 	threshold = ls_query_threshold_args(fcinfo, ix.caller);
-	if (PG_ARGISNULL(7))
+	/*
+	 * The weights are the eighth argument since 0.6.0; the scripts of 0.5.0
+	 * and before declare seven, and call this until ALTER EXTENSION UPDATE
+	 * runs: there is no eighth to read.
+	 */
+	if (PG_NARGS() < 8 || PG_ARGISNULL(7))
 		memcpy(weights, ls_default_weights, sizeof(weights));
 	else
 		ls_weights_arg(PG_GETARG_ARRAYTYPE_P(7), weights);

@@ -338,3 +338,14 @@ SELECT account_id, 2 FROM cl_labels WHERE campaign = 'A';
 SELECT cluster, accounts, evidence->'pivot_members' AS members,
        (SELECT round((x->>'value')::numeric, 2) FROM jsonb_array_elements(evidence->'signals') x WHERE x->>'signal' = 'pivot') AS pivot
 FROM lockstep_score_clusters('pv_clusters', 'cl_fp', 'cl_releases') ORDER BY cluster;
+
+-- the scripts of 0.5.0 and before declare fingerprint_clusters with seven
+-- arguments, and call the same C function until ALTER EXTENSION UPDATE
+-- runs; 0.6.0 read an eighth that was not there, and the server crashed
+CREATE FUNCTION clusters_0_5(query text, threshold float8 DEFAULT NULL, core_threshold float8 DEFAULT NULL,
+	min_size int DEFAULT NULL, bands int DEFAULT NULL, rows int DEFAULT NULL, max_bucket int DEFAULT NULL,
+	OUT account_id bigint, OUT cluster bigint, OUT core boolean, OUT similarity float8)
+	RETURNS SETOF record AS '$libdir/lockstep', 'fingerprint_clusters' LANGUAGE C VOLATILE;
+SELECT count(*) AS clustered,
+       count(*) = (SELECT count(*) FROM fingerprint_clusters('SELECT account_id, fp FROM cl_fp', 0.5, 0.65, 5)) AS as_now
+FROM clusters_0_5('SELECT account_id, fp FROM cl_fp', 0.5, 0.65, 5);
