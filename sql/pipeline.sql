@@ -707,12 +707,12 @@ COMMENT ON FUNCTION @extschema@.lockstep_pipeline_leaves(regclass) IS
 -- row count changed since it was stored (or that had no rows then), by
 -- late rows or the rest of a day stored half, is computed again.
 CREATE FUNCTION @extschema@.lockstep_refresh_plan(cfg_table regclass, through date, settings jsonb,
+	leaves regclass[],
 	OUT first_day date, OUT last_day date, OUT first_new date, OUT recompute date[], OUT rows_before_range bigint)
 	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 	SET search_path = pg_catalog, pg_temp
 	AS $$
 DECLARE
-	leaves regclass[] := @extschema@.lockstep_pipeline_leaves(cfg_table);
 	nsp text;
 	base text;
 	stored_max date;
@@ -761,8 +761,8 @@ BEGIN
 		END IF;
 	END LOOP;
 END $$;
-COMMENT ON FUNCTION @extschema@.lockstep_refresh_plan(regclass, date, jsonb) IS
-	'internal: the days a refresh of a pipeline reads (first_day to last_day; the new ones from first_new; the stored ones whose rows changed, recompute) and the rows a first refresh leaves before them';
+COMMENT ON FUNCTION @extschema@.lockstep_refresh_plan(regclass, date, jsonb, regclass[]) IS
+	'internal: the days a refresh of a pipeline reads, from the leaves of its log that lockstep_pipeline_leaves checked (first_day to last_day; the new ones from first_new; the stored ones whose rows changed, recompute) and the rows a first refresh leaves before them';
 
 -- A refresh's views, after its days: the window, the clusters, the scores,
 -- the campaign history (matched to the last refresh's) and the views made
@@ -868,7 +868,7 @@ BEGIN
 	leaves := @extschema@.lockstep_pipeline_leaves(cfg_table);
 
 	-- 1. the plan: the days to read and those to read again
-	plan := @extschema@.lockstep_refresh_plan(cfg_table, through, s);
+	plan := @extschema@.lockstep_refresh_plan(cfg_table, through, s, leaves);
 	report := (started, NULL, plan.first_day, plan.last_day, 0, 0, 0, 0, plan.rows_before_range, NULL, NULL);
 
 	-- 2. the days, stored.  First side by side in background workers

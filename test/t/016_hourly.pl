@@ -23,7 +23,6 @@ psql_ok(q{
 psql_ok(q{CALL lockstep_refresh('live', '2026-01-21')});
 
 # two days, four hours at a time, each refresh through the day so far
-my $steps = 0;
 my @flagged;
 for my $h (map { $_ * 4 } 0 .. 11)
 {
@@ -35,9 +34,7 @@ for my $h (map { $_ * 4 } 0 .. 11)
 	          WHERE ts >= '2026-01-21' AND ts < '2026-01-22' AND account_id % 100 = 0}) if $h == 24;
 	psql_ok(qq{CALL lockstep_refresh('live', (($to - interval '1 microsecond') AT TIME ZONE 'UTC')::date)});
 	push @flagged, psql_ok(q{SELECT count(*) FROM live_campaigns WHERE flagged});
-	$steps++;
 }
-is($steps, 12, 'twelve refreshes, four hours apart');
 # the first refresh of a day adds it; the next ones of that day compute it
 # again; the one after the late rows computes their day again and adds the new day
 is(psql_ok(q{SELECT string_agg(days_added || '+' || days_recomputed, ' ' ORDER BY started_at) FROM live_refreshes}),
