@@ -15,6 +15,7 @@ CREATE FUNCTION @extschema@.lockstep_default_settings() RETURNS jsonb
 		"pivot_hours": 24,
 		"sample_pairs": 100,
 		"background_pairs": 1000,
+		"traces": ["shared_infrastructure", "pivot", "synchrony", "uniformity"],
 		"fire_at": 0.25,
 		"flag_at": 0.5,
 		"backfill_days": 90,
@@ -24,7 +25,7 @@ CREATE FUNCTION @extschema@.lockstep_default_settings() RETURNS jsonb
 		"volume_quantile": 1
 	}'::jsonb || @extschema@.lockstep_cluster_defaults() $$;
 COMMENT ON FUNCTION @extschema@.lockstep_default_settings() IS
-	'every setting of a pipeline: the weights and thresholds of the campaign and account scores (pivot_hours: the hours after a release in which adopting it counts exp(-1)), the clustering defaults of lockstep_cluster_defaults(), the days a first refresh reads back (backfill_days), the stored days each refresh checks for late rows (late_days) and the active days at most of a thin account, which lockstep_cluster_accounts merges with the thin accounts on its payment instruments (thin_days, 0: none), the requests below which an account in no such group is left out of the clustering (min_requests), and the share of the accounts that are not thin that send fewer requests than one at campaign volume, which lockstep_cluster_accounts then also links on the work alone (volume_quantile; 1, the default: none); pass a jsonb with the keys to change';
+	'every setting of a pipeline: the weights and thresholds of the campaign and account scores (pivot_hours: the hours after a release in which adopting it counts exp(-1); traces: the signals that count only once fired and only if they raise the score), the clustering defaults of lockstep_cluster_defaults(), the days a first refresh reads back (backfill_days), the stored days each refresh checks for late rows (late_days) and the active days at most of a thin account, which lockstep_cluster_accounts merges with the thin accounts on its payment instruments (thin_days, 0: none), the requests below which an account in no such group is left out of the clustering (min_requests), and the share of the accounts that are not thin that send fewer requests than one at campaign volume, which lockstep_cluster_accounts then also links on the work alone (volume_quantile; 1, the default: none); pass a jsonb with the keys to change';
 
 -- The settings in force: defaults overridden by the given keys (weights merged key by key).
 CREATE FUNCTION @extschema@.lockstep_settings(settings jsonb) RETURNS jsonb
@@ -79,6 +80,15 @@ BEGIN
 	   OR (r.whole AND (d->>r.k)::numeric <> trunc((d->>r.k)::numeric));
 	IF bad IS NOT NULL THEN
 		RAISE EXCEPTION 'settings out of range: %', bad USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	-- traces: signal names, each at most once
+	IF jsonb_typeof(d->'traces') IS DISTINCT FROM 'array'
+	   OR EXISTS (SELECT 1 FROM jsonb_array_elements(d->'traces') t
+				  WHERE jsonb_typeof(t) <> 'string' OR NOT (d->'weights') ? (t #>> '{}'))
+	   OR (SELECT count(*) <> count(DISTINCT t) FROM jsonb_array_elements(d->'traces') t) THEN
+		RAISE EXCEPTION 'traces must be an array of distinct signal names'
+			USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'The signals are the keys of weights in lockstep_default_settings().';
 	END IF;
 	-- whole settings as integers, so that readers may cast them to int
 	d := d || (SELECT jsonb_object_agg(k, (d->>k)::numeric::bigint)
@@ -265,22 +275,38 @@ BEGIN
 				-- background's median account, as a share of the cluster's
 				'output', greatest(0, 1 - bg.output / nullif(a.output, 0))) AS v
 		FROM a JOIN ps USING (cluster) JOIN intents USING (cluster), total, bg),
-	-- each signal's value, weight, and whether it counts: a trace (shared
-	-- infrastructure, the pivot, uniform volume) that did not fire is left
-	-- out of the mean, since it is cheap to avoid and its absence clears no
-	-- one.  An organization is context, not a pass: what one company's
-	-- tooling shares (networks and cards, scaffolds, hours) is explained by
-	-- it, so those signals weigh in only for the pairs of different
-	-- organizations; what it does not explain (elicitation, the pivot, long
-	-- output, uniform volume, size) weighs in whole.
-	sv AS (
+	-- each signal's value and weight.  An organization is context, not a
+	-- pass: what one company's tooling shares (networks and cards,
+	-- scaffolds, hours) is explained by it, so those signals weigh in only
+	-- for the pairs of different organizations; what it does not explain
+	-- (elicitation, the pivot, long output, uniform volume, size) weighs in
+	-- whole.
+	sv0 AS (
 		SELECT sig.cluster, e.k, c.val,
 			   c.wt * CASE WHEN e.k IN ('shared_infrastructure', 'cohesion', 'synchrony')
 						   THEN 1 - sig.same_org ELSE 1 END AS wt,
-			   (raw IS NOT NULL AND (e.k NOT IN ('shared_infrastructure', 'pivot', 'uniformity') OR c.val >= %9$s))::int
-				 AS counted
+			   raw IS NOT NULL AS known, %12$L::jsonb ? e.k AS trace
 		FROM sig, jsonb_each_text(sig.v) e(k, raw),
 			 LATERAL (SELECT coalesce(raw::float8, 0) AS val, (%8$L::jsonb->>k)::float8 AS wt) c),
+	-- A trace (the settings' traces: what is cheap to avoid) is evidence
+	-- for, never against: it counts only once fired, and only if it raises
+	-- the mean, the strongest first, so that neither its absence nor a weak
+	-- showing clears anyone, and crossing fire_at never lowers a score.
+	others AS (
+		SELECT cluster, coalesce(sum(wt * val) FILTER (WHERE known AND NOT trace), 0) AS s0,
+			   coalesce(sum(wt) FILTER (WHERE known AND NOT trace), 0) AS w0
+		FROM sv0 GROUP BY 1),
+	tr AS (
+		SELECT sv0.cluster, sv0.k,
+			   o.s0 + sum(wt * val) OVER w - wt * val AS s_prev, o.w0 + sum(wt) OVER w - wt AS w_prev
+		FROM sv0 JOIN others o USING (cluster)
+		WHERE trace AND known AND val >= %9$s
+		WINDOW w AS (PARTITION BY sv0.cluster ORDER BY val DESC, k ROWS UNBOUNDED PRECEDING)),
+	sv AS (
+		SELECT sv0.cluster, sv0.k, sv0.val, sv0.wt,
+			   (known AND (NOT trace OR (tr.k IS NOT NULL AND (tr.w_prev <= 0 OR sv0.val * tr.w_prev > tr.s_prev))))::int
+				 AS counted
+		FROM sv0 LEFT JOIN tr USING (cluster, k)),
 	den AS (SELECT cluster, greatest(sum(counted * wt), 1e-12) AS w FROM sv GROUP BY 1),
 	-- each signal's contribution, the list and the weighted mean in one pass
 	scored AS (
@@ -315,7 +341,7 @@ BEGIN
 	FROM scored
 	$q$, clusters, fingerprints, rel, (s->>'sample_pairs')::int, greatest((s->>'pivot_hours')::float8, 1e-3),
 		greatest((s->>'size_full')::float8, 2), (s->>'volume_full')::float8, w,
-		(s->>'fire_at')::float8, (s->>'flag_at')::float8, (s->>'background_pairs')::int);
+		(s->>'fire_at')::float8, (s->>'flag_at')::float8, (s->>'background_pairs')::int, s->'traces');
 END $$;
 COMMENT ON FUNCTION @extschema@.lockstep_score_clusters(regclass, regclass, regclass, jsonb) IS
 	'a score in [0, 1], its margin above flag_at and a jsonb explanation per cluster, from relations (tables or views) of (account_id, cluster) and (account_id, org_id, fp), with an optional (model, released_at) release table; an organization discounts the signals it explains (shared infrastructure, cohesion, synchrony), never the score';

@@ -135,12 +135,21 @@ SELECT jsonb_array_length(evidence->'signals') AS signals,
        evidence->'released_models' AS released
 FROM cl_scores s JOIN cl c USING (cluster) JOIN cl_labels l USING (account_id)
 WHERE l.campaign = 'C' LIMIT 1;
--- a trace (shared infrastructure, the pivot, uniform volume) counts only where
--- it fired: its absence is cheap to arrange and clears no one; every other
--- signal counts
-SELECT bool_and((x->>'counted')::boolean = (x->>'signal' NOT IN ('shared_infrastructure', 'pivot', 'uniformity')
-                                            OR (x->>'fired')::boolean)) AS traces_count_when_fired
+-- a trace (shared infrastructure, the pivot, synchrony, uniform volume: the
+-- settings' traces) is evidence for, never against: it counts if and only
+-- if it fired and its value is above the score (it raised the mean); every
+-- other signal counts
+SELECT bool_and((x->>'counted')::boolean =
+                (NOT lockstep_settings(NULL)->'traces' ? (x->>'signal')
+                 OR ((x->>'fired')::boolean AND (x->>'value')::float8 > s.score - 1e-4))) AS traces_count_when_they_raise
 FROM cl_scores s, jsonb_array_elements(s.evidence->'signals') x;
+-- so crossing fire_at never lowers a score: with fire_at 0 every trace may
+-- count, and no score is below the one with fire_at 1 (no trace counts);
+-- before 0.6.0 a trace that fired weakly pulled the mean down
+SELECT count(*) AS clusters, count(*) FILTER (WHERE lo.score > hi.score + 1e-9) AS lowered_by_a_trace,
+       count(*) FILTER (WHERE hi.score > lo.score + 1e-9) AS raised_by_a_trace
+FROM lockstep_score_clusters('cl', 'cl_fp', 'cl_releases', '{"fire_at": 1}') lo
+JOIN lockstep_score_clusters('cl', 'cl_fp', 'cl_releases', '{"fire_at": 0}') hi USING (cluster);
 -- a pivot that does not fire (a decay of a few seconds) is left out: the
 -- score is the weighted mean of the signals that count
 SELECT bool_and(NOT (x.e->>'counted')::boolean) FILTER (WHERE x.e->>'signal' = 'pivot') AS pivot_left_out,
@@ -228,6 +237,10 @@ SELECT expect_error($$SELECT lockstep_settings('{"flag": 1}')$$);
 SELECT expect_error($$SELECT lockstep_settings('{"weights": {"size": -1}}')$$);
 SELECT expect_error($$SELECT lockstep_settings('{"flag_at": "high"}')$$);
 SELECT expect_error($$SELECT lockstep_settings('[1]')$$);
+SELECT expect_error($$SELECT lockstep_settings('{"traces": ["pivot", "pivot"]}')$$);
+SELECT expect_error($$SELECT lockstep_settings('{"traces": ["no such signal"]}')$$);
+SELECT expect_error($$SELECT lockstep_settings('{"traces": "pivot"}')$$);
+SELECT lockstep_settings('{"traces": []}')->'traces' AS no_traces;
 SELECT expect_error($$SELECT * FROM lockstep_score_clusters(NULL, 'cl_fp')$$);
 
 -- the pipeline: create, refresh, add a day without recomputing the past

@@ -7,7 +7,7 @@
 # CI can afford: precision >= 0.99, recall >= 0.95, no app user, enterprise
 # or integration account flagged, every campaign at least 90% flagged, each
 # with at least 90% of its flagged accounts in one cluster, and every flagged
-# campaign cluster clear of the line (margin >= 0.04; 0.3.0's combined
+# campaign cluster clear of the line (margin >= 0.1; 0.3.0's combined
 # campaigns sat 0.013 and 0.021 above it).  Recall counts the campaign
 # accounts that sent a request: a hydra's generation may have none.
 # Variant all is found as one cluster per organization (5 a campaign): its
@@ -93,14 +93,10 @@ for my $v (qw(base proxies paraphrase low_slow human_timing mixed combined
 		SELECT coalesce(min((s.evidence->>'margin')::float8), 0) FROM ev_scores s
 		WHERE s.flagged AND s.cluster IN (SELECT c.cluster FROM ev_cl c JOIN ev_labels l USING (account_id)
 										   WHERE l.campaign IS NOT NULL)});
-	TODO: {
-		# Under every evasion at once the lowest flag is thin (0.0035 at 1M
-		# rows, bench/quality.sh).  Here it was 0.04 or more only while the
-		# pivot counted members that never used the release as adopters
-		# (fixed in 0.6.0): 0.0328 since.  Issue 19's decision with headroom.
-		local $TODO = 'under every evasion at once the lowest flag is thin' if $v eq 'all';
-		cmp_ok($margin, '>=', 0.04, "$v: the lowest flagged campaign is $margin above the line");
-	}
+	# Issue 19's headroom: 0.1 above the line.  Under every evasion at once
+	# the lowest flag sat 0.0328 above it here (0.0035 at 1M rows) until
+	# synchrony became a trace and a trace could only raise a score (0.6.0).
+	cmp_ok($margin, '>=', 0.1, "$v: the lowest flagged campaign is $margin above the line");
 	if ($v eq 'low_slow')
 	{
 		# Buckets over a hundred times max_bucket, as campaign C's are at 16M
