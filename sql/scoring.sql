@@ -15,7 +15,7 @@ CREATE FUNCTION @extschema@.lockstep_default_settings() RETURNS jsonb
 		"pivot_hours": 24,
 		"sample_pairs": 100,
 		"background_pairs": 1000,
-		"traces": ["shared_infrastructure", "pivot", "synchrony", "uniformity"],
+		"traces": ["shared_infrastructure", "pivot", "uniformity"],
 		"fire_at": 0.25,
 		"flag_at": 0.5,
 		"backfill_days": 90,

@@ -135,8 +135,8 @@ SELECT jsonb_array_length(evidence->'signals') AS signals,
        evidence->'released_models' AS released
 FROM cl_scores s JOIN cl c USING (cluster) JOIN cl_labels l USING (account_id)
 WHERE l.campaign = 'C' LIMIT 1;
--- a trace (shared infrastructure, the pivot, synchrony, uniform volume: the
--- settings' traces) is evidence for, never against: it counts if and only
+-- a trace (shared infrastructure, the pivot, uniform volume: the settings'
+-- traces) is evidence for, never against: it counts if and only
 -- if it fired and its value is above the score (it raised the mean); every
 -- other signal counts
 SELECT bool_and((x->>'counted')::boolean =
