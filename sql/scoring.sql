@@ -16,6 +16,7 @@ CREATE FUNCTION @extschema@.lockstep_default_settings() RETURNS jsonb
 		"sample_pairs": 100,
 		"background_pairs": 1000,
 		"traces": ["shared_infrastructure", "pivot", "uniformity"],
+		"harvest": ["elicitation", "output", "pivot"],
 		"fire_at": 0.25,
 		"flag_at": 0.5,
 		"backfill_days": 90,
@@ -25,7 +26,7 @@ CREATE FUNCTION @extschema@.lockstep_default_settings() RETURNS jsonb
 		"volume_quantile": 1
 	}'::jsonb || @extschema@.lockstep_cluster_defaults() $$;
 COMMENT ON FUNCTION @extschema@.lockstep_default_settings() IS
-	'every setting of a pipeline: the weights and thresholds of the campaign and account scores (pivot_hours: the hours after a release in which adopting it counts exp(-1); traces: the signals that count only once fired and only if they raise the score), the clustering defaults of lockstep_cluster_defaults(), the days a first refresh reads back (backfill_days), the stored days each refresh checks for late rows (late_days) and the active days at most of a thin account, which lockstep_cluster_accounts merges with the thin accounts on its payment instruments (thin_days, 0: none), the requests below which an account in no such group is left out of the clustering (min_requests), and the share of the accounts that are not thin that send fewer requests than one at campaign volume, which lockstep_cluster_accounts then also links on the work alone (volume_quantile; 1, the default: none); pass a jsonb with the keys to change';
+	'every setting of a pipeline: the weights and thresholds of the campaign and account scores (pivot_hours: the hours after a release in which adopting it counts exp(-1); traces: the signals that count only once fired and only if they raise the score; harvest: the signals of which one must fire for the score to stand, or it is scaled by the strongest over fire_at), the clustering defaults of lockstep_cluster_defaults(), the days a first refresh reads back (backfill_days), the stored days each refresh checks for late rows (late_days) and the active days at most of a thin account, which lockstep_cluster_accounts merges with the thin accounts on its payment instruments (thin_days, 0: none), the requests below which an account in no such group is left out of the clustering (min_requests), and the share of the accounts that are not thin that send fewer requests than one at campaign volume, which lockstep_cluster_accounts then also links on the work alone (volume_quantile; 1, the default: none); pass a jsonb with the keys to change';
 
 -- The settings in force: defaults overridden by the given keys (weights merged key by key).
 CREATE FUNCTION @extschema@.lockstep_settings(settings jsonb) RETURNS jsonb
@@ -81,12 +82,15 @@ BEGIN
 	IF bad IS NOT NULL THEN
 		RAISE EXCEPTION 'settings out of range: %', bad USING ERRCODE = 'invalid_parameter_value';
 	END IF;
-	-- traces: signal names, each at most once
-	IF jsonb_typeof(d->'traces') IS DISTINCT FROM 'array'
-	   OR EXISTS (SELECT 1 FROM jsonb_array_elements(d->'traces') t
+	-- traces and harvest: signal names, each at most once
+	SELECT string_agg(k, ', ') INTO bad
+	FROM unnest(ARRAY['traces', 'harvest']) k
+	WHERE jsonb_typeof(d->k) IS DISTINCT FROM 'array'
+	   OR EXISTS (SELECT 1 FROM jsonb_array_elements(d->k) t
 				  WHERE jsonb_typeof(t) <> 'string' OR NOT (d->'weights') ? (t #>> '{}'))
-	   OR (SELECT count(*) <> count(DISTINCT t) FROM jsonb_array_elements(d->'traces') t) THEN
-		RAISE EXCEPTION 'traces must be an array of distinct signal names'
+	   OR (SELECT count(*) <> count(DISTINCT t) FROM jsonb_array_elements(d->k) t);
+	IF bad IS NOT NULL THEN
+		RAISE EXCEPTION 'not an array of distinct signal names: %', bad
 			USING ERRCODE = 'invalid_parameter_value',
 			HINT = 'The signals are the keys of weights in lockstep_default_settings().';
 	END IF;
@@ -285,7 +289,7 @@ BEGIN
 		SELECT sig.cluster, e.k, c.val,
 			   c.wt * CASE WHEN e.k IN ('shared_infrastructure', 'cohesion', 'synchrony')
 						   THEN 1 - sig.same_org ELSE 1 END AS wt,
-			   raw IS NOT NULL AS known, %12$L::jsonb ? e.k AS trace
+			   raw IS NOT NULL AS known, %12$L::jsonb ? e.k AS trace, %13$L::jsonb ? e.k AS harvest
 		FROM sig, jsonb_each_text(sig.v) e(k, raw),
 			 LATERAL (SELECT coalesce(raw::float8, 0) AS val, (%8$L::jsonb->>k)::float8 AS wt) c),
 	-- A trace (the settings' traces: what is cheap to avoid) is evidence
@@ -307,22 +311,34 @@ BEGIN
 			   (known AND (NOT trace OR (tr.k IS NOT NULL AND (tr.w_prev <= 0 OR sv0.val * tr.w_prev > tr.s_prev))))::int
 				 AS counted
 		FROM sv0 LEFT JOIN tr USING (cluster, k)),
-	den AS (SELECT cluster, greatest(sum(counted * wt), 1e-12) AS w FROM sv GROUP BY 1),
+	-- The harvest: a distillation campaign exists to take the model's
+	-- reasoning, long answers or new release (the settings' harvest
+	-- signals); a coordinated cluster that takes none of them (one
+	-- integration's servers, say) is automation.  Until the strongest of
+	-- them fires, the score is scaled by its share of fire_at.
+	den AS (SELECT sv0.cluster, greatest(sum(sv.counted * sv0.wt), 1e-12) AS w,
+				   coalesce(max(sv0.val) FILTER (WHERE sv0.harvest AND sv0.known), 0) AS harvest,
+				   CASE WHEN jsonb_array_length(%13$L::jsonb) = 0 THEN 1
+						ELSE least(1, coalesce(max(sv0.val) FILTER (WHERE sv0.harvest AND sv0.known), 0)
+									  / greatest(%9$s, 1e-12)) END AS hf
+			FROM sv0 JOIN sv USING (cluster, k) GROUP BY 1),
 	-- each signal's contribution, the list and the weighted mean in one pass
 	scored AS (
-		SELECT sig.*, x.signals, x.base
+		SELECT sig.*, x.signals, x.coordination, den.harvest, den.hf, x.coordination * den.hf AS base
 		FROM sig JOIN den USING (cluster), LATERAL (
 			SELECT jsonb_agg(jsonb_build_object('signal', sv.k, 'value', round(sv.val::numeric, 4),
 						'weight', round(sv.wt::numeric, 4), 'counted', sv.counted = 1,
-						'contribution', round((sv.counted * sv.wt * sv.val / den.w)::numeric, 4),
+						'contribution', round((den.hf * sv.counted * sv.wt * sv.val / den.w)::numeric, 4),
 						'fired', sv.val >= %9$s) ORDER BY sv.counted * sv.wt * sv.val DESC, sv.k) AS signals,
-				   sum(sv.counted * sv.wt * sv.val) / den.w AS base
+				   sum(sv.counted * sv.wt * sv.val) / den.w AS coordination
 			FROM sv WHERE sv.cluster = sig.cluster) x)
 	SELECT cluster, n, base, base >= %10$s,
 		   jsonb_build_object(
 			'score', round(base::numeric, 4),
 			-- the distance from the line: a flag 0.01 above it is a coin toss
 			'margin', round((base - %10$s)::numeric, 4),
+			'harvest', jsonb_build_object('value', round(harvest::numeric, 4), 'factor', round(hf::numeric, 4),
+				'signals', %13$L::jsonb, 'score_before', round(coordination::numeric, 4)),
 			'fired', (SELECT coalesce(jsonb_agg(x->'signal'), '[]') FROM jsonb_array_elements(signals) x
 					  WHERE (x->>'fired')::boolean),
 			'signals', signals,
@@ -341,7 +357,8 @@ BEGIN
 	FROM scored
 	$q$, clusters, fingerprints, rel, (s->>'sample_pairs')::int, greatest((s->>'pivot_hours')::float8, 1e-3),
 		greatest((s->>'size_full')::float8, 2), (s->>'volume_full')::float8, w,
-		(s->>'fire_at')::float8, (s->>'flag_at')::float8, (s->>'background_pairs')::int, s->'traces');
+		(s->>'fire_at')::float8, (s->>'flag_at')::float8, (s->>'background_pairs')::int, s->'traces',
+		s->'harvest');
 END $$;
 COMMENT ON FUNCTION @extschema@.lockstep_score_clusters(regclass, regclass, regclass, jsonb) IS
 	'a score in [0, 1], its margin above flag_at and a jsonb explanation per cluster, from relations (tables or views) of (account_id, cluster) and (account_id, org_id, fp), with an optional (model, released_at) release table; an organization discounts the signals it explains (shared infrastructure, cohesion, synchrony), never the score';

@@ -229,6 +229,36 @@ SELECT count(*) FILTER (WHERE a.flagged AND l.campaign IS NULL) AS false_positiv
        count(*) FILTER (WHERE l.campaign IS NOT NULL) AS campaign_accounts
 FROM cl_labels l LEFT JOIN cl_accounts a USING (account_id);
 SELECT evidence ? 'cluster_score' AND evidence ? 'membership' AS explained FROM cl_accounts LIMIT 1;
+-- the harvest: a distillation campaign exists to take the model's
+-- reasoning, long answers or new release.  The integrations, forced into one
+-- cluster, take none of them (one-word answers, no elicitation, no new
+-- model): coordination without harvest is automation, and the score is
+-- scaled by the strongest harvest signal's share of fire_at (before 0.6.0 the
+-- integrations scored 0.24, and 14 of them 0.509 at 16M rows, flagged); a
+-- cohort of users, who elicit a little, keeps that share of its score
+CREATE TABLE cl_forced AS
+SELECT account_id, 1 AS cluster FROM cl_labels WHERE kind = 'integration'
+UNION ALL (SELECT account_id, 2 FROM cl_labels WHERE kind = 'user' ORDER BY account_id LIMIT 30);
+CREATE TABLE cl_forced_scores AS SELECT * FROM lockstep_score_clusters('cl_forced', 'cl_fp', 'cl_releases');
+SELECT cluster, accounts, flagged, round(score::numeric, 4) AS score, evidence->'harvest'->>'value' AS harvest,
+       (evidence->'harvest'->>'score_before')::float8 > 0.1 AS coordinated
+FROM cl_forced_scores ORDER BY cluster;
+-- the factor is least(1, harvest / fire_at), the contributions add up to the
+-- scaled score, and a campaign (harvest far past fire_at) keeps its score whole
+SELECT count(*) AS clusters,
+       bool_and(abs((evidence->'harvest'->>'factor')::float8
+                    - least(1, (evidence->'harvest'->>'value')::float8 / 0.25)) < 1e-3) AS factor,
+       bool_and(abs(score - (evidence->'harvest'->>'factor')::float8
+                            * (evidence->'harvest'->>'score_before')::float8) < 1e-3) AS scaled,
+       bool_and(abs(score - (SELECT sum((x->>'contribution')::float8)
+                             FROM jsonb_array_elements(evidence->'signals') x)) < 1e-3) AS adds_up
+FROM (SELECT * FROM cl_forced_scores UNION ALL SELECT * FROM cl_scores) s;
+SELECT bool_and((evidence->'harvest'->>'factor')::float8 = 1) AS campaigns_whole FROM cl_scores;
+-- with no harvest signals the score is the weighted mean alone
+SELECT cluster, round(s.score::numeric, 4) = round((f.evidence->'harvest'->>'score_before')::numeric, 4) AS unscaled
+FROM lockstep_score_clusters('cl_forced', 'cl_fp', 'cl_releases', '{"harvest": []}') s
+JOIN cl_forced_scores f USING (cluster) ORDER BY cluster;
+
 -- settings: defaults, overrides, bad keys and values
 SELECT lockstep_settings('{"flag_at": 0.7, "weights": {"size": 0.5}}')->>'flag_at' AS flag_at,
        lockstep_settings('{"weights": {"size": 0.5}}')->'weights'->>'size' AS size_weight,
@@ -241,6 +271,8 @@ SELECT expect_error($$SELECT lockstep_settings('{"traces": ["pivot", "pivot"]}')
 SELECT expect_error($$SELECT lockstep_settings('{"traces": ["no such signal"]}')$$);
 SELECT expect_error($$SELECT lockstep_settings('{"traces": "pivot"}')$$);
 SELECT lockstep_settings('{"traces": []}')->'traces' AS no_traces;
+SELECT expect_error($$SELECT lockstep_settings('{"harvest": ["output", "nothing"]}')$$);
+SELECT expect_error($$SELECT lockstep_settings('{"harvest": null, "traces": 1}')$$);
 SELECT expect_error($$SELECT * FROM lockstep_score_clusters(NULL, 'cl_fp')$$);
 
 -- the pipeline: create, refresh, add a day without recomputing the past
