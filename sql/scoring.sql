@@ -9,13 +9,13 @@ CREATE FUNCTION @extschema@.lockstep_default_settings() RETURNS jsonb
 	AS $$ SELECT '{
 		"weights": {"shared_infrastructure": 0.15, "elicitation": 0.20, "pivot": 0.15,
 		            "synchrony": 0.15, "cohesion": 0.15, "size": 0.10, "volume": 0.05,
-		            "uniformity": 0.10, "output": 0.15},
+		            "uniformity": 0.10, "output": 0.15, "churn": 0.15},
 		"size_full": 100,
 		"volume_full": 0.01,
 		"pivot_hours": 24,
 		"sample_pairs": 100,
 		"background_pairs": 1000,
-		"traces": ["shared_infrastructure", "pivot", "uniformity"],
+		"traces": ["shared_infrastructure", "pivot", "uniformity", "churn"],
 		"harvest": ["elicitation", "output", "pivot"],
 		"fire_at": 0.25,
 		"flag_at": 0.5,
@@ -218,10 +218,13 @@ BEGIN
 		FROM p GROUP BY 1),
 	-- one row even without a background (every account clustered): its
 	-- levels are then unknown, and each signal counts as it stands
-	bg AS (SELECT p0.*, o.output FROM (SELECT 1) one LEFT JOIN ps p0 ON p0.cluster IS NULL,
-		   -- the output per request of the background's median account
-		   (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY vo.tokens_out::float8 / vo.requests) AS output
-			FROM b, LATERAL @extschema@.fingerprint_volume(b.fp) vo WHERE vo.requests > 0) o),
+	bg AS (SELECT p0.*, o.output, o.churn FROM (SELECT 1) one LEFT JOIN ps p0 ON p0.cluster IS NULL,
+		   -- the output per request of the background's median account, and
+		   -- the share of the background's accounts that churned
+		   (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY vo.tokens_out::float8 / vo.requests)
+					FILTER (WHERE vo.requests > 0) AS output,
+				   avg((st.last_seen - st.first_seen < ((SELECT last_seen FROM everyone) - st.first_seen) / 2)::int) AS churn
+			FROM b, LATERAL @extschema@.fingerprint_volume(b.fp) vo, LATERAL @extschema@.fingerprint_stats(b.fp) st) o),
 	a AS (
 		SELECT m.cluster, count(*)::int AS n,
 			   count(DISTINCT m.org_id) AS orgs,
@@ -236,6 +239,10 @@ BEGIN
 			   avg(pv.pivot) AS pivot,
 			   count(pv.pivot) AS pivot_members,
 			   sum(m.tokens_out)::float8 / nullif(sum(m.requests), 0) AS output,
+			   -- churn: the share of members gone before half the time they
+			   -- could have lived (from their first request to the window's
+			   -- end) had passed, a hydra's succession of short-lived accounts
+			   avg((m.last_seen - m.first_seen < ((SELECT last_seen FROM everyone) - m.first_seen) / 2)::int) AS churn,
 			   (SELECT jsonb_agg(DISTINCT rel.model) FROM rel) AS released
 		FROM m LEFT JOIN LATERAL (
 			-- (a member that never used the release adopted it never: 0;
@@ -261,7 +268,7 @@ BEGIN
 			   jsonb_build_object('pairs', bg.n_pairs,
 				'output_per_request', round(bg.output::numeric, 1),
 				'cohesion', round(bg.cohesion::numeric, 4), 'synchrony', round(bg.sync::numeric, 4),
-				'shared_infrastructure', round(bg.infra::numeric, 4),
+				'shared_infrastructure', round(bg.infra::numeric, 4), 'churn', round(bg.churn::numeric, 4),
 				-- the cluster's mean similarity in standard errors of a mean of as
 				-- many background pairs
 				'cohesion_z', round(((ps.cohesion - bg.cohesion)
@@ -277,7 +284,8 @@ BEGIN
 				'uniformity', a.uniformity,
 				-- long answers: how far the output per request goes beyond the
 				-- background's median account, as a share of the cluster's
-				'output', greatest(0, 1 - bg.output / nullif(a.output, 0))) AS v
+				'output', greatest(0, 1 - bg.output / nullif(a.output, 0)),
+				'churn', @extschema@.lockstep_excess(a.churn, bg.churn)) AS v
 		FROM a JOIN ps USING (cluster) JOIN intents USING (cluster), total, bg),
 	-- each signal's value and weight.  An organization is context, not a
 	-- pass: what one company's tooling shares (networks and cards,

@@ -259,6 +259,33 @@ SELECT cluster, round(s.score::numeric, 4) = round((f.evidence->'harvest'->>'sco
 FROM lockstep_score_clusters('cl_forced', 'cl_fp', 'cl_releases', '{"harvest": []}') s
 JOIN cl_forced_scores f USING (cluster) ORDER BY cluster;
 
+-- churn is evidence, not cover: under hydra churn each campaign account
+-- lives two or three days and another takes its place.  Forced into one
+-- cluster each by what they are, nearly all of a campaign's accounts are
+-- gone before half the time they could have lived had passed; users, app
+-- users and enterprise teams no more often than the background's.  Churn
+-- is a trace: it raises the campaigns' scores and lowers no one's (before
+-- 0.6.0 there was no such signal)
+CREATE TABLE hy_log AS SELECT * FROM lockstep_synth_log(200000, 11, 'hydra');
+CREATE TABLE hy_labels AS SELECT * FROM lockstep_synth_accounts(200000, 11, 'hydra');
+CREATE TABLE hy_fp AS
+SELECT account_id, max(org_id) AS org_id,
+       fingerprint_agg(ts, prompt, client_ip, user_agent, payment, model, tokens_in, tokens_out) AS fp
+FROM hy_log GROUP BY account_id;
+CREATE TABLE hy_forced AS
+SELECT account_id, dense_rank() OVER (ORDER BY coalesce(campaign, kind)) AS cluster,
+       coalesce(campaign, kind) AS population
+FROM hy_labels
+WHERE account_id IN (SELECT account_id FROM hy_fp) AND (kind <> 'user' OR account_id % 10 = 0);
+SELECT f.population, (x->>'value')::float8 >= 0.5 AS churned, (x->>'fired')::boolean AS fired,
+       (x->>'counted')::boolean AS counted, s.flagged,
+       s.score > c.score + 0.01 AS raised, abs(s.score - c.score) < 1e-9 AS unchanged
+FROM (SELECT DISTINCT cluster, population FROM hy_forced) f
+JOIN lockstep_score_clusters('hy_forced', 'hy_fp', 'cl_releases') s USING (cluster)
+JOIN lockstep_score_clusters('hy_forced', 'hy_fp', 'cl_releases', '{"weights": {"churn": 0}}') c USING (cluster),
+     jsonb_array_elements(s.evidence->'signals') x
+WHERE x->>'signal' = 'churn' ORDER BY 1;
+
 -- settings: defaults, overrides, bad keys and values
 SELECT lockstep_settings('{"flag_at": 0.7, "weights": {"size": 0.5}}')->>'flag_at' AS flag_at,
        lockstep_settings('{"weights": {"size": 0.5}}')->'weights'->>'size' AS size_weight,
