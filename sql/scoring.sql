@@ -242,6 +242,7 @@ BEGIN
 			   -- churn: the share of members gone before half the time they
 			   -- could have lived (from their first request to the window's
 			   -- end) had passed, a hydra's succession of short-lived accounts
+			   -- (the background's, below, the same way)
 			   avg((m.last_seen - m.first_seen < ((SELECT last_seen FROM everyone) - m.first_seen) / 2)::int) AS churn,
 			   (SELECT jsonb_agg(DISTINCT rel.model) FROM rel) AS released
 		FROM m LEFT JOIN LATERAL (
@@ -324,12 +325,11 @@ BEGIN
 	-- signals); a coordinated cluster that takes none of them (one
 	-- integration's servers, say) is automation.  Until the strongest of
 	-- them fires, the score is scaled by its share of fire_at.
-	den AS (SELECT sv0.cluster, greatest(sum(sv.counted * sv0.wt), 1e-12) AS w,
-				   coalesce(max(sv0.val) FILTER (WHERE sv0.harvest AND sv0.known), 0) AS harvest,
-				   CASE WHEN jsonb_array_length(%13$L::jsonb) = 0 THEN 1
-						ELSE least(1, coalesce(max(sv0.val) FILTER (WHERE sv0.harvest AND sv0.known), 0)
-									  / greatest(%9$s, 1e-12)) END AS hf
-			FROM sv0 JOIN sv USING (cluster, k) GROUP BY 1),
+	den AS (SELECT d.*, CASE WHEN jsonb_array_length(%13$L::jsonb) = 0 THEN 1
+							 ELSE least(1, d.harvest / greatest(%9$s, 1e-12)) END AS hf
+			FROM (SELECT sv0.cluster, greatest(sum(sv.counted * sv0.wt), 1e-12) AS w,
+						 coalesce(max(sv0.val) FILTER (WHERE sv0.harvest AND sv0.known), 0) AS harvest
+				  FROM sv0 JOIN sv USING (cluster, k) GROUP BY 1) d),
 	-- each signal's contribution, the list and the weighted mean in one pass
 	scored AS (
 		SELECT sig.*, x.signals, x.coordination, den.harvest, den.hf, x.coordination * den.hf AS base
@@ -369,7 +369,7 @@ BEGIN
 		s->'harvest');
 END $$;
 COMMENT ON FUNCTION @extschema@.lockstep_score_clusters(regclass, regclass, regclass, jsonb) IS
-	'a score in [0, 1], its margin above flag_at and a jsonb explanation per cluster, from relations (tables or views) of (account_id, cluster) and (account_id, org_id, fp), with an optional (model, released_at) release table; an organization discounts the signals it explains (shared infrastructure, cohesion, synchrony), never the score';
+	'a score in [0, 1], its margin above flag_at and a jsonb explanation per cluster, from relations (tables or views) of (account_id, cluster) and (account_id, org_id, fp), with an optional (model, released_at) release table; an organization discounts the signals it explains (shared infrastructure, cohesion, synchrony), never the score; until a harvest signal fires, the score is scaled by its share of fire_at';
 
 CREATE FUNCTION @extschema@.lockstep_score_accounts(clusters regclass, campaigns regclass, settings jsonb DEFAULT NULL,
 	OUT account_id bigint, OUT cluster bigint, OUT score double precision, OUT flagged boolean,
