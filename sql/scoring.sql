@@ -156,12 +156,31 @@ BEGIN
 	WITH m AS (
 		SELECT c.account_id, c.cluster, f.org_id, f.fp, st.requests, st.first_seen, st.last_seen,
 			   vo.tokens_out,
-			   row_number() OVER (PARTITION BY c.cluster ORDER BY hashint8(c.account_id)) AS r
+			   -- a thin account's worker: its smallest card (NULL: the account is its own)
+			   CASE WHEN st.active_days <= %14$s THEN
+					(SELECT min(x.key) FROM @extschema@.fingerprint_infrastructure_keys(f.fp) x
+					 WHERE x.kind = 'payment') END AS card
 		FROM (SELECT account_id::bigint AS account_id, cluster::bigint AS cluster FROM %1$s c0) c
 		JOIN (SELECT account_id::bigint AS account_id, org_id::bigint AS org_id, fp FROM %2$s f0) f
 		  USING (account_id),
 			 LATERAL @extschema@.fingerprint_stats(f.fp) st,
 			 LATERAL @extschema@.fingerprint_volume(f.fp) vo),
+	-- the workers of each cluster, as lockstep_cluster_accounts links them:
+	-- the thin accounts (active on at most thin_days days) on one card
+	-- merged, every other account alone.  A hydra's accounts live a few days
+	-- each, too few to resemble one another or to span a release; the
+	-- worker behind a card does both.  What pairs share (cohesion, shared
+	-- infrastructure, synchrony), the pivot and the uniformity are judged
+	-- over workers; counts, volume, output and churn over accounts.
+	u AS (
+		SELECT k.*, st.requests, st.first_seen, st.last_seen,
+			   row_number() OVER (PARTITION BY k.cluster ORDER BY hashint8(k.id)) AS r
+		FROM (SELECT cluster, coalesce(card, account_id) AS id,
+					 @extschema@.fingerprint_union_agg(fp) AS fp,
+					 -- a worker is an organization's when all its accounts are
+					 CASE WHEN count(DISTINCT org_id) = 1 AND count(org_id) = count(*) THEN min(org_id) END AS org_id
+			  FROM m GROUP BY cluster, card IS NULL, coalesce(card, account_id)) k,
+			 LATERAL @extschema@.fingerprint_stats(k.fp) st),
 	-- every account merged: the total volume and each model's first use
 	everyone AS (
 		SELECT u.fp, st.requests, st.first_seen, st.last_seen
@@ -184,7 +203,7 @@ BEGIN
 	-- order; and the background's pairs, under a NULL cluster
 	pairs AS (
 		SELECT x.cluster, x.fp AS xf, y.fp AS yf, coalesce(x.org_id = y.org_id, false) AS same_org
-		FROM m x JOIN m y ON y.cluster = x.cluster AND y.r = x.r + 1
+		FROM u x JOIN u y ON y.cluster = x.cluster AND y.r = x.r + 1
 		WHERE x.r <= %4$s
 		UNION ALL
 		SELECT NULL, x.fp, y.fp, coalesce(x.org_id = y.org_id, false)
@@ -229,15 +248,6 @@ BEGIN
 		SELECT m.cluster, count(*)::int AS n,
 			   count(DISTINCT m.org_id) AS orgs,
 			   sum(m.requests)::float8 AS requests,
-			   -- similar volumes: 1 - the coefficient of variation, 0 past 1
-			   greatest(0, 1 - coalesce(stddev_pop(m.requests::float8)
-						/ nullif(avg(m.requests::float8), 0), 1)) AS uniformity,
-			   -- graded: adopting a release h hours after it counts exp(-h / pivot_hours),
-			   -- over the members that were there before the release and after
-			   -- it (an account born later or gone before says nothing of the
-			   -- pivot, so short-lived accounts hide none); NULL if none was
-			   avg(pv.pivot) AS pivot,
-			   count(pv.pivot) AS pivot_members,
 			   sum(m.tokens_out)::float8 / nullif(sum(m.requests), 0) AS output,
 			   -- churn: the share of members gone before half the time they
 			   -- could have lived (from their first request to the window's
@@ -245,14 +255,32 @@ BEGIN
 			   -- (the background's, below, the same way)
 			   avg((m.last_seen - m.first_seen < ((SELECT last_seen FROM everyone) - m.first_seen) / 2)::int) AS churn,
 			   (SELECT jsonb_agg(DISTINCT rel.model) FROM rel) AS released
-		FROM m LEFT JOIN LATERAL (
-			-- (a member that never used the release adopted it never: 0;
+		FROM m GROUP BY 1),
+	-- the pairs of each cluster's accounts in one organization, exactly
+	og AS (
+		SELECT cluster, sum(k * (k - 1)) AS pairs
+		FROM (SELECT cluster, count(*)::float8 AS k FROM m WHERE org_id IS NOT NULL GROUP BY cluster, org_id) o
+		GROUP BY 1),
+	aw AS (
+		SELECT u.cluster,
+			   -- similar volumes: 1 - the coefficient of variation, 0 past 1
+			   -- (unknown for one worker)
+			   CASE WHEN count(*) > 1 THEN greatest(0, 1 - coalesce(stddev_pop(u.requests::float8)
+						/ nullif(avg(u.requests::float8), 0), 1)) END AS uniformity,
+			   -- graded: adopting a release h hours after it counts exp(-h / pivot_hours),
+			   -- over the workers that were there before the release and after
+			   -- it (one born later or gone before says nothing of the pivot);
+			   -- NULL if none was
+			   avg(pv.pivot) AS pivot,
+			   count(pv.pivot) AS pivot_members, count(*)::int AS workers
+		FROM u LEFT JOIN LATERAL (
+			-- (a worker that never used the release adopted it never: 0;
 			-- greatest() would take its missing first use for 0 hours)
 			SELECT coalesce(max(CASE WHEN fm.first_seen IS NOT NULL
 									 THEN exp(-greatest(0, extract(epoch FROM fm.first_seen - rel.released_at) / 3600)
 											  / %5$s) ELSE 0 END), 0) AS pivot
-			FROM rel LEFT JOIN @extschema@.fingerprint_models(m.fp) fm USING (model_hash)
-			WHERE rel.released_at > m.first_seen AND rel.released_at <= m.last_seen
+			FROM rel LEFT JOIN @extschema@.fingerprint_models(u.fp) fm USING (model_hash)
+			WHERE rel.released_at > u.first_seen AND rel.released_at <= u.last_seen
 			HAVING count(*) > 0) pv ON true
 		GROUP BY 1),
 	-- each intent's mean rate, over the intents the fingerprint names (lexicon.c)
@@ -265,7 +293,12 @@ BEGIN
 	-- what the cluster's pairs share beyond what the background's do:
 	-- (v - b) / (1 - b), 0 at or below the background
 	sig AS (
-		SELECT a.*, ps.cohesion, ps.same_org, ps.families, intents.rates AS intent_rates,
+		SELECT a.*, aw.uniformity, aw.pivot, aw.pivot_members, aw.workers, ps.cohesion, ps.families,
+			   coalesce(og.pairs / nullif(a.n::float8 * (a.n - 1), 0), 0) AS same_org,
+			   -- the share of the sampled pairs of workers in one organization,
+			   -- whose pair signals it discounts
+			   coalesce(ps.same_org, 0) AS worker_same_org,
+			   intents.rates AS intent_rates,
 			   jsonb_build_object('pairs', bg.n_pairs,
 				'output_per_request', round(bg.output::numeric, 1),
 				'cohesion', round(bg.cohesion::numeric, 4), 'synchrony', round(bg.sync::numeric, 4),
@@ -275,19 +308,21 @@ BEGIN
 				'cohesion_z', round(((ps.cohesion - bg.cohesion)
 					/ nullif(bg.cohesion_sd / sqrt(ps.n_pairs), 0))::numeric, 1)) AS background,
 			   jsonb_build_object(
-				'shared_infrastructure', @extschema@.lockstep_excess(ps.infra, bg.infra),
+				-- (what pairs share is unknown in a cluster of one worker)
+				'shared_infrastructure', CASE WHEN ps.n_pairs > 0 THEN @extschema@.lockstep_excess(ps.infra, bg.infra) END,
 				'elicitation', intents.elicitation,
-				'pivot', coalesce(a.pivot, 0),
+				'pivot', coalesce(aw.pivot, 0),
 				'synchrony', CASE WHEN ps.sync IS NOT NULL THEN @extschema@.lockstep_excess(ps.sync, bg.sync) END,
-				'cohesion', @extschema@.lockstep_excess(ps.cohesion, bg.cohesion),
+				'cohesion', CASE WHEN ps.n_pairs > 0 THEN @extschema@.lockstep_excess(ps.cohesion, bg.cohesion) END,
 				'size', least(1, ln(a.n) / ln(%6$s)),
 				'volume', least(1, coalesce(a.requests / nullif(total.requests, 0) / %7$s, 0)),
-				'uniformity', a.uniformity,
+				'uniformity', aw.uniformity,
 				-- long answers: how far the output per request goes beyond the
 				-- background's median account, as a share of the cluster's
 				'output', greatest(0, 1 - bg.output / nullif(a.output, 0)),
 				'churn', @extschema@.lockstep_excess(a.churn, bg.churn)) AS v
-		FROM a JOIN ps USING (cluster) JOIN intents USING (cluster), total, bg),
+		FROM a JOIN aw USING (cluster) LEFT JOIN og USING (cluster) LEFT JOIN ps USING (cluster)
+		JOIN intents USING (cluster), total, bg),
 	-- each signal's value and weight.  An organization is context, not a
 	-- pass: what one company's tooling shares (networks and cards,
 	-- scaffolds, hours) is explained by it, so those signals weigh in only
@@ -297,7 +332,7 @@ BEGIN
 	sv0 AS (
 		SELECT sig.cluster, e.k, c.val,
 			   c.wt * CASE WHEN e.k IN ('shared_infrastructure', 'cohesion', 'synchrony')
-						   THEN 1 - sig.same_org ELSE 1 END AS wt,
+						   THEN 1 - sig.worker_same_org ELSE 1 END AS wt,
 			   raw IS NOT NULL AS known, %12$L::jsonb ? e.k AS trace, %13$L::jsonb ? e.k AS harvest
 		FROM sig, jsonb_each_text(sig.v) e(k, raw),
 			 LATERAL (SELECT coalesce(raw::float8, 0) AS val, (%8$L::jsonb->>k)::float8 AS wt) c),
@@ -356,7 +391,7 @@ BEGIN
 								   || CASE WHEN orgs = 1 THEN 'one organization' ELSE 'a few organizations' END
 							  ELSE 'fraud' END,
 				'discounted', jsonb_build_array('shared_infrastructure', 'cohesion', 'synchrony')),
-			'pivot_members', pivot_members,
+			'workers', workers, 'pivot_members', pivot_members,
 			'families', families,
 			'background', background,
 			'accounts', n, 'orgs', orgs, 'requests', requests,
@@ -366,10 +401,10 @@ BEGIN
 	$q$, clusters, fingerprints, rel, (s->>'sample_pairs')::int, greatest((s->>'pivot_hours')::float8, 1e-3),
 		greatest((s->>'size_full')::float8, 2), (s->>'volume_full')::float8, w,
 		(s->>'fire_at')::float8, (s->>'flag_at')::float8, (s->>'background_pairs')::int, s->'traces',
-		s->'harvest');
+		s->'harvest', (s->>'thin_days')::int);
 END $$;
 COMMENT ON FUNCTION @extschema@.lockstep_score_clusters(regclass, regclass, regclass, jsonb) IS
-	'a score in [0, 1], its margin above flag_at and a jsonb explanation per cluster, from relations (tables or views) of (account_id, cluster) and (account_id, org_id, fp), with an optional (model, released_at) release table; an organization discounts the signals it explains (shared infrastructure, cohesion, synchrony), never the score; until a harvest signal fires, the score is scaled by its share of fire_at';
+	'a score in [0, 1], its margin above flag_at and a jsonb explanation per cluster, from relations (tables or views) of (account_id, cluster) and (account_id, org_id, fp), with an optional (model, released_at) release table; what pairs share, the pivot and the uniformity judged over workers (the thin accounts on one card merged, as lockstep_cluster_accounts links them); an organization discounts the signals it explains (shared infrastructure, cohesion, synchrony), never the score; until a harvest signal fires, the score is scaled by its share of fire_at';
 
 CREATE FUNCTION @extschema@.lockstep_score_accounts(clusters regclass, campaigns regclass, settings jsonb DEFAULT NULL,
 	OUT account_id bigint, OUT cluster bigint, OUT score double precision, OUT flagged boolean,

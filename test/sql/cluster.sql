@@ -210,7 +210,7 @@ SELECT coalesce(l.campaign, l.kind) AS population, count(*) AS accounts,
 FROM cl_hydra_labels l JOIN cl_hydra_fp USING (account_id)
 LEFT JOIN cl_hydra_alone a USING (account_id) LEFT JOIN cl_hydra c USING (account_id)
 GROUP BY 1 ORDER BY 1;
--- the pivot is judged over the members that were there before the release
+-- the pivot is judged over the workers that were there before the release
 -- and after it: accounts born later or gone before say nothing of it (0.3.0
 -- averaged over every member, and a hydra's pivot fell to 0.07)
 SELECT DISTINCT l.campaign, s.flagged,
@@ -218,6 +218,37 @@ SELECT DISTINCT l.campaign, s.flagged,
        (s.evidence->>'pivot_members')::int < s.accounts AS some_members_say_nothing
 FROM lockstep_score_clusters('cl_hydra', 'cl_hydra_fp', 'cl_releases') s
 JOIN cl_hydra USING (cluster) JOIN cl_hydra_labels l USING (account_id) ORDER BY 1;
+-- a hydra is judged over its workers, as lockstep_cluster_accounts links
+-- them: the thin accounts on one card merged.  Its accounts live too few
+-- days to resemble one another or to share a day; its workers do (before
+-- 0.6.0 the pairs were accounts', as with thin_days 0 here, and a hydra's
+-- cohesion and synchrony fell near the background's)
+SELECT DISTINCT l.campaign, (w.evidence->>'workers')::int < w.accounts AS fewer_workers,
+       (w.evidence->>'workers')::int > 1 AS several_workers,
+       -- (a cluster of one worker has no pairs: cohesion is unknown there)
+       (SELECT (x->>'counted')::boolean FROM jsonb_array_elements(w.evidence->'signals') x
+        WHERE x->>'signal' = 'cohesion') AS cohesion_counted,
+       (SELECT (x->>'value')::float8 FROM jsonb_array_elements(w.evidence->'signals') x WHERE x->>'signal' = 'cohesion')
+       > (SELECT (x->>'value')::float8 FROM jsonb_array_elements(a.evidence->'signals') x WHERE x->>'signal' = 'cohesion')
+         + 0.1 AS workers_cohere,
+       (a.evidence->>'workers')::int = a.accounts AS alone_accounts, w.score > a.score + 0.1 AS higher
+FROM lockstep_score_clusters('cl_hydra', 'cl_hydra_fp', 'cl_releases') w
+JOIN lockstep_score_clusters('cl_hydra', 'cl_hydra_fp', 'cl_releases', '{"thin_days": 0}') a USING (cluster)
+JOIN cl_hydra USING (cluster) JOIN cl_hydra_labels l USING (account_id) ORDER BY 1;
+-- a cluster of one worker (a hydra's accounts on one card) is scored: what
+-- pairs share and how uniform the volumes are is unknown there, not 0
+CREATE TABLE cl_one_worker AS
+SELECT DISTINCT f.account_id, 1 AS cluster
+FROM cl_hydra_fp f, fingerprint_stats(f.fp) st, fingerprint_infrastructure_keys(f.fp) k
+WHERE st.active_days <= 3 AND k.kind = 'payment'
+  AND k.key = (SELECT min(k2.key) FROM cl_hydra_fp f2 JOIN cl_hydra_labels l2 USING (account_id),
+                      fingerprint_stats(f2.fp) st2, fingerprint_infrastructure_keys(f2.fp) k2
+               WHERE l2.campaign = 'A' AND st2.active_days <= 3 AND k2.kind = 'payment');
+SELECT s.accounts > 1 AS several_accounts, s.evidence->'workers' AS workers,
+       (SELECT string_agg(x->>'signal', ', ' ORDER BY x->>'signal') FROM jsonb_array_elements(s.evidence->'signals') x
+        WHERE x->>'signal' IN ('cohesion', 'shared_infrastructure', 'synchrony', 'uniformity')
+          AND NOT (x->>'counted')::boolean) AS unknown
+FROM lockstep_score_clusters('cl_one_worker', 'cl_hydra_fp', 'cl_releases') s;
 -- release detection without a release table finds the model released inside the log
 SELECT DISTINCT evidence->'released_models' AS detected
 FROM lockstep_score_clusters('cl', 'cl_fp');
@@ -279,7 +310,7 @@ FROM hy_labels
 WHERE account_id IN (SELECT account_id FROM hy_fp) AND (kind <> 'user' OR account_id % 10 = 0);
 SELECT f.population, (x->>'value')::float8 >= 0.5 AS churned, (x->>'fired')::boolean AS fired,
        (x->>'counted')::boolean AS counted, s.flagged,
-       s.score > c.score + 0.01 AS raised, abs(s.score - c.score) < 1e-9 AS unchanged
+       s.score > c.score + 1e-9 AS raised, abs(s.score - c.score) < 1e-9 AS unchanged
 FROM (SELECT DISTINCT cluster, population FROM hy_forced) f
 JOIN lockstep_score_clusters('hy_forced', 'hy_fp', 'cl_releases') s USING (cluster)
 JOIN lockstep_score_clusters('hy_forced', 'hy_fp', 'cl_releases', '{"weights": {"churn": 0}}') c USING (cluster),
