@@ -174,12 +174,12 @@ BEGIN
 	-- over workers; counts, volume, output and churn over accounts.
 	u AS (
 		SELECT k.*, st.requests, st.first_seen, st.last_seen,
-			   row_number() OVER (PARTITION BY k.cluster ORDER BY hashint8(k.id)) AS r
-		FROM (SELECT cluster, coalesce(card, account_id) AS id,
+			   row_number() OVER (PARTITION BY k.cluster ORDER BY hashint8(k.id), k.id, k.by_card) AS r
+		FROM (SELECT cluster, card IS NOT NULL AS by_card, coalesce(card, account_id) AS id,
 					 @extschema@.fingerprint_union_agg(fp) AS fp,
 					 -- a worker is an organization's when all its accounts are
 					 CASE WHEN count(DISTINCT org_id) = 1 AND count(org_id) = count(*) THEN min(org_id) END AS org_id
-			  FROM m GROUP BY cluster, card IS NULL, coalesce(card, account_id)) k,
+			  FROM m GROUP BY 1, 2, 3) k,
 			 LATERAL @extschema@.fingerprint_stats(k.fp) st),
 	-- every account merged: the total volume and each model's first use
 	everyone AS (
@@ -199,17 +199,19 @@ BEGIN
 			  FROM %2$s f0
 			  WHERE NOT EXISTS (SELECT 1 FROM %1$s c0 WHERE c0.account_id::bigint = f0.account_id::bigint)
 			  ORDER BY 4, 1 LIMIT %11$s + 1) s),
-	-- a sample of pairs of each cluster, each member with the next in a hash
-	-- order; and the background's pairs, under a NULL cluster
+	-- a sample of pairs of each cluster, each worker with the next in a hash
+	-- order; and the background's pairs, under a NULL cluster.  (Every mean
+	-- below adds its terms in one order, the pairs' or the workers', so that
+	-- a score does not depend on the order a plan reads the rows in.)
 	pairs AS (
-		SELECT x.cluster, x.fp AS xf, y.fp AS yf, coalesce(x.org_id = y.org_id, false) AS same_org
+		SELECT x.cluster, x.r AS o, x.fp AS xf, y.fp AS yf, coalesce(x.org_id = y.org_id, false) AS same_org
 		FROM u x JOIN u y ON y.cluster = x.cluster AND y.r = x.r + 1
 		WHERE x.r <= %4$s
 		UNION ALL
-		SELECT NULL, x.fp, y.fp, coalesce(x.org_id = y.org_id, false)
+		SELECT NULL, x.r, x.fp, y.fp, coalesce(x.org_id = y.org_id, false)
 		FROM b x JOIN b y ON y.r = x.r + 1),
 	p AS (
-		SELECT cluster,
+		SELECT cluster, o,
 			   @extschema@.fingerprint_similarity(xf, yf) AS sim,
 			   @extschema@.fingerprint_infrastructure_similarity(xf, yf) AS infra,
 			   -- two accounts that were never active at the same time (a hydra's
@@ -221,19 +223,19 @@ BEGIN
 			   same_org
 		FROM pairs, LATERAL @extschema@.fingerprint_stats(xf) xs, LATERAL @extschema@.fingerprint_stats(yf) ys),
 	ps AS (
-		SELECT p.cluster, count(*) AS n_pairs, avg(sim) AS cohesion, stddev_pop(sim) AS cohesion_sd,
-			   coalesce(avg(infra) FILTER (WHERE NOT same_org), 0) AS infra,
+		SELECT p.cluster, count(*) AS n_pairs, avg(sim ORDER BY o) AS cohesion, stddev_pop(sim ORDER BY o) AS cohesion_sd,
+			   coalesce(avg(infra ORDER BY o) FILTER (WHERE NOT same_org), 0) AS infra,
 			   -- activity shared beyond chance (both channels judge it against
 			   -- each account's own rhythm): the same 15-minute windows, or days;
 			   -- over the pairs whose times can tell (accounts that never
 			   -- overlap, as a hydra's successive ones, say nothing of it)
-			   avg(greatest(calendar, coact)) AS sync,
+			   avg(greatest(calendar, coact) ORDER BY o) AS sync,
 			   avg(same_org::int) AS same_org,
 			   -- the two families over the sampled pairs: a cluster linked on
 			   -- the work alone (lockstep_cluster_accounts, pass 3) shows a
 			   -- weak operator here
-			   jsonb_build_object('work', round(avg((detail->>'work')::float8)::numeric, 4),
-								  'operator', round(avg((detail->>'operator')::float8)::numeric, 4)) AS families
+			   jsonb_build_object('work', round(avg((detail->>'work')::float8 ORDER BY o)::numeric, 4),
+								  'operator', round(avg((detail->>'operator')::float8 ORDER BY o)::numeric, 4)) AS families
 		FROM p GROUP BY 1),
 	-- one row even without a background (every account clustered): its
 	-- levels are then unknown, and each signal counts as it stands
@@ -265,13 +267,13 @@ BEGIN
 		SELECT u.cluster,
 			   -- similar volumes: 1 - the coefficient of variation, 0 past 1
 			   -- (unknown for one worker)
-			   CASE WHEN count(*) > 1 THEN greatest(0, 1 - coalesce(stddev_pop(u.requests::float8)
+			   CASE WHEN count(*) > 1 THEN greatest(0, 1 - coalesce(stddev_pop(u.requests::float8 ORDER BY u.r)
 						/ nullif(avg(u.requests::float8), 0), 1)) END AS uniformity,
 			   -- graded: adopting a release h hours after it counts exp(-h / pivot_hours),
 			   -- over the workers that were there before the release and after
 			   -- it (one born later or gone before says nothing of the pivot);
 			   -- NULL if none was
-			   avg(pv.pivot) AS pivot,
+			   avg(pv.pivot ORDER BY u.r) AS pivot,
 			   count(pv.pivot) AS pivot_members, count(*)::int AS workers
 		FROM u LEFT JOIN LATERAL (
 			-- (a worker that never used the release adopted it never: 0;
@@ -286,8 +288,8 @@ BEGIN
 	-- each intent's mean rate, over the intents the fingerprint names (lexicon.c)
 	intents AS (
 		SELECT cluster, jsonb_object_agg(intent, round(rate::numeric, 4)) AS rates,
-			   least(1, sum(rate)) AS elicitation
-		FROM (SELECT m.cluster, i.intent, avg(i.rate) AS rate
+			   least(1, sum(rate ORDER BY intent)) AS elicitation
+		FROM (SELECT m.cluster, i.intent, avg(i.rate ORDER BY m.account_id) AS rate
 			  FROM m, LATERAL @extschema@.fingerprint_intents(m.fp) i GROUP BY 1, 2) r
 		GROUP BY 1),
 	-- what the cluster's pairs share beyond what the background's do:
