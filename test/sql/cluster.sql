@@ -237,6 +237,8 @@ JOIN lockstep_score_clusters('cl_hydra', 'cl_hydra_fp', 'cl_releases', '{"thin_d
 JOIN cl_hydra USING (cluster) JOIN cl_hydra_labels l USING (account_id) ORDER BY 1;
 -- a cluster of one worker (a hydra's accounts on one card) is scored: what
 -- pairs share and how uniform the volumes are is unknown there, not 0
+-- (cohesion and synchrony count whenever known; uniformity, a trace, would
+-- count at 1 for a single worker)
 CREATE TABLE cl_one_worker AS
 SELECT DISTINCT f.account_id, 1 AS cluster
 FROM cl_hydra_fp f, fingerprint_stats(f.fp) st, fingerprint_infrastructure_keys(f.fp) k
@@ -246,7 +248,7 @@ WHERE st.active_days <= 3 AND k.kind = 'payment'
                WHERE l2.campaign = 'A' AND st2.active_days <= 3 AND k2.kind = 'payment');
 SELECT s.accounts > 1 AS several_accounts, s.evidence->'workers' AS workers,
        (SELECT string_agg(x->>'signal', ', ' ORDER BY x->>'signal') FROM jsonb_array_elements(s.evidence->'signals') x
-        WHERE x->>'signal' IN ('cohesion', 'shared_infrastructure', 'synchrony', 'uniformity')
+        WHERE x->>'signal' IN ('cohesion', 'synchrony', 'uniformity')
           AND NOT (x->>'counted')::boolean) AS unknown
 FROM lockstep_score_clusters('cl_one_worker', 'cl_hydra_fp', 'cl_releases') s;
 -- release detection without a release table finds the model released inside the log
