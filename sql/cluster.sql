@@ -55,19 +55,25 @@ COMMENT ON FUNCTION @extschema@.lockstep_cluster_limits() IS
 --     at the join threshold, since each is already one operator's (merged,
 --     a group's scaffold sample holds its rarest keys, and content, which
 --     compares recurring ones, falls).
---  3. With volume_quantile below 1 (the default 1 leaves this pass out), the
---     accounts at campaign volume (at least as many requests as that
---     quantile of the accounts that are not thin) are also clustered on the
---     work alone: what they ask, how they take up the answers, which models
---     and when.  A small campaign that hides its operator (residential
---     proxies, its own cards, its own hours) still shares the work, and
---     must send a campaign's volume through each account to be worth
---     running.  A work cluster most of whose members passes 1 and 2 left
---     out is a cluster of those accounts; scoring judges it as any other,
---     and its evidence's families show the operator's channels did not
---     agree.  Off by default: the users of an app that elicits reasoning
---     also share the work at volume, and the scores do not yet tell them
---     from a campaign (README, "What is not there yet").
+--  3. The work alone.  A small campaign that hides its operator
+--     (residential proxies, its own cards, its own hours) still shares the
+--     work, and must send a campaign's volume through each account to be
+--     worth running.  The heavier half of the accounts that are not thin
+--     (a bound on the cost) are also clustered on the work alone: what they
+--     ask, how they take up the answers, which models and when (cores at
+--     the join threshold: a campaign that paraphrases its scaffolds has few
+--     pairs at the core threshold).  A work cluster most of whose members
+--     pass 1 left out is a cluster of those members if it is at campaign
+--     volume: its median member sends at least as many requests as
+--     volume_quantile (0.95) of the background, the accounts that are not
+--     thin and in no cluster of pass 1; and if it is one work: its
+--     pairs agree on the work, on average, at core_threshold, as a core's
+--     must (cores at the join threshold chain accounts that share a
+--     wrapper and ask their own questions).  A work cluster most of
+--     whose members are in one cluster of pass 1 supplies the candidates
+--     pass 1's keys missed: each of its other members joins that cluster,
+--     attached, if it is at the join threshold on every channel to one of
+--     its members.  volume_quantile 1 leaves this pass out.
 -- Each account of a group gets the group's cluster, core and similarity.
 CREATE FUNCTION @extschema@.lockstep_cluster_accounts(fingerprints regclass, settings jsonb DEFAULT NULL,
 	OUT account_id bigint, OUT cluster bigint, OUT core boolean, OUT similarity double precision)
@@ -84,7 +90,7 @@ DECLARE
 	merged text;
 	big text;
 	heavy text;
-	at_volume bigint;
+	median_requests bigint;
 BEGIN
 	IF fingerprints IS NULL THEN
 		RAISE EXCEPTION 'the fingerprints relation must not be NULL' USING ERRCODE = 'null_value_not_allowed';
@@ -120,21 +126,22 @@ BEGIN
 	-- the big groups alone
 	big := format('WITH g AS MATERIALIZED (%s) %s HAVING count(*) >= %s', grouped, group_fps, min_size);
 
-	-- campaign volume: at least as many requests as volume_quantile of the
-	-- accounts that are not thin (a hydra's short-lived accounts, however
-	-- many, do not set it)
+	-- the work pass's candidates: the heavier half of the accounts that are
+	-- not thin (a hydra's short-lived accounts, however many, do not set
+	-- it).  Only a bound on its cost: whether a work cluster is at campaign
+	-- volume is judged against the background once the first passes are done
 	IF (s->>'volume_quantile')::float8 < 1 THEN
-		EXECUTE format('SELECT percentile_disc($1) WITHIN GROUP (ORDER BY st.requests)
-						FROM %s f, LATERAL @extschema@.fingerprint_stats(f.fp) st WHERE st.active_days > $2',
+		EXECUTE format('SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY st.requests)
+						FROM %s f, LATERAL @extschema@.fingerprint_stats(f.fp) st WHERE st.active_days > $1',
 					   fingerprints)
-			INTO at_volume USING (s->>'volume_quantile')::float8, (s->>'thin_days')::int;
-		at_volume := greatest(at_volume, (s->>'min_requests')::bigint);
+			INTO median_requests USING (s->>'thin_days')::int;
+		median_requests := greatest(median_requests, (s->>'min_requests')::bigint);
 		heavy := format($q$
 			WITH g AS MATERIALIZED (%2$s)
 			SELECT f.account_id::bigint, f.fp FROM %1$s f
 			WHERE NOT EXISTS (SELECT 1 FROM g WHERE g.account_id = f.account_id::bigint)
 			  AND (@extschema@.fingerprint_stats(f.fp)).requests >= %3$s$q$,
-			fingerprints, grouped, at_volume);
+			fingerprints, grouped, median_requests);
 	ELSE
 		heavy := 'SELECT NULL::bigint, NULL::@extschema@.fingerprint WHERE false';
 	END IF;
@@ -157,32 +164,81 @@ BEGIN
 			FROM (SELECT grp FROM g GROUP BY grp HAVING count(*) >= %6$s) m
 			LEFT JOIN bc USING (grp) LEFT JOIN c c1 ON c1.grp = bc.big_cluster
 			WHERE NOT EXISTS (SELECT 1 FROM c WHERE c.grp = m.grp)),
+		-- the work's weights: fingerprint_similarity's, the operator's
+		-- channels (infrastructure, coactivity, calendar) at 0
+		ww AS (
+			SELECT array_agg(CASE WHEN i IN (3, 4, 7) THEN 0 ELSE dw END ORDER BY i) AS w
+			FROM unnest(@extschema@.fingerprint_default_weights()) WITH ORDINALITY x(dw, i)),
+		-- cores at the join threshold
 		wc AS MATERIALIZED (
 			SELECT w.account_id AS grp, w.cluster AS work_cluster, w.core, w.similarity
-			FROM @extschema@.fingerprint_clusters(%8$L, %4$s, %5$s, %6$s, %7$s,
-				-- fingerprint_similarity's weights, the operator's channels
-				-- (infrastructure, coactivity, calendar) at 0
-				(SELECT array_agg(CASE WHEN i IN (3, 4, 7) THEN 0 ELSE dw END ORDER BY i)
-				 FROM unnest(@extschema@.fingerprint_default_weights()) WITH ORDINALITY x(dw, i))) w),
-		-- a work cluster most of whose members passes 1 and 2 left out is a
-		-- cluster of those; one made mostly of their clusters' accounts adds
-		-- no one to them (the work alone does not attach an account to a
-		-- campaign found on both families)
+			FROM @extschema@.fingerprint_clusters(%8$L, %4$s, %4$s, %6$s, %7$s, (SELECT w FROM ww)) w),
+		-- the members of each work cluster that pass 1 left out, in a hash
+		-- order: the work they share, over up to 100 pairs of each member
+		-- with the next
+		wl AS MATERIALIZED (
+			SELECT wc.grp, wc.work_cluster, f.fp,
+				   row_number() OVER (PARTITION BY wc.work_cluster ORDER BY hashint8(wc.grp), wc.grp) AS r
+			FROM wc JOIN %10$s f ON f.account_id::bigint = wc.grp
+			WHERE NOT EXISTS (SELECT 1 FROM c WHERE c.grp = wc.grp)),
+		wp AS (
+			SELECT x.work_cluster, avg(@extschema@.fingerprint_similarity(x.fp, y.fp, (SELECT w FROM ww)) ORDER BY x.r) AS work
+			FROM wl x JOIN wl y ON y.work_cluster = x.work_cluster AND y.r = x.r + 1
+			WHERE x.r <= 100 GROUP BY 1),
+		-- a work cluster most of whose members pass 1 left out, at campaign
+		-- volume, is a cluster of those.  Campaign volume: volume_quantile of the background, the accounts
+		-- that are not thin and in no cluster of pass 1 (a campaign that
+		-- passes 1 and 2 found, however large, does not set it)
+		bgv AS (
+			SELECT percentile_disc(%9$s) WITHIN GROUP (ORDER BY st.requests) AS at_volume
+			FROM %10$s f, LATERAL @extschema@.fingerprint_stats(f.fp) st
+			WHERE st.active_days > %11$s AND NOT EXISTS (SELECT 1 FROM c WHERE c.grp = f.account_id::bigint)),
 		work AS (
 			SELECT wc.grp, wc.work_cluster AS cluster, wc.core, wc.similarity
 			FROM wc
 			WHERE NOT EXISTS (SELECT 1 FROM c WHERE c.grp = wc.grp)
 			  AND wc.work_cluster IN (
-				SELECT w.work_cluster FROM wc w LEFT JOIN c USING (grp)
-				GROUP BY w.work_cluster HAVING count(c.grp) * 2 < count(*)))
+				SELECT w.work_cluster
+				FROM wc w LEFT JOIN c USING (grp)
+				JOIN %10$s f ON f.account_id::bigint = w.grp, LATERAL @extschema@.fingerprint_stats(f.fp) st
+				GROUP BY w.work_cluster
+				HAVING count(c.grp) * 2 < count(*)
+				   -- at campaign volume: the median of the members pass 1
+				   -- left out at least the background's volume_quantile
+				   AND percentile_disc(0.5) WITHIN GROUP (ORDER BY st.requests) FILTER (WHERE c.grp IS NULL)
+					   >= (SELECT at_volume FROM bgv))
+			  -- the same work: its pairs agree on it, on average, as a
+			  -- core's must (a chain of pairs at the join threshold is not)
+			  AND wc.work_cluster IN (SELECT work_cluster FROM wp WHERE work >= %5$s)),
+		-- a work cluster most of whose members are in one cluster of pass 1
+		-- is a source of candidates that pass 1's keys missed (shared
+		-- working days give none): each of its other members joins that
+		-- cluster, attached, if it is at the join threshold on every
+		-- channel to one of the cluster's members (the work alone would
+		-- bring in the users of an app whose wrapper resembles it)
+		joined AS (
+			SELECT wc.grp, j.cluster, false AS core, x.similarity
+			FROM wc JOIN (
+				SELECT DISTINCT ON (w.work_cluster) w.work_cluster, c.cluster, count(*) AS k,
+					   (SELECT count(*) FROM wc w2 WHERE w2.work_cluster = w.work_cluster) AS n
+				FROM wc w JOIN c USING (grp)
+				GROUP BY w.work_cluster, c.cluster
+				ORDER BY w.work_cluster, count(*) DESC, c.cluster) j USING (work_cluster)
+			JOIN %10$s f ON f.account_id::bigint = wc.grp,
+			LATERAL (SELECT @extschema@.fingerprint_similarity(f.fp, f2.fp) AS similarity
+					 FROM c c2 JOIN %10$s f2 ON f2.account_id::bigint = c2.grp
+					 WHERE c2.cluster = j.cluster
+					   AND @extschema@.fingerprint_similarity(f.fp, f2.fp) >= %4$s
+					 LIMIT 1) x
+			WHERE j.k * 2 > j.n AND NOT EXISTS (SELECT 1 FROM c WHERE c.grp = wc.grp))
 		SELECT coalesce(g.account_id, x.grp), x.cluster, x.core, x.similarity
-		FROM (TABLE c UNION ALL TABLE big UNION ALL TABLE work) x LEFT JOIN g USING (grp)$q$,
+		FROM (TABLE c UNION ALL TABLE big UNION ALL TABLE work UNION ALL TABLE joined) x LEFT JOIN g USING (grp)$q$,
 		grouped, merged, big,
 		(s->>'threshold')::float8, (s->>'core_threshold')::float8, min_size, lsh,
-		heavy);
+		heavy, (s->>'volume_quantile')::float8, fingerprints, (s->>'thin_days')::int);
 END $$;
 COMMENT ON FUNCTION @extschema@.lockstep_cluster_accounts(regclass, jsonb) IS
-	'clusters of a relation of (account_id, fp) with a pipeline''s settings: fingerprint_clusters over the accounts, the thin ones (active on at most thin_days days) that share a payment instrument merged as one; the big merged groups also clustered among themselves; the accounts at campaign volume (volume_quantile) also clustered on the work alone, a work cluster of accounts the first passes left out being a cluster';
+	'clusters of a relation of (account_id, fp) with a pipeline''s settings: fingerprint_clusters over the accounts, the thin ones (active on at most thin_days days) that share a payment instrument merged as one; the big merged groups also clustered among themselves; the heavier half of the accounts also clustered on the work alone, a work cluster of accounts the first pass left out being a cluster if its median account sends as much as volume_quantile of the unclustered accounts and its pairs agree on the work at core_threshold, one mostly in a cluster of the first pass adding the others to it';
 
 -- What the accounts that lockstep_cluster_accounts may leave out share: the
 -- accounts with fewer than min_requests requests, and the infrastructure

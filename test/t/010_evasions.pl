@@ -63,31 +63,45 @@ for my $v (qw(base proxies paraphrase low_slow human_timing mixed combined
 			WHERE l.campaign IS NOT NULL GROUP BY l.campaign HAVING count(*) >= 10) c
 		ORDER BY share, campaign LIMIT 1});
 	TODO: {
-		# Campaign A has 10 accounts at this size, D 19; with residential addresses
-		# and a card of each account's own it shares no operator channel,
-		# and the similarity needs both families (README, "What is not
-		# there yet").  Linking on the work alone (volume_quantile, below)
-		# finds them, and the users of an app that elicits reasoning too.
-		local $TODO = 'a small campaign (10 to 25 accounts) that hides its operator is not clustered'
-			if $v =~ /^(proxies|combined|small)$/;
+		# Under every evasion at once campaign A is 30 accounts at a third
+		# of the volume each (low_slow), with residential addresses, its own
+		# cards and its own hours: the operator's channels link none of it,
+		# and on the work alone 13 of them form a cluster whose median
+		# account sends 89 requests, under the background's 95th percentile
+		# (92): not at campaign volume (README, "What is not there yet").
+		local $TODO = 'a small campaign at a third of the volume per account, its operator hidden, is not clustered'
+			if $v eq 'combined';
 		cmp_ok($worst, '>=', 0.9, "$v: every campaign of 10 or more accounts at least 90% flagged (worst: $which, $worst)");
 	}
 	if ($v =~ /^(proxies|small)$/)
 	{
-		# The work-alone pass (volume_quantile below 1, off by default)
-		# clusters the small campaign that hides its operator; what it
-		# costs in app users is in the README, not asserted here.
+		# What finds the small campaign that hides its operator (A, 10
+		# accounts under proxies; D, 19 under small) is the work pass: without
+		# it (volume_quantile 1) the campaign is in no cluster.
 		my ($wworst, $wwhich) = split /\|/, psql_ok(q{
-			CREATE TABLE ev_wcl AS SELECT * FROM lockstep_cluster_accounts('ev_fp', '{"volume_quantile": 0.75}');
-			CREATE TABLE ev_wscores AS SELECT * FROM lockstep_score_clusters('ev_wcl', 'ev_fp', 'ev_releases');
+			CREATE TABLE ev_wcl AS SELECT * FROM lockstep_cluster_accounts('ev_fp', '{"volume_quantile": 1}');
 			SELECT share, campaign FROM (
-				SELECT l.campaign, avg(coalesce(s.flagged, false)::int) AS share
-				FROM ev_labels l JOIN ev_fp USING (account_id)
-				LEFT JOIN ev_wcl c USING (account_id) LEFT JOIN ev_wscores s USING (cluster)
+				SELECT l.campaign, avg((c.cluster IS NOT NULL)::int) AS share
+				FROM ev_labels l JOIN ev_fp USING (account_id) LEFT JOIN ev_wcl c USING (account_id)
 				WHERE l.campaign IS NOT NULL GROUP BY l.campaign HAVING count(*) >= 10) c
 			ORDER BY share, campaign LIMIT 1;
-			DROP TABLE ev_wcl, ev_wscores});
-		cmp_ok($wworst, '>=', 0.9, "$v, volume_quantile 0.75: every campaign of 10 or more accounts at least 90% flagged (worst: $wwhich, $wworst)");
+			DROP TABLE ev_wcl});
+		cmp_ok($wworst, "==", 0, "$v, volume_quantile 1: the small campaign $wwhich is in no cluster");
+	}
+	if ($v eq 'proxies')
+	{
+		# The users of the apps here (the homework helper's, the support
+		# desk's) share the work and some send as much as campaign A's: on the
+		# work alone they form clusters, which campaign volume (the median
+		# account at the background's 95th percentile) keeps out; with no
+		# such bar (volume_quantile 0) they are clustered.
+		my ($dflt, $nobar) = split /\|/, psql_ok(q{
+			CREATE TABLE ev_wcl AS SELECT * FROM lockstep_cluster_accounts('ev_fp', '{"volume_quantile": 0}');
+			SELECT (SELECT count(*) FROM ev_cl JOIN ev_labels USING (account_id) WHERE kind = 'app_user'),
+				   (SELECT count(*) FROM ev_wcl JOIN ev_labels USING (account_id) WHERE kind = 'app_user');
+			DROP TABLE ev_wcl});
+		is($dflt, 0, "$v: no app user clustered");
+		cmp_ok($nobar, '>=', 10, "$v, volume_quantile 0: $nobar app users clustered on the work");
 	}
 	my $margin = psql_ok(q{
 		SELECT coalesce(min((s.evidence->>'margin')::float8), 0) FROM ev_scores s
