@@ -186,9 +186,10 @@ BEGIN
 			FROM wl x JOIN wl y ON y.work_cluster = x.work_cluster AND y.r = x.r + 1
 			WHERE x.r <= 100 GROUP BY 1),
 		-- a work cluster most of whose members pass 1 left out, at campaign
-		-- volume, is a cluster of those.  Campaign volume: volume_quantile of the background, the accounts
-		-- that are not thin and in no cluster of pass 1 (a campaign that
-		-- passes 1 and 2 found, however large, does not set it)
+		-- volume, is a cluster of those.  Campaign volume: volume_quantile
+		-- of the background, the accounts that are not thin and in no
+		-- cluster of pass 1 (a campaign it found, however large, does not
+		-- set it)
 		bgv AS (
 			SELECT percentile_disc(%9$s) WITHIN GROUP (ORDER BY st.requests) AS at_volume
 			FROM %10$s f, LATERAL @extschema@.fingerprint_stats(f.fp) st
@@ -225,12 +226,12 @@ BEGIN
 				GROUP BY w.work_cluster, c.cluster
 				ORDER BY w.work_cluster, count(*) DESC, c.cluster) j USING (work_cluster)
 			JOIN %10$s f ON f.account_id::bigint = wc.grp,
-			LATERAL (SELECT @extschema@.fingerprint_similarity(f.fp, f2.fp) AS similarity
+			-- (its similarity: to the nearest member)
+			LATERAL (SELECT max(@extschema@.fingerprint_similarity(f.fp, f2.fp)) AS similarity
 					 FROM c c2 JOIN %10$s f2 ON f2.account_id::bigint = c2.grp
-					 WHERE c2.cluster = j.cluster
-					   AND @extschema@.fingerprint_similarity(f.fp, f2.fp) >= %4$s
-					 LIMIT 1) x
-			WHERE j.k * 2 > j.n AND NOT EXISTS (SELECT 1 FROM c WHERE c.grp = wc.grp))
+					 WHERE c2.cluster = j.cluster) x
+			WHERE j.k * 2 > j.n AND x.similarity >= %4$s
+			  AND NOT EXISTS (SELECT 1 FROM c WHERE c.grp = wc.grp))
 		SELECT coalesce(g.account_id, x.grp), x.cluster, x.core, x.similarity
 		FROM (TABLE c UNION ALL TABLE big UNION ALL TABLE work UNION ALL TABLE joined) x LEFT JOIN g USING (grp)$q$,
 		grouped, merged, big,
