@@ -173,44 +173,42 @@ BEGIN
 		wc AS MATERIALIZED (
 			SELECT w.account_id AS grp, w.cluster AS work_cluster, w.core, w.similarity
 			FROM @extschema@.fingerprint_clusters(%8$L, %4$s, %4$s, %6$s, %7$s, (SELECT w FROM ww)) w),
-		-- the members of each work cluster that pass 1 left out, in a hash
-		-- order: the work they share, over up to 100 pairs of each member
-		-- with the next
+		-- the size of each work cluster, and its members that pass 1 left
+		-- out, in a hash order
+		wn AS (SELECT work_cluster, count(*) AS n FROM wc GROUP BY 1),
 		wl AS MATERIALIZED (
-			SELECT wc.grp, wc.work_cluster, f.fp,
+			SELECT wc.grp, wc.work_cluster, f.fp, st.requests,
 				   row_number() OVER (PARTITION BY wc.work_cluster ORDER BY hashint8(wc.grp), wc.grp) AS r
-			FROM wc JOIN %10$s f ON f.account_id::bigint = wc.grp
+			FROM wc JOIN %10$s f ON f.account_id::bigint = wc.grp, LATERAL @extschema@.fingerprint_stats(f.fp) st
 			WHERE NOT EXISTS (SELECT 1 FROM c WHERE c.grp = wc.grp)),
-		wp AS (
-			SELECT x.work_cluster, avg(@extschema@.fingerprint_similarity(x.fp, y.fp, (SELECT w FROM ww)) ORDER BY x.r) AS work
-			FROM wl x JOIN wl y ON y.work_cluster = x.work_cluster AND y.r = x.r + 1
-			WHERE x.r <= 100 GROUP BY 1),
-		-- a work cluster most of whose members pass 1 left out, at campaign
-		-- volume, is a cluster of those.  Campaign volume: volume_quantile
-		-- of the background, the accounts that are not thin and in no
-		-- cluster of pass 1 (a campaign it found, however large, does not
-		-- set it)
+		-- campaign volume: volume_quantile of the background, the accounts
+		-- that are not thin and in no cluster of pass 1 (a campaign it
+		-- found, however large, does not set it)
 		bgv AS (
 			SELECT percentile_disc(%9$s) WITHIN GROUP (ORDER BY st.requests) AS at_volume
 			FROM %10$s f, LATERAL @extschema@.fingerprint_stats(f.fp) st
 			WHERE st.active_days > %11$s AND NOT EXISTS (SELECT 1 FROM c WHERE c.grp = f.account_id::bigint)),
+		-- a work cluster most of whose members pass 1 left out is a cluster
+		-- of those if it is at campaign volume (the median of them at least
+		-- the background's volume_quantile) and one work: their pairs, up to
+		-- 100, each member with the next, agree on it on average as a
+		-- core's must (a chain of pairs at the join threshold is not)
+		wp AS (
+			SELECT l.work_cluster
+			FROM (SELECT work_cluster, count(*) AS left_out,
+						 percentile_disc(0.5) WITHIN GROUP (ORDER BY requests) AS median_requests
+				  FROM wl GROUP BY 1) l
+			JOIN wn USING (work_cluster)
+			JOIN (SELECT x.work_cluster,
+						 avg(@extschema@.fingerprint_similarity(x.fp, y.fp, (SELECT w FROM ww)) ORDER BY x.r) AS work
+				  FROM wl x JOIN wl y ON y.work_cluster = x.work_cluster AND y.r = x.r + 1
+				  WHERE x.r <= 100 GROUP BY 1) p USING (work_cluster)
+			WHERE l.left_out * 2 > wn.n AND l.median_requests >= (SELECT at_volume FROM bgv)
+			  AND p.work >= %5$s),
 		work AS (
 			SELECT wc.grp, wc.work_cluster AS cluster, wc.core, wc.similarity
-			FROM wc
-			WHERE NOT EXISTS (SELECT 1 FROM c WHERE c.grp = wc.grp)
-			  AND wc.work_cluster IN (
-				SELECT w.work_cluster
-				FROM wc w LEFT JOIN c USING (grp)
-				JOIN %10$s f ON f.account_id::bigint = w.grp, LATERAL @extschema@.fingerprint_stats(f.fp) st
-				GROUP BY w.work_cluster
-				HAVING count(c.grp) * 2 < count(*)
-				   -- at campaign volume: the median of the members pass 1
-				   -- left out at least the background's volume_quantile
-				   AND percentile_disc(0.5) WITHIN GROUP (ORDER BY st.requests) FILTER (WHERE c.grp IS NULL)
-					   >= (SELECT at_volume FROM bgv))
-			  -- the same work: its pairs agree on it, on average, as a
-			  -- core's must (a chain of pairs at the join threshold is not)
-			  AND wc.work_cluster IN (SELECT work_cluster FROM wp WHERE work >= %5$s)),
+			FROM wc JOIN wp USING (work_cluster)
+			WHERE NOT EXISTS (SELECT 1 FROM c WHERE c.grp = wc.grp)),
 		-- a work cluster most of whose members are in one cluster of pass 1
 		-- is a source of candidates that pass 1's keys missed (shared
 		-- working days give none): each of its other members joins that
@@ -218,20 +216,18 @@ BEGIN
 		-- channel to one of the cluster's members (the work alone would
 		-- bring in the users of an app whose wrapper resembles it)
 		joined AS (
-			SELECT wc.grp, j.cluster, false AS core, x.similarity
-			FROM wc JOIN (
-				SELECT DISTINCT ON (w.work_cluster) w.work_cluster, c.cluster, count(*) AS k,
-					   (SELECT count(*) FROM wc w2 WHERE w2.work_cluster = w.work_cluster) AS n
+			SELECT wl.grp, j.cluster, false AS core, x.similarity
+			FROM wl JOIN (
+				SELECT DISTINCT ON (w.work_cluster) w.work_cluster, c.cluster, count(*) AS k
 				FROM wc w JOIN c USING (grp)
 				GROUP BY w.work_cluster, c.cluster
 				ORDER BY w.work_cluster, count(*) DESC, c.cluster) j USING (work_cluster)
-			JOIN %10$s f ON f.account_id::bigint = wc.grp,
+			JOIN wn USING (work_cluster),
 			-- (its similarity: to the nearest member)
-			LATERAL (SELECT max(@extschema@.fingerprint_similarity(f.fp, f2.fp)) AS similarity
+			LATERAL (SELECT max(@extschema@.fingerprint_similarity(wl.fp, f2.fp)) AS similarity
 					 FROM c c2 JOIN %10$s f2 ON f2.account_id::bigint = c2.grp
 					 WHERE c2.cluster = j.cluster) x
-			WHERE j.k * 2 > j.n AND x.similarity >= %4$s
-			  AND NOT EXISTS (SELECT 1 FROM c WHERE c.grp = wc.grp))
+			WHERE j.k * 2 > wn.n AND x.similarity >= %4$s)
 		SELECT coalesce(g.account_id, x.grp), x.cluster, x.core, x.similarity
 		FROM (TABLE c UNION ALL TABLE big UNION ALL TABLE work UNION ALL TABLE joined) x LEFT JOIN g USING (grp)$q$,
 		grouped, merged, big,
