@@ -73,7 +73,9 @@ COMMENT ON FUNCTION @extschema@.lockstep_cluster_limits() IS
 --     whose members are in one cluster of pass 1 supplies the candidates
 --     pass 1's keys missed: each of its other members joins that cluster,
 --     attached, if it is at the join threshold on every channel to one of
---     its members.  volume_quantile 1 leaves this pass out.
+--     its members (all of them while candidates x members stay within
+--     2,000,000 comparisons, else a hash-order sample that fits).
+--     volume_quantile 1 leaves this pass out.
 -- Each account of a group gets the group's cluster, core and similarity.
 CREATE FUNCTION @extschema@.lockstep_cluster_accounts(fingerprints regclass, settings jsonb DEFAULT NULL,
 	OUT account_id bigint, OUT cluster bigint, OUT core boolean, OUT similarity double precision)
@@ -215,19 +217,36 @@ BEGIN
 		-- cluster, attached, if it is at the join threshold on every
 		-- channel to one of the cluster's members (the work alone would
 		-- bring in the users of an app whose wrapper resembles it)
+		jt AS MATERIALIZED (
+			SELECT j.work_cluster, j.cluster, l.n AS candidates
+			FROM (SELECT DISTINCT ON (w.work_cluster) w.work_cluster, c.cluster, count(*) AS k
+				  FROM wc w JOIN c USING (grp)
+				  GROUP BY w.work_cluster, c.cluster
+				  ORDER BY w.work_cluster, count(*) DESC, c.cluster) j
+			JOIN wn USING (work_cluster)
+			JOIN (SELECT work_cluster, count(*) AS n FROM wl GROUP BY 1) l USING (work_cluster)
+			WHERE j.k * 2 > wn.n),
+		-- the members each candidate is compared with: all of the cluster's
+		-- while candidates x members stay within 2,000,000 comparisons (a
+		-- few seconds), else as many as fit (at least 256) in a hash order.
+		-- Every candidate against every member is the product of two sizes:
+		-- at 22.7M rows, compared one by one with a 26,000-account campaign,
+		-- the candidates had not been judged after 15 minutes
+		jm AS MATERIALIZED (
+			SELECT m.cluster, m.r, f2.fp
+			FROM (SELECT c2.grp, c2.cluster,
+						 row_number() OVER (PARTITION BY c2.cluster ORDER BY hashint8(c2.grp), c2.grp) AS r
+				  FROM c c2 WHERE c2.cluster IN (SELECT cluster FROM jt)) m
+			JOIN %10$s f2 ON f2.account_id::bigint = m.grp
+			WHERE m.r <= (SELECT max(greatest(256, 2000000 / jt.candidates)) FROM jt WHERE jt.cluster = m.cluster)),
 		joined AS (
-			SELECT wl.grp, j.cluster, false AS core, x.similarity
-			FROM wl JOIN (
-				SELECT DISTINCT ON (w.work_cluster) w.work_cluster, c.cluster, count(*) AS k
-				FROM wc w JOIN c USING (grp)
-				GROUP BY w.work_cluster, c.cluster
-				ORDER BY w.work_cluster, count(*) DESC, c.cluster) j USING (work_cluster)
-			JOIN wn USING (work_cluster),
-			-- (its similarity: to the nearest member)
-			LATERAL (SELECT max(@extschema@.fingerprint_similarity(wl.fp, f2.fp)) AS similarity
-					 FROM c c2 JOIN %10$s f2 ON f2.account_id::bigint = c2.grp
-					 WHERE c2.cluster = j.cluster) x
-			WHERE j.k * 2 > wn.n AND x.similarity >= %4$s)
+			SELECT wl.grp, jt.cluster, false AS core, x.similarity
+			FROM wl JOIN jt USING (work_cluster),
+			-- (its similarity: to the nearest of those members)
+			LATERAL (SELECT max(@extschema@.fingerprint_similarity(wl.fp, jm.fp)) AS similarity
+					 FROM jm WHERE jm.cluster = jt.cluster
+					 AND jm.r <= greatest(256, 2000000 / jt.candidates)) x
+			WHERE x.similarity >= %4$s)
 		SELECT coalesce(g.account_id, x.grp), x.cluster, x.core, x.similarity
 		FROM (TABLE c UNION ALL TABLE big UNION ALL TABLE work UNION ALL TABLE joined) x LEFT JOIN g USING (grp)$q$,
 		grouped, merged, big,
