@@ -218,7 +218,7 @@ BEGIN
 		-- channel to one of the cluster's members (the work alone would
 		-- bring in the users of an app whose wrapper resembles it)
 		jt AS MATERIALIZED (
-			SELECT j.work_cluster, j.cluster, l.n AS candidates
+			SELECT j.work_cluster, j.cluster, greatest(256, 2000000 / l.n) AS compared
 			FROM (SELECT DISTINCT ON (w.work_cluster) w.work_cluster, c.cluster, count(*) AS k
 				  FROM wc w JOIN c USING (grp)
 				  GROUP BY w.work_cluster, c.cluster
@@ -238,14 +238,13 @@ BEGIN
 						 row_number() OVER (PARTITION BY c2.cluster ORDER BY hashint8(c2.grp), c2.grp) AS r
 				  FROM c c2 WHERE c2.cluster IN (SELECT cluster FROM jt)) m
 			JOIN %10$s f2 ON f2.account_id::bigint = m.grp
-			WHERE m.r <= (SELECT max(greatest(256, 2000000 / jt.candidates)) FROM jt WHERE jt.cluster = m.cluster)),
+			WHERE m.r <= (SELECT max(jt.compared) FROM jt WHERE jt.cluster = m.cluster)),
 		joined AS (
 			SELECT wl.grp, jt.cluster, false AS core, x.similarity
 			FROM wl JOIN jt USING (work_cluster),
 			-- (its similarity: to the nearest of those members)
 			LATERAL (SELECT max(@extschema@.fingerprint_similarity(wl.fp, jm.fp)) AS similarity
-					 FROM jm WHERE jm.cluster = jt.cluster
-					 AND jm.r <= greatest(256, 2000000 / jt.candidates)) x
+					 FROM jm WHERE jm.cluster = jt.cluster AND jm.r <= jt.compared) x
 			WHERE x.similarity >= %4$s)
 		SELECT coalesce(g.account_id, x.grp), x.cluster, x.core, x.similarity
 		FROM (TABLE c UNION ALL TABLE big UNION ALL TABLE work UNION ALL TABLE joined) x LEFT JOIN g USING (grp)$q$,
