@@ -15,7 +15,7 @@
 PG_MODULE_MAGIC;
 
 double		ls_similarity_threshold = LS_DEFAULT_THRESHOLD;
-int			ls_pairs_memory_limit = 2 * 1024 * 1024;
+int			ls_pairs_memory_limit = 4 * 1024 * 1024;
 int			ls_refresh_workers = 2;
 
 void		_PG_init(void);
@@ -34,7 +34,7 @@ _PG_init(void)
 							"Memory the similarity join and clustering may use for fingerprints and keys.",
 							"Past it the call stops with an error instead of exhausting memory.",
 							&ls_pairs_memory_limit,
-							2 * 1024 * 1024, 1024, MAX_KILOBYTES,
+							4 * 1024 * 1024, 1024, MAX_KILOBYTES,
 							PGC_USERSET, GUC_UNIT_KB, NULL, NULL, NULL);
 	DefineCustomIntVariable("lockstep.refresh_workers",
 							"Background workers that store a refresh's days side by side.",

@@ -113,6 +113,8 @@ GROUP BY 1 ORDER BY 1;
 SELECT expect_error($$SELECT * FROM fingerprint_clusters('SELECT account_id, fp FROM cl_fp', 0.5, 0.65, 5, NULL, NULL, NULL, '{1, 2}')$$);
 SELECT expect_error($$SELECT * FROM fingerprint_clusters('SELECT account_id, fp FROM cl_fp', 0.5, 0.65, 5, NULL, NULL, NULL, '{0, 0, 0, 0, 0, 0, 0}')$$);
 SELECT expect_error($$SELECT * FROM fingerprint_clusters('SELECT fp, account_id FROM cl_fp')$$);
+-- the default holds the clustering of the February report's scale (2.3 GB)
+SHOW lockstep.pairs_memory_limit;
 SET lockstep.pairs_memory_limit = 1024;
 SELECT expect_error($$SELECT * FROM fingerprint_clusters('SELECT account_id, fp FROM cl_fp')$$);
 SELECT expect_error($$SELECT * FROM lockstep_clusters('SELECT g, g + 1, 0.1::float8 FROM generate_series(1, 100000) g', 0.5)$$);
