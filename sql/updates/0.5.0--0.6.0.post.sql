@@ -21,3 +21,57 @@ BEGIN
 			USING HINT = 'A lookup with fp % $1 scans the window; CREATE INDEX … USING gin (fp) makes it again.';
 	END LOOP;
 END $$;
+
+-- A pipeline's window counts each account's organization in the same pass
+-- as its union; 0.5.0's made a second pass over the window's days (a third
+-- of the window's time at 16M rows).  A materialized view's query cannot
+-- be replaced, so the window and the views made from it (clusters,
+-- campaigns, accounts, shared) are made again, each with its owner and
+-- privileges, empty until the pipeline's next refresh.  A view of the
+-- user's on one of them stops the update, with PostgreSQL's error.
+DO $$
+DECLARE
+	p record;
+	parts text[] := ARRAY['shared', 'accounts', 'campaigns', 'clusters', 'window'];
+	part text;
+	kept jsonb;
+	g record;
+BEGIN
+	FOR p IN
+		SELECT c.oid::regclass AS cfg, n.nspname AS nsp, left(c.relname, -length('_config')) AS name
+		FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+		WHERE c.reloftype = '@extschema@.lockstep_pipeline_config'::regtype
+	LOOP
+		SELECT pg_catalog.jsonb_object_agg(x.part, pg_catalog.jsonb_build_object(
+				   'owner', r.relowner::regrole::text, 'acl', r.relacl::text[]))
+		INTO kept
+		FROM pg_catalog.unnest(parts) x(part)
+		JOIN pg_catalog.pg_class r ON r.oid = pg_catalog.format('%I.%I', p.nsp, p.name || '_' || x.part)::regclass;
+		EXECUTE format('ALTER TABLE %s DROP CONSTRAINT pipeline_objects', p.cfg);
+		FOREACH part IN ARRAY parts LOOP
+			EXECUTE format('DROP MATERIALIZED VIEW %I.%I', p.nsp, p.name || '_' || part);
+		END LOOP;
+		PERFORM @extschema@.lockstep_create_pipeline_views(p.cfg,
+			(@extschema@.lockstep_pipeline_part(p.cfg, 'pipeline_releases'))[1]);
+		PERFORM @extschema@.lockstep_create_pipeline_shared(p.cfg);
+		PERFORM @extschema@.lockstep_pin_pipeline(p.cfg);
+		FOREACH part IN ARRAY parts LOOP
+			-- made inside this script, it would join the extension: it is the user's
+			EXECUTE format('ALTER EXTENSION lockstep DROP MATERIALIZED VIEW %I.%I', p.nsp, p.name || '_' || part);
+			EXECUTE format('ALTER MATERIALIZED VIEW %I.%I OWNER TO %s', p.nsp, p.name || '_' || part,
+						   kept->part->>'owner');
+			FOR g IN
+				SELECT a.privilege_type, a.grantee, a.is_grantable
+				FROM pg_catalog.aclexplode(ARRAY(SELECT pg_catalog.jsonb_array_elements_text(kept->part->'acl'))::aclitem[]) a
+				WHERE pg_catalog.jsonb_typeof(kept->part->'acl') = 'array'
+			LOOP
+				EXECUTE format('GRANT %s ON %I.%I TO %s%s', g.privilege_type, p.nsp, p.name || '_' || part,
+							   CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE g.grantee::regrole::text END,
+							   CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+			END LOOP;
+		END LOOP;
+		-- a warning: an extension script shows nothing less
+		RAISE WARNING 'lockstep pipeline %.% updated: its window, clusters, campaigns, accounts and shared views are empty until CALL lockstep_refresh(%)',
+			p.nsp, p.name, quote_literal(p.name);
+	END LOOP;
+END $$;

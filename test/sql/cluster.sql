@@ -372,6 +372,18 @@ SELECT count(*) FILTER (WHERE w.org_id = 777) AS relabelled, count(*) AS campaig
        count(*) FILTER (WHERE a.flagged) AS flagged
 FROM api_window w JOIN cl_labels l USING (account_id) LEFT JOIN api_accounts a USING (account_id)
 WHERE l.campaign = 'C';
+-- over the window, the organization most of an account's days name; a tie
+-- goes to none, then to the smaller id (one account a line: its days'
+-- orgs on the last three stored days, which the next refresh recounts)
+INSERT INTO api_log (account_id, org_id, ts, prompt)
+SELECT a, o, '2026-01-31 06:00+00'::timestamptz + (d - 1) * interval '1 day', 'hello'
+FROM (VALUES (9000001, 1, 5), (9000001, 2, 6), (9000001, 3, NULL),
+			 (9000002, 1, 6), (9000002, 2, 5),
+			 (9000003, 1, 5), (9000003, 2, NULL), (9000003, 3, NULL),
+			 (9000004, 1, 7), (9000004, 2, 7), (9000004, 3, NULL),
+			 (9000005, 1, NULL), (9000005, 2, 8)) v(a, d, o);
+CALL lockstep_refresh('api', '2026-02-28');
+SELECT account_id, org_id FROM api_window WHERE account_id BETWEEN 9000001 AND 9000005 ORDER BY 1;
 -- the views can be refreshed concurrently (they have unique indexes)
 REFRESH MATERIALIZED VIEW CONCURRENTLY api_campaigns;
 -- a log without the optional columns still works
