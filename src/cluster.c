@@ -451,6 +451,7 @@ fingerprint_clusters(PG_FUNCTION_ARGS)
 		memcpy(weights, ls_default_weights, sizeof(weights));
 	else
 		ls_weights_arg(PG_GETARG_ARRAYTYPE_P(7), weights);
+	ix.key_channels = ls_lsh_key_channels(weights);
 	core_threshold = ls_float_arg(fcinfo, 2, LS_CLUSTER_CORE_THRESHOLD);
 	min_size = ls_int_arg(fcinfo, 3, LS_CLUSTER_MIN_SIZE);
 	ls_check_threshold("core_threshold", core_threshold);

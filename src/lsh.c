@@ -178,11 +178,43 @@ content_keys(const Fingerprint *fp, int bands, int rows, uint64 *out)
 int
 ls_lsh_keys(const Fingerprint *fp, int bands, int rows, uint64 *keys)
 {
+	return ls_lsh_keys_of(fp, bands, rows, LS_LSH_KEY_ALL, keys);
+}
+
+/* The same, of the channels in the mask channels (LS_LSH_KEY_*) only. */
+int
+ls_lsh_keys_of(const Fingerprint *fp, int bands, int rows, int channels, uint64 *keys)
+{
 	int			n = 0;
 
-	n += content_keys(fp, bands, rows, keys + n);
-	n += sample_keys(LSH_COACTIVITY, fp->act, fp->n_act, bands, rows, keys + n);
-	n += sample_keys(LSH_IP, fp->ip, fp->n_ip, bands, rows, keys + n);
-	n += sample_keys(LSH_PAY, fp->pay, fp->n_pay, bands, rows, keys + n);
+	if (channels & LS_LSH_KEY_CONTENT)
+		n += content_keys(fp, bands, rows, keys + n);
+	if (channels & LS_LSH_KEY_COACTIVITY)
+		n += sample_keys(LSH_COACTIVITY, fp->act, fp->n_act, bands, rows, keys + n);
+	if (channels & LS_LSH_KEY_NETWORKS)
+		n += sample_keys(LSH_IP, fp->ip, fp->n_ip, bands, rows, keys + n);
+	if (channels & LS_LSH_KEY_PAYMENT)
+		n += sample_keys(LSH_PAY, fp->pay, fp->n_pay, bands, rows, keys + n);
 	return n;
+}
+
+/*
+ * The channels whose keys are leads under weights: those the weights
+ * count.  A search that leaves the operator's channels out (the work
+ * alone) would otherwise recheck every pair that shares an address, a
+ * card or working hours, and find it no more alike for that.  Weights
+ * that count no keyed channel take every key, as no weights do.
+ */
+int
+ls_lsh_key_channels(const double *weights)
+{
+	int			channels = 0;
+
+	if (weights[LS_CH_CONTENT] > 0)
+		channels |= LS_LSH_KEY_CONTENT;
+	if (weights[LS_CH_COACTIVITY] > 0)
+		channels |= LS_LSH_KEY_COACTIVITY;
+	if (weights[LS_CH_INFRA] > 0)
+		channels |= LS_LSH_KEY_NETWORKS | LS_LSH_KEY_PAYMENT;
+	return channels ? channels : LS_LSH_KEY_ALL;
 }

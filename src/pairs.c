@@ -294,7 +294,7 @@ ls_pairs_build(LsPairIndex *ix, FunctionCallInfo fcinfo, const char *query,
 			ls_prepare_all(fp, &ix->fps[n]);
 			/* never 0, which means "not computed" */
 			ix->fps[n].digest = ls_hash_bytes(fp, VARSIZE(fp), 0) | 1;
-			nk = ls_lsh_keys(fp, bands, rows, keys);
+			nk = ls_lsh_keys_of(fp, bands, rows, ix->key_channels ? ix->key_channels : LS_LSH_KEY_ALL, keys);
 			if (nentries + nk > entries_cap)
 			{
 				ls_memory_charge(&ix->used, entries_cap * sizeof(LsEntry), ix->caller);

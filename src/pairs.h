@@ -55,6 +55,7 @@ typedef struct LsPairIndex
 	int64	   *bend;
 	LsSeen	   *seen;			/* per account j, for the current account */
 	int			min_shared;		/* candidates must share this many keys */
+	int			key_channels;	/* LS_LSH_KEY_* whose keys are leads (0: all) */
 	LsSplit		split_mode;
 	int32	   *cand;			/* the candidates of the current account */
 	int64		candidates;		/* statistics for DEBUG1 */

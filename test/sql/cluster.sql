@@ -110,6 +110,15 @@ SELECT coalesce(l.campaign, l.kind) AS population, count(DISTINCT c.cluster) AS 
 FROM cl_labels l JOIN fingerprint_clusters('SELECT account_id, fp FROM cl_fp', 0.5, 0.65, 5, NULL, NULL, NULL,
      '{0.30, 0.10, 0, 0, 0, 0.10, 0}') c USING (account_id)
 GROUP BY 1 ORDER BY 1;
+-- the work alone takes its leads from the keys of the channels it counts
+-- (content): not the pairs that share an address, a card or working
+-- hours, which it would recheck and find no more alike for that (with
+-- every channel's keys: 102,033 candidates, 6,613 rechecked)
+SET client_min_messages = debug1;
+SELECT count(*) AS clustered FROM fingerprint_clusters('SELECT account_id, fp FROM cl_fp', 0.5, 0.65, 5, NULL, NULL, NULL,
+  '{0.30, 0.10, 0, 0, 0, 0.10, 0}');
+SELECT count(*) AS clustered FROM fingerprint_clusters('SELECT account_id, fp FROM cl_fp', 0.5, 0.65, 5);
+RESET client_min_messages;
 SELECT expect_error($$SELECT * FROM fingerprint_clusters('SELECT account_id, fp FROM cl_fp', 0.5, 0.65, 5, NULL, NULL, NULL, '{1, 2}')$$);
 SELECT expect_error($$SELECT * FROM fingerprint_clusters('SELECT account_id, fp FROM cl_fp', 0.5, 0.65, 5, NULL, NULL, NULL, '{0, 0, 0, 0, 0, 0, 0}')$$);
 SELECT expect_error($$SELECT * FROM fingerprint_clusters('SELECT fp, account_id FROM cl_fp')$$);
