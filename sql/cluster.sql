@@ -32,8 +32,8 @@ BEGIN
 				   'integer, integer, integer, integer, double precision[]) IS %L',
 		format('clusters of the (id, fingerprint) rows of a query: cores joined at core_threshold (default %s) '
 			   'of at least min_size (%s) accounts, others attached at threshold (lockstep.similarity_threshold), '
-			   'from LSH candidates (%s bands of %s rows, max_bucket %s) without listing all pairs; similarity '
-			   'with the given channel weights (default: fingerprint_similarity''s)',
+			   'from LSH candidates (%s bands of %s rows, max_bucket %s; the keys of the channels the weights count) '
+			   'without listing all pairs; similarity with the given channel weights (default: fingerprint_similarity''s)',
 			   d->>'core_threshold', d->>'min_size', d->>'bands', d->>'rows', d->>'max_bucket'));
 END $$;
 
