@@ -27,14 +27,16 @@ END $$;
 -- of the window's time at 16M rows).  A materialized view's query cannot
 -- be replaced, so the window and the views made from it (clusters,
 -- campaigns, accounts, shared) are made again, each with its owner and
--- privileges, empty until the pipeline's next refresh.  A view of the
--- user's on one of them stops the update, with PostgreSQL's error.
+-- privileges and the indexes the user put on them, empty until the
+-- pipeline's next refresh.  A view of the user's on one of them stops
+-- the update, with PostgreSQL's error.
 DO $$
 DECLARE
 	p record;
 	parts text[] := ARRAY['shared', 'accounts', 'campaigns', 'clusters', 'window'];
 	part text;
 	kept jsonb;
+	indexes jsonb;
 	g record;
 BEGIN
 	FOR p IN
@@ -43,10 +45,14 @@ BEGIN
 		WHERE c.reloftype = '@extschema@.lockstep_pipeline_config'::regtype
 	LOOP
 		SELECT pg_catalog.jsonb_object_agg(x.part, pg_catalog.jsonb_build_object(
-				   'owner', r.relowner::regrole::text, 'acl', r.relacl::text[]))
+				   'owner', r.relowner::regrole::text, 'acl', coalesce(r.relacl::text[], '{}')))
 		INTO kept
 		FROM pg_catalog.unnest(parts) x(part)
 		JOIN pg_catalog.pg_class r ON r.oid = pg_catalog.format('%I.%I', p.nsp, p.name || '_' || x.part)::regclass;
+		SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('name', c.relname,
+				   'def', pg_catalog.pg_get_indexdef(i.indexrelid)) ORDER BY i.indexrelid) INTO indexes
+		FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid
+		WHERE i.indrelid IN (SELECT pg_catalog.format('%I.%I', p.nsp, p.name || '_' || x)::regclass FROM pg_catalog.unnest(parts) x);
 		EXECUTE format('ALTER TABLE %s DROP CONSTRAINT pipeline_objects', p.cfg);
 		FOREACH part IN ARRAY parts LOOP
 			EXECUTE format('DROP MATERIALIZED VIEW %I.%I', p.nsp, p.name || '_' || part);
@@ -60,15 +66,23 @@ BEGIN
 			EXECUTE format('ALTER EXTENSION lockstep DROP MATERIALIZED VIEW %I.%I', p.nsp, p.name || '_' || part);
 			EXECUTE format('ALTER MATERIALIZED VIEW %I.%I OWNER TO %s', p.nsp, p.name || '_' || part,
 						   kept->part->>'owner');
+			CONTINUE WHEN pg_catalog.jsonb_array_length(kept->part->'acl') = 0;	-- (aclexplode: one dimension)
 			FOR g IN
 				SELECT a.privilege_type, a.grantee, a.is_grantable
 				FROM pg_catalog.aclexplode(ARRAY(SELECT pg_catalog.jsonb_array_elements_text(kept->part->'acl'))::aclitem[]) a
-				WHERE pg_catalog.jsonb_typeof(kept->part->'acl') = 'array'
 			LOOP
 				EXECUTE format('GRANT %s ON %I.%I TO %s%s', g.privilege_type, p.nsp, p.name || '_' || part,
 							   CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE g.grantee::regrole::text END,
 							   CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
 			END LOOP;
+		END LOOP;
+		-- the indexes the views were made with exist again under their
+		-- names; the user's are made again
+		FOR g IN SELECT x->>'name' AS name, x->>'def' AS def
+				 FROM pg_catalog.jsonb_array_elements(coalesce(indexes, '[]')) x LOOP
+			IF pg_catalog.to_regclass(pg_catalog.format('%I.%I', p.nsp, g.name)) IS NULL THEN
+				EXECUTE g.def;
+			END IF;
 		END LOOP;
 		-- a warning: an extension script shows nothing less
 		RAISE WARNING 'lockstep pipeline %.% updated: its window, clusters, campaigns, accounts and shared views are empty until CALL lockstep_refresh(%)',

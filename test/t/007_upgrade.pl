@@ -94,4 +94,35 @@ is($out, 'api_log', 'DROP EXTENSION lockstep CASCADE removes the pipeline with i
 	db => 'lockstep_new');
 is($rc, 0, 'and a new install makes it again') or diag($err);
 
+# From 0.5.0, whose update makes the window and the views made from it
+# again (their query changed): each keeps its owner, its privileges and
+# the indexes the user put on it, and is empty until the next refresh.
+system("psql -X -q -d postgres -c 'DROP DATABASE IF EXISTS lockstep_u5' -c 'CREATE DATABASE lockstep_u5' "
+	. "-c 'DROP ROLE IF EXISTS lockstep_tap_reader' -c 'CREATE ROLE lockstep_tap_reader' >/dev/null 2>&1") == 0
+  or die 'cannot create lockstep_u5';
+($rc, $out, $err) = psql(<<'SQL', db => 'lockstep_u5');
+CREATE EXTENSION lockstep VERSION '0.5.0';
+CREATE EXTENSION lockstep_synth;
+CREATE TABLE api_log AS SELECT * FROM lockstep_synth_log(20000, 7);
+SELECT lockstep_create_pipeline('api', 'api_log', 28);
+CALL lockstep_refresh('api', '2026-01-20');
+GRANT SELECT ON api_campaigns TO lockstep_tap_reader WITH GRANT OPTION;
+GRANT SELECT ON api_shared TO PUBLIC;
+ALTER MATERIALIZED VIEW api_accounts OWNER TO lockstep_tap_reader;
+CREATE INDEX api_campaigns_by_score ON api_campaigns (score);
+ALTER EXTENSION lockstep UPDATE;
+SELECT has_table_privilege('lockstep_tap_reader', 'api_campaigns', 'SELECT WITH GRANT OPTION'),
+       has_table_privilege('public', 'api_shared', 'SELECT'),
+       (SELECT relowner::regrole::text FROM pg_class WHERE oid = 'api_accounts'::regclass),
+       (SELECT indexrelid::regclass::text FROM pg_index WHERE indrelid = 'api_campaigns'::regclass
+        AND pg_get_indexdef(indexrelid) LIKE '%(score)'),
+       (SELECT count(*) FROM pg_class WHERE relname ~ '^api_(window|clusters|campaigns|accounts|shared)$'
+        AND NOT relispopulated);
+SQL
+is((split /
+/, $out)[-1], 't|t|lockstep_tap_reader|api_campaigns_by_score|5',
+	'from 0.5.0: the views made again keep their owner, privileges and indexes, empty until a refresh') or diag($err);
+like($err, qr/lockstep pipeline public\.api updated: its window/, 'and the update says so');
+system("psql -X -q -d postgres -c 'DROP DATABASE lockstep_u5' -c 'DROP ROLE lockstep_tap_reader' >/dev/null 2>&1");
+
 done_testing();
