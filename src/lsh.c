@@ -18,6 +18,7 @@
  */
 #include "lsh.h"
 #include "hashing.h"
+#include "similarity.h"
 
 #include <math.h>
 

@@ -6,7 +6,6 @@
 #define LS_LSH_H
 
 #include "fingerprint.h"
-#include "similarity.h"
 
 #define LS_LSH_CHANNELS		4	/* content, co-activity, networks, payment */
 #define LS_LSH_MAX_BANDS	64
