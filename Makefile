@@ -7,7 +7,7 @@ OBJS = src/lockstep.o src/normalize.o src/lexicon.o src/sketch.o \
 	src/fingerprint.o src/aggregate.o src/textfuncs.o \
 	src/similarity.o src/lsh.o src/operators.o src/gin.o src/pairs.o \
 	src/cluster.o src/compat.o src/format.o src/prompt.o src/sqlapi.o src/share.o \
-	src/blind.o src/refresh.o
+	src/blind.o src/refresh.o src/sharedkeys.o
 PG_CPPFLAGS = -I$(srcdir)/src
 # test/run builds with WERROR=1: warnings are errors there and in CI
 ifdef WERROR

@@ -154,9 +154,10 @@ END $$;
 COMMENT ON FUNCTION @extschema@.lockstep_create_pipeline_views(regclass, regclass) IS
 	'internal: the detection views of a pipeline whose tables exist (window, clusters, campaigns, accounts)';
 
--- N_shared, made from N_members and N_window: by the desk, and again by
--- an update that makes the window again.
-CREATE FUNCTION @extschema@.lockstep_create_pipeline_shared(config regclass) RETURNS void
+-- N_timeline and N_shared, the desk's views over N_members, N_daily and
+-- N_window: made by the desk, and again by an update that makes the
+-- window again.
+CREATE FUNCTION @extschema@.lockstep_create_pipeline_desk_views(config regclass) RETURNS void
 	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -165,24 +166,51 @@ DECLARE
 	name text;
 BEGIN
 	SELECT p.nsp, p.name INTO nsp, name FROM @extschema@.lockstep_pipeline_name(config) p;
+	-- per campaign and day of the window: the members' requests, how many
+	-- were active, how many for the first time in the window (the day of
+	-- the first request their window fingerprint holds), requests per
+	-- model (the pivot), and each intent's share of the prompts.  The
+	-- members' fingerprints of a day are merged first (a parallel-capable
+	-- aggregate), so that the accessors run once per campaign and day; the
+	-- days are read once.
+	EXECUTE format($q$CREATE MATERIALIZED VIEW %1$I.%2$I AS
+		WITH since AS (
+			SELECT (SELECT day FROM %1$I.%3$I ORDER BY day DESC LIMIT 1) - (SELECT window_days FROM %1$I.%4$I) AS day),
+		g AS MATERIALIZED (
+			SELECT m.campaign, d.day, @extschema@.fingerprint_union_agg(d.fp) AS fp, count(*)::integer AS accounts
+			FROM %1$I.%5$I m JOIN %1$I.%3$I d USING (account_id)
+			WHERE d.day > (SELECT day FROM since) GROUP BY 1, 2),
+		n AS (
+			SELECT m.campaign, (f.first_seen AT TIME ZONE 'UTC')::date AS day, count(*)::integer AS new_accounts
+			FROM %1$I.%5$I m JOIN %1$I.%6$I w USING (account_id), LATERAL @extschema@.fingerprint_stats(w.fp) f
+			GROUP BY 1, 2)
+		SELECT g.campaign, g.day, st.requests, g.accounts, coalesce(n.new_accounts, 0) AS new_accounts,
+			   coalesce((SELECT pg_catalog.jsonb_object_agg(x.model, x.requests ORDER BY x.model)
+						 FROM @extschema@.fingerprint_models(g.fp) x), '{}') AS models,
+			   coalesce((SELECT pg_catalog.jsonb_object_agg(x.intent,
+								round(CASE WHEN st.prompts > 0 THEN x.count::numeric / st.prompts ELSE 0 END, 4)
+								ORDER BY x.intent)
+						 FROM @extschema@.fingerprint_intents(g.fp) x), '{}') AS intents
+		FROM g LEFT JOIN n USING (campaign, day), LATERAL @extschema@.fingerprint_stats(g.fp) st
+		WITH NO DATA$q$, nsp, name || '_timeline', name || '_daily', name || '_config', name || '_members',
+		name || '_window');
+	EXECUTE format('CREATE UNIQUE INDEX ON %I.%I (campaign, day)', nsp, name || '_timeline');
+	EXECUTE format('COMMENT ON MATERIALIZED VIEW %I.%I IS %L', nsp, name || '_timeline',
+		'per flagged campaign and day of the window: requests, active and new accounts, requests per model, share of each intent');
 	-- per campaign: the infrastructure and scaffold keys most of its
 	-- members share, ten of each kind, each with how many share it
 	EXECUTE format($q$CREATE MATERIALIZED VIEW %1$I.%2$I AS
-		SELECT campaign, kind, rank::integer, key, accounts
-		FROM (SELECT m.campaign, x.kind, x.key, count(*)::integer AS accounts,
-					 row_number() OVER (PARTITION BY m.campaign, x.kind ORDER BY count(*) DESC, x.key) AS rank
-			  FROM %1$I.%3$I m JOIN %1$I.%4$I w USING (account_id),
-				   LATERAL (SELECT i.kind, i.key FROM @extschema@.fingerprint_infrastructure_keys(w.fp) i
-							UNION ALL
-							SELECT 'scaffold', k.key FROM @extschema@.fingerprint_scaffold_keys(w.fp) k) x
-			  GROUP BY 1, 2, 3 HAVING count(*) > 1) s
-		WHERE rank <= 10 WITH NO DATA$q$, nsp, name || '_shared', name || '_members', name || '_window');
+		SELECT g.campaign, k.kind, k.rank, k.key, k.accounts
+		FROM (SELECT m.campaign, @extschema@.fingerprint_shared_keys_agg(w.fp, 10) AS keys
+			  FROM %1$I.%3$I m JOIN %1$I.%4$I w USING (account_id) GROUP BY 1) g,
+			 LATERAL pg_catalog.unnest(g.keys) k
+		WITH NO DATA$q$, nsp, name || '_shared', name || '_members', name || '_window');
 	EXECUTE format('CREATE UNIQUE INDEX ON %I.%I (campaign, kind, rank)', nsp, name || '_shared');
 	EXECUTE format('COMMENT ON MATERIALIZED VIEW %I.%I IS %L', nsp, name || '_shared',
 		'per flagged campaign: the ten network, user_agent, payment and scaffold keys most of its members share, with how many share each');
 END $$;
-COMMENT ON FUNCTION @extschema@.lockstep_create_pipeline_shared(regclass) IS
-	'internal: the N_shared view of a pipeline whose members table and window exist';
+COMMENT ON FUNCTION @extschema@.lockstep_create_pipeline_desk_views(regclass) IS
+	'internal: the N_timeline and N_shared views of a pipeline whose members table, daily table and window exist';
 
 -- The analyst's desk of a pipeline whose detection views exist: the
 -- campaign history and its members (tables, appended and replaced by each
@@ -210,40 +238,10 @@ BEGIN
 					PRIMARY KEY (account_id))', nsp, name || '_members');
 	EXECUTE format('COMMENT ON TABLE %I.%I IS %L', nsp, name || '_members',
 		'the accounts of each flagged campaign at the last refresh (what the next refresh matches its clusters to)');
-	-- per campaign and day of the window: the members' requests, how many
-	-- were active, how many for the first time in the window, requests per
-	-- model (the pivot), and each intent's share of the prompts.  The
-	-- members' fingerprints of a day are merged first (a parallel-capable
-	-- aggregate), so that the accessors run once per campaign and day.
-	EXECUTE format($q$CREATE MATERIALIZED VIEW %1$I.%2$I AS
-		WITH since AS (
-			SELECT (SELECT day FROM %1$I.%3$I ORDER BY day DESC LIMIT 1) - (SELECT window_days FROM %1$I.%4$I) AS day),
-		g AS MATERIALIZED (
-			SELECT m.campaign, d.day, @extschema@.fingerprint_union_agg(d.fp) AS fp, count(*)::integer AS accounts
-			FROM %1$I.%5$I m JOIN %1$I.%3$I d USING (account_id)
-			WHERE d.day > (SELECT day FROM since) GROUP BY 1, 2),
-		n AS (
-			SELECT campaign, first_day AS day, count(*)::integer AS new_accounts
-			FROM (SELECT m.campaign, min(d.day) AS first_day
-				  FROM %1$I.%5$I m JOIN %1$I.%3$I d USING (account_id)
-				  WHERE d.day > (SELECT day FROM since) GROUP BY m.campaign, d.account_id) f
-			GROUP BY 1, 2)
-		SELECT g.campaign, g.day, st.requests, g.accounts, coalesce(n.new_accounts, 0) AS new_accounts,
-			   coalesce((SELECT pg_catalog.jsonb_object_agg(x.model, x.requests ORDER BY x.model)
-						 FROM @extschema@.fingerprint_models(g.fp) x), '{}') AS models,
-			   coalesce((SELECT pg_catalog.jsonb_object_agg(x.intent,
-								round(CASE WHEN st.prompts > 0 THEN x.count::numeric / st.prompts ELSE 0 END, 4)
-								ORDER BY x.intent)
-						 FROM @extschema@.fingerprint_intents(g.fp) x), '{}') AS intents
-		FROM g LEFT JOIN n USING (campaign, day), LATERAL @extschema@.fingerprint_stats(g.fp) st
-		WITH NO DATA$q$, nsp, name || '_timeline', name || '_daily', name || '_config', name || '_members');
-	PERFORM @extschema@.lockstep_create_pipeline_shared(config);
+	PERFORM @extschema@.lockstep_create_pipeline_desk_views(config);
 	-- no GIN index on the window: building one is a fifth of a first
 	-- 16M-row refresh, and a search with fp % $1 scans the window in
 	-- under a second at that size (README, "The analyst's desk")
-	EXECUTE format('CREATE UNIQUE INDEX ON %I.%I (campaign, day)', nsp, name || '_timeline');
-	EXECUTE format('COMMENT ON MATERIALIZED VIEW %I.%I IS %L', nsp, name || '_timeline',
-		'per flagged campaign and day of the window: requests, active and new accounts, requests per model, share of each intent');
 	-- what changed between the last two refreshes, one row per campaign in
 	-- either: new, split (new, from members of an earlier one), grew,
 	-- shrank, same, merged (its members went to another), gone

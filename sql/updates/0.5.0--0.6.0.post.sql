@@ -26,14 +26,15 @@ END $$;
 -- as its union; 0.5.0's made a second pass over the window's days (a third
 -- of the window's time at 16M rows).  A materialized view's query cannot
 -- be replaced, so the window and the views made from it (clusters,
--- campaigns, accounts, shared) are made again, each with its owner and
+-- campaigns, accounts, and the desk's timeline and shared, which now read
+-- the window too) are made again, each with its owner and
 -- privileges and the indexes the user put on them, empty until the
 -- pipeline's next refresh.  A view of the user's on one of them stops
 -- the update, with PostgreSQL's error.
 DO $$
 DECLARE
 	p record;
-	parts text[] := ARRAY['shared', 'accounts', 'campaigns', 'clusters', 'window'];
+	parts text[] := ARRAY['timeline', 'shared', 'accounts', 'campaigns', 'clusters', 'window'];
 	part text;
 	kept jsonb;
 	indexes jsonb;
@@ -59,7 +60,7 @@ BEGIN
 		END LOOP;
 		PERFORM @extschema@.lockstep_create_pipeline_views(p.cfg,
 			(@extschema@.lockstep_pipeline_part(p.cfg, 'pipeline_releases'))[1]);
-		PERFORM @extschema@.lockstep_create_pipeline_shared(p.cfg);
+		PERFORM @extschema@.lockstep_create_pipeline_desk_views(p.cfg);
 		PERFORM @extschema@.lockstep_pin_pipeline(p.cfg);
 		FOREACH part IN ARRAY parts LOOP
 			-- made inside this script, it would join the extension: it is the user's
@@ -85,7 +86,7 @@ BEGIN
 			END IF;
 		END LOOP;
 		-- a warning: an extension script shows nothing less
-		RAISE WARNING 'lockstep pipeline %.% updated: its window, clusters, campaigns, accounts and shared views are empty until CALL lockstep_refresh(%)',
+		RAISE WARNING 'lockstep pipeline %.% updated: its window, clusters, campaigns, accounts, timeline and shared views are empty until CALL lockstep_refresh(%)',
 			p.nsp, p.name, quote_literal(p.name);
 	END LOOP;
 END $$;

@@ -11,3 +11,26 @@ CREATE FUNCTION @extschema@.fingerprint_default_weights() RETURNS double precisi
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.fingerprint_default_weights() IS
 	'fingerprint_similarity''s channel weights {content, intents, infrastructure, coactivity, hours, models, calendar}, to build weights of your own from';
+
+-- the aggregate that the replayed pipeline.sql's N_shared view calls
+CREATE TYPE @extschema@.lockstep_shared_key AS (kind text, rank integer, key bigint, accounts integer);
+COMMENT ON TYPE @extschema@.lockstep_shared_key IS
+	'a key that several fingerprints of a group hold: its kind (network, user_agent, payment, scaffold), its rank in its kind, and how many fingerprints hold it';
+
+CREATE FUNCTION @extschema@.fingerprint_shared_keys_trans(internal, @extschema@.fingerprint, integer) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.fingerprint_shared_keys_trans(internal, @extschema@.fingerprint, integer) IS
+	'transition of fingerprint_shared_keys_agg';
+CREATE FUNCTION @extschema@.fingerprint_shared_keys_final(internal) RETURNS @extschema@.lockstep_shared_key[]
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.fingerprint_shared_keys_final(internal) IS
+	'final function of fingerprint_shared_keys_agg';
+-- no combine function: a group is a campaign's members, and its keys are
+-- counted in one table (N_shared reads 24,000 fingerprints in 0.2 s)
+CREATE AGGREGATE @extschema@.fingerprint_shared_keys_agg(@extschema@.fingerprint, top integer) (
+	SFUNC = @extschema@.fingerprint_shared_keys_trans,
+	STYPE = internal,
+	FINALFUNC = @extschema@.fingerprint_shared_keys_final,
+	PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.fingerprint_shared_keys_agg(@extschema@.fingerprint, integer) IS
+	'the network, user_agent, payment and scaffold keys that more than one of the fingerprints hold, the first top (1 to 1000) of each kind by how many hold each, then by key';

@@ -124,3 +124,31 @@ SET min_parallel_table_scan_size = 0;
 SELECT plan_has('SELECT fingerprint_union_agg(fp) FROM daily', 'Partial Aggregate') AS partial_aggregate;
 SELECT fingerprint_summary(fingerprint_union_agg(fp))->'volume' FROM daily;
 RESET ALL;
+
+-- fingerprint_shared_keys_agg (the desk's N_shared) against the slow
+-- way: per group, every key more than one fingerprint holds, ranked in
+-- its kind by how many hold it, then by key; the first top of each kind
+CREATE TABLE slow_shared AS
+SELECT g, kind, row_number() OVER (PARTITION BY g, kind ORDER BY count(*) DESC, key)::integer AS rank,
+       key, count(*)::integer AS accounts
+FROM (SELECT account_id % 3 AS g, i.kind, i.key FROM whole, fingerprint_infrastructure_keys(fp) i
+      UNION ALL
+      SELECT account_id % 3, 'scaffold', k.key FROM whole, fingerprint_scaffold_keys(fp) k) x
+GROUP BY g, kind, key HAVING count(*) > 1;
+CREATE FUNCTION shared_mismatches(top integer) RETURNS bigint LANGUAGE sql AS $$
+  SELECT count(*) FROM (
+    SELECT g, k.* FROM (SELECT account_id % 3 AS g, fingerprint_shared_keys_agg(fp, top) AS keys
+                        FROM whole GROUP BY 1) s, unnest(s.keys) k) a
+  FULL JOIN (SELECT * FROM slow_shared WHERE rank <= top) b USING (g, kind, rank, key, accounts)
+  WHERE a.g IS NULL OR b.g IS NULL $$;
+SELECT shared_mismatches(10) AS top_10, shared_mismatches(1000) AS top_1000;
+-- not vacuous: every kind is shared, and ranks run past 10
+SELECT kind, count(*) > 0 AS shared, max(rank) > 10 AS past_ten FROM slow_shared GROUP BY 1 ORDER BY 1;
+-- a NULL fingerprint adds nothing, no row gives NULL, one fingerprint shares nothing
+SELECT (SELECT fingerprint_shared_keys_agg(fp, 10) FROM (SELECT fp FROM whole UNION ALL SELECT NULL) s)
+     = (SELECT fingerprint_shared_keys_agg(fp, 10) FROM whole) AS null_skipped,
+       (SELECT fingerprint_shared_keys_agg(fp, 10) FROM whole WHERE false) IS NULL AS no_rows,
+       (SELECT fingerprint_shared_keys_agg(fp, 10) FROM whole WHERE account_id = (SELECT min(account_id) FROM whole)) AS one;
+SELECT expect_error($$SELECT fingerprint_shared_keys_agg(fp, 0) FROM whole$$);
+SELECT expect_error($$SELECT fingerprint_shared_keys_agg(fp, NULL) FROM whole$$);
+SELECT expect_error($$SELECT fingerprint_shared_keys_agg(fp, 1001) FROM whole$$);

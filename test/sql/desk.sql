@@ -70,6 +70,14 @@ SELECT t.campaign, sum(t.new_accounts) = max(h.accounts) AS every_member_new_onc
 FROM desk_timeline t JOIN desk_history h ON h.campaign = t.campaign
  AND h.refreshed_at = (SELECT max(refreshed_at) FROM desk_history)
 GROUP BY 1 ORDER BY 1;
+-- a member is new on the day of its first daily row in the window
+SELECT count(*) AS new_mismatches
+FROM (SELECT campaign, day, new_accounts FROM desk_timeline WHERE new_accounts > 0) t
+FULL JOIN (SELECT m.campaign, min(d.day) AS day, count(*) OVER (PARTITION BY m.campaign, min(d.day)) AS n
+           FROM desk_members m JOIN desk_daily d USING (account_id)
+           WHERE d.day > (SELECT max(day) FROM desk_daily) - (SELECT window_days FROM desk_config)
+           GROUP BY m.campaign, m.account_id) f USING (campaign, day)
+WHERE t.new_accounts IS DISTINCT FROM f.n;
 SELECT kind, bool_and(rank BETWEEN 1 AND 10) AS ranked, bool_and(accounts > 1) AS shared
 FROM desk_shared GROUP BY 1 ORDER BY 1;
 -- every shared key's count is the members whose fingerprint holds it

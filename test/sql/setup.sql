@@ -28,7 +28,8 @@ FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::re
 WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'lockstep') AND d.deptype = 'e'
 ORDER BY 1;
 
--- the aggregates are parallel-capable and fingerprint_union_agg's state is the type itself
+-- the fingerprint aggregates are parallel-capable (not fingerprint_shared_keys_agg,
+-- whose group is a campaign) and fingerprint_union_agg's state is the type itself
 SELECT aggfnoid::regprocedure::text AS aggregate, aggtranstype::regtype, aggcombinefn <> 0 AS has_combine,
        aggserialfn <> 0 AS has_serial, aggtransspace
 FROM pg_aggregate WHERE aggfnoid::regprocedure::text LIKE 'fingerprint%' ORDER BY 1;
