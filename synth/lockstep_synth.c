@@ -125,6 +125,9 @@ static const int min_accounts[N_KINDS] = {200, 150, 3, 36, 8, 8, 8, 0};
  *	hydra         churn: each campaign account lives 2 or 3 days and is
  *	              replaced by a new account id on the same card, networks,
  *	              agent and work (about 13 ids per worker over 28 days);
+ *	hydra_cards   hydra, each new account paying with a card of its own
+ *	              (nothing but the work and the networks links two of a
+ *	              worker's accounts);
  *	heavy_tail    heavy-tailed volume over a campaign's accounts, as users
  *	              have: a few busy accounts, many small ones.
  * Variant all is combined with few_orgs, small, hydra and heavy_tail.
@@ -140,6 +143,7 @@ static const int min_accounts[N_KINDS] = {200, 150, 3, 36, 8, 8, 8, 0};
 #define V_SMALL			0x80
 #define V_HYDRA			0x100
 #define V_HEAVY_TAIL	0x200
+#define V_HYDRA_CARDS	0x400	/* with V_HYDRA */
 
 static const struct
 {
@@ -150,7 +154,7 @@ static const struct
 	{"low_slow", V_LOW_SLOW}, {"human_timing", V_HUMAN_TIMING},
 	{"mixed", V_MIXED}, {"combined", V_ALL},
 	{"one_org", V_ONE_ORG}, {"few_orgs", V_FEW_ORGS}, {"small", V_SMALL},
-	{"hydra", V_HYDRA}, {"heavy_tail", V_HEAVY_TAIL},
+	{"hydra", V_HYDRA}, {"hydra_cards", V_HYDRA | V_HYDRA_CARDS}, {"heavy_tail", V_HEAVY_TAIL},
 	{"all", V_ALL | V_FEW_ORGS | V_SMALL | V_HYDRA | V_HEAVY_TAIL},
 };
 
@@ -173,7 +177,7 @@ parse_variant(const char *spec)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("unknown variant \"%s\"", tok),
-					 errhint("Variants are base, proxies, paraphrase, low_slow, human_timing, mixed, combined, one_org, few_orgs, small, hydra, heavy_tail and all, or several joined by '+'.")));
+					 errhint("Variants are base, proxies, paraphrase, low_slow, human_timing, mixed, combined, one_org, few_orgs, small, hydra, hydra_cards, heavy_tail and all, or several joined by '+'.")));
 		flags |= variants[i].flags;
 	}
 	pfree(copy);
@@ -994,8 +998,11 @@ make_row(const Population *pop, uint64 seed, int64 row, Datum *v, bool *nulls, B
 	if (IS_CAMPAIGN(k) && (pop->flags & V_HYDRA))
 	{
 		int			d = (int) Min((secs - WINDOW_START) / SECS_PER_DAY, DAYS - 1);
+		bool		billed = org_id(pop, idx, k) != 0;
 
 		idx = hydra_idx(pop, idx, (d + hydra_offset(at)) / hydra_life(at));
+		if ((pop->flags & V_HYDRA_CARDS) && !billed)
+			snprintf(pay, sizeof(pay), "card_%016" INT64_MODIFIER "x", trait(seed, 0xca7f, idx, 0));
 	}
 	v[0] = Int64GetDatum(row + 1);
 	v[1] = Int64GetDatum(account_id(idx));
