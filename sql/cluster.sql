@@ -47,7 +47,9 @@ COMMENT ON FUNCTION @extschema@.lockstep_cluster_limits() IS
 --     most thin_days days) that share a payment instrument taken as one
 --     group: a hydra's short-lived accounts, each replaced by the next on the
 --     same card, are too thin to resemble anything alone; merged, they are
---     the worker behind them.
+--     the worker behind them.  Thin accounts as like one another as
+--     thin_threshold whose group agrees on the operator are merged the
+--     same way (a hydra with a card per account).
 --  2. A group of at least min_size accounts is a cluster by itself, but
 --     fingerprint_clusters counts nodes, not accounts: a campaign whose
 --     workers share a few cards is a few such groups, too few for a core.
@@ -87,6 +89,9 @@ DECLARE
 	s jsonb := @extschema@.lockstep_settings(settings);
 	min_size int := (s->>'min_size')::int;
 	lsh text;
+	thin_attach float8;
+	group_ids bigint[];
+	group_of bigint[];
 	grouped text;
 	group_fps text;
 	merged text;
@@ -99,9 +104,10 @@ BEGIN
 	END IF;
 	lsh := format('%s, %s, %s', (s->>'bands')::int, (s->>'rows')::int, (s->>'max_bucket')::int);
 	-- (account, its group: the smallest account of it) for the thin accounts
-	-- that share a card with another; every other account is its own group
-	grouped := format($q$
-		SELECT x.node AS account_id, x.cluster AS grp
+	-- that share a card with another, worked out once here and handed to
+	-- each query text below as rows
+	EXECUTE format($q$
+		SELECT coalesce(array_agg(x.node ORDER BY x.node), '{}'), coalesce(array_agg(x.cluster ORDER BY x.node), '{}')
 		FROM (SELECT node, cluster, count(*) OVER (PARTITION BY cluster) AS n
 			  FROM @extschema@.lockstep_clusters(%L, NULL, 1)) x
 		WHERE x.n > 1$q$,
@@ -110,7 +116,51 @@ BEGIN
 						FROM %1$s f, LATERAL @extschema@.fingerprint_stats(f.fp) st,
 							 LATERAL @extschema@.fingerprint_infrastructure_keys(f.fp) x
 						WHERE st.active_days <= %2$s AND x.kind = 'payment') k$e$,
-			   fingerprints, (s->>'thin_days')::int));
+			   fingerprints, (s->>'thin_days')::int)) INTO group_ids, group_of;
+	-- and the thin accounts that share no card, grouped by their likeness
+	-- (a hydra that gives each account a card of its own).  A few days of
+	-- requests agree less with another few days than a worker's window
+	-- does, so the likeness is lower: cores at thin_threshold, attached at
+	-- its share of the join threshold (thin_threshold x threshold /
+	-- core_threshold).  And a group of them is one worker's succession only
+	-- if it shares what a worker keeps, the operator: its pairs (up to 100,
+	-- each member with the next in a hash order) agree on the
+	-- infrastructure and the times on average at that attach level.  The
+	-- users of one app share its work and not their operator, and would
+	-- otherwise be merged (at 200k rows, three such groups, one flagged).
+	-- (The card groups stay out: a few pairs of different campaigns alike
+	-- at this level joined every campaign's card groups into one under
+	-- every evasion at once.)
+	IF (s->>'thin_threshold')::float8 < 1 THEN
+		thin_attach := (s->>'thin_threshold')::float8 * (s->>'threshold')::float8 / (s->>'core_threshold')::float8;
+		EXECUTE format($q$
+			WITH t AS MATERIALIZED (
+				SELECT t.account_id, t.cluster, f.fp,
+					   row_number() OVER (PARTITION BY t.cluster ORDER BY hashint8(t.account_id), t.account_id) AS r
+				FROM @extschema@.fingerprint_clusters(%1$L, %2$s, %3$s, 2, %4$s) t
+				JOIN %5$s f ON f.account_id::bigint = t.account_id),
+			-- the operator's weights: fingerprint_similarity's, the work's
+			-- channels at 0
+			ow AS (
+				SELECT array_agg(CASE WHEN i IN (3, 4, 7) THEN dw ELSE 0 END ORDER BY i) AS w
+				FROM unnest(@extschema@.fingerprint_default_weights()) WITH ORDINALITY x(dw, i)),
+			ok AS (
+				SELECT x.cluster FROM t x JOIN t y ON y.cluster = x.cluster AND y.r = x.r + 1
+				WHERE x.r <= 100 GROUP BY 1
+				HAVING avg(@extschema@.fingerprint_similarity(x.fp, y.fp, (SELECT w FROM ow)) ORDER BY x.r) >= %2$s),
+			g AS (
+				SELECT t.account_id, min(t.account_id) OVER (PARTITION BY t.cluster) AS grp
+				FROM t WHERE t.cluster IN (SELECT cluster FROM ok))
+			SELECT $1 || coalesce(array_agg(account_id ORDER BY account_id), '{}'),
+				   $2 || coalesce(array_agg(grp ORDER BY account_id), '{}') FROM g$q$,
+			format($t$SELECT f.account_id::bigint, f.fp FROM %1$s f, LATERAL @extschema@.fingerprint_stats(f.fp) st
+					  WHERE st.active_days <= %2$s AND st.requests >= %3$s
+						AND NOT EXISTS (SELECT 1 FROM unnest(%4$L::bigint[]) g(id) WHERE g.id = f.account_id::bigint)$t$,
+				   fingerprints, (s->>'thin_days')::int, (s->>'min_requests')::int, group_ids),
+			thin_attach, (s->>'thin_threshold')::float8, lsh, fingerprints)
+		INTO group_ids, group_of USING group_ids, group_of;
+	END IF;
+	grouped := format('SELECT unnest(%L::bigint[]) AS account_id, unnest(%L::bigint[]) AS grp', group_ids, group_of);
 	-- the groups' fingerprints: each account alone, each group merged.  An
 	-- account alone with fewer than min_requests requests is left out: a
 	-- flood of one-row accounts would otherwise take the clustering past

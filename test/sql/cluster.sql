@@ -221,6 +221,31 @@ SELECT coalesce(l.campaign, l.kind) AS population, count(*) AS accounts,
 FROM cl_hydra_labels l JOIN cl_hydra_fp USING (account_id)
 LEFT JOIN cl_hydra_alone a USING (account_id) LEFT JOIN cl_hydra c USING (account_id)
 GROUP BY 1 ORDER BY 1;
+-- a hydra whose every account pays with a card of its own: no card links
+-- two of a worker's accounts, and each, a few days of requests, is under
+-- the join threshold with the next (before 0.6.0's thin_threshold, and with
+-- thin_threshold 1, no campaign account was clustered); thin accounts as
+-- like one another as thin_threshold (cores; attached at its share of the
+-- join threshold) whose group agrees on the operator are merged as a
+-- card's are: B and C are each one cluster of all their accounts.  A's
+-- 93 accounts send too little each at this size to be linked (at 1M rows
+-- 282 of its 312 are: bench/RESULTS.md)
+CREATE TABLE cl_hc_labels AS SELECT * FROM lockstep_synth_accounts(200000, 11, 'hydra_cards');
+CREATE TABLE cl_hc_fp AS
+SELECT account_id, NULL::bigint AS org_id, fingerprint_agg(ts, prompt, client_ip, user_agent, payment, model, tokens_in, tokens_out) AS fp
+FROM lockstep_synth_log(200000, 11, 'hydra_cards') GROUP BY account_id;
+CREATE TABLE cl_hc AS SELECT * FROM lockstep_cluster_accounts('cl_hc_fp');
+CREATE TABLE cl_hc_cards AS SELECT * FROM lockstep_cluster_accounts('cl_hc_fp', '{"thin_threshold": 1}');
+SELECT coalesce(l.campaign, l.kind) AS population, count(*) AS accounts,
+       count(a.account_id) AS clustered_by_cards, count(c.account_id) AS clustered, count(DISTINCT c.cluster) AS clusters,
+       count(c.account_id) >= 0.9 * count(*) AS most
+FROM cl_hc_labels l JOIN cl_hc_fp USING (account_id)
+LEFT JOIN cl_hc_cards a USING (account_id) LEFT JOIN cl_hc c USING (account_id)
+GROUP BY 1 ORDER BY 1;
+-- and no cluster holds two populations
+SELECT count(*) AS mixed_clusters FROM (
+  SELECT c.cluster FROM cl_hc c JOIN cl_hc_labels l USING (account_id)
+  GROUP BY 1 HAVING count(DISTINCT coalesce(l.campaign, l.kind)) > 1) m;
 -- the pivot is judged over the workers that were there before the release
 -- and after it: accounts born later or gone before say nothing of it (0.3.0
 -- averaged over every member, and a hydra's pivot fell to 0.07)
