@@ -130,7 +130,12 @@ BEGIN
 	-- otherwise be merged (at 200k rows, three such groups, one flagged).
 	-- (The card groups stay out: a few pairs of different campaigns alike
 	-- at this level joined every campaign's card groups into one under
-	-- every evasion at once.)
+	-- every evasion at once.)  A hydra's accounts are many and alike, so
+	-- every key of its work and its networks is a bucket of thousands: they
+	-- are dealt into parts of max_bucket / 10, which still holds dozens of
+	-- links for each account, to keep the candidates at n x max_bucket / 20
+	-- a key (at 16M rows, parts of max_bucket kept one refresh in the
+	-- candidates for over ten minutes).
 	IF (s->>'thin_threshold')::float8 < 1 THEN
 		thin_attach := (s->>'thin_threshold')::float8 * (s->>'threshold')::float8 / (s->>'core_threshold')::float8;
 		EXECUTE format($q$
@@ -157,7 +162,9 @@ BEGIN
 					  WHERE st.active_days <= %2$s AND st.requests >= %3$s
 						AND NOT EXISTS (SELECT 1 FROM unnest(%4$L::bigint[]) g(id) WHERE g.id = f.account_id::bigint)$t$,
 				   fingerprints, (s->>'thin_days')::int, (s->>'min_requests')::int, group_ids),
-			thin_attach, (s->>'thin_threshold')::float8, lsh, fingerprints)
+			thin_attach, (s->>'thin_threshold')::float8,
+			format('%s, %s, %s', (s->>'bands')::int, (s->>'rows')::int, greatest(1, (s->>'max_bucket')::int / 10)),
+			fingerprints)
 		INTO group_ids, group_of USING group_ids, group_of;
 	END IF;
 	grouped := format('SELECT unnest(%L::bigint[]) AS account_id, unnest(%L::bigint[]) AS grp', group_ids, group_of);

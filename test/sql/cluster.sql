@@ -229,7 +229,7 @@ GROUP BY 1 ORDER BY 1;
 -- join threshold) whose group agrees on the operator are merged as a
 -- card's are: B and C are each one cluster of all their accounts.  A's
 -- 93 accounts send too little each at this size to be linked (at 1M rows
--- 282 of its 312 are: bench/RESULTS.md)
+-- 276 of its 312 are: bench/RESULTS.md)
 CREATE TABLE cl_hc_labels AS SELECT * FROM lockstep_synth_accounts(200000, 11, 'hydra_cards');
 CREATE TABLE cl_hc_fp AS
 SELECT account_id, NULL::bigint AS org_id, fingerprint_agg(ts, prompt, client_ip, user_agent, payment, model, tokens_in, tokens_out) AS fp
