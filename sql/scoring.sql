@@ -22,7 +22,7 @@ CREATE FUNCTION @extschema@.lockstep_default_settings() RETURNS jsonb
 		"backfill_days": 90,
 		"late_days": 3,
 		"thin_days": 3,
-		"thin_threshold": 0.4,
+		"thin_threshold": 1,
 		"min_requests": 3,
 		"volume_quantile": 0.95
 	}'::jsonb || @extschema@.lockstep_cluster_defaults() $$;
