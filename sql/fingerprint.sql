@@ -194,7 +194,7 @@ CREATE FUNCTION @extschema@.fingerprint_shared_keys_final(internal) RETURNS @ext
 COMMENT ON FUNCTION @extschema@.fingerprint_shared_keys_final(internal) IS
 	'final function of fingerprint_shared_keys_agg';
 -- no combine function: a group is a campaign's members, and its keys are
--- counted in one table (N_shared reads 24,000 fingerprints in 0.2 s)
+-- counted in one table (N_shared reads 24,000 fingerprints in 0.5 s at 16M rows)
 CREATE AGGREGATE @extschema@.fingerprint_shared_keys_agg(@extschema@.fingerprint, top integer) (
 	SFUNC = @extschema@.fingerprint_shared_keys_trans,
 	STYPE = internal,
