@@ -54,6 +54,9 @@ is(psql_ok(q{SELECT count(*) FROM live_daily l FULL JOIN once_daily o USING (day
                 OR l.org_id IS DISTINCT FROM o.org_id}), 0, 'the same daily fingerprints, byte for byte');
 is(psql_ok(q{SELECT count(*) FROM live_days l FULL JOIN once_days o USING (day)
              WHERE (l.rows, l.skipped) IS DISTINCT FROM (o.rows, o.skipped)}), 0, 'the same day counts');
+is(psql_ok(q{SELECT count(*) FROM live_window l FULL JOIN once_window o USING (account_id)
+             WHERE fingerprint_send(l.fp) IS DISTINCT FROM fingerprint_send(o.fp)
+                OR l.org_id IS DISTINCT FROM o.org_id}), 0, 'the same window, byte for byte');
 is(psql_ok(q{SELECT count(*) FROM live_clusters l FULL JOIN once_clusters o USING (account_id)
              WHERE (l.cluster, l.core) IS DISTINCT FROM (o.cluster, o.core)}), 0, 'the same clusters');
 my $flags = psql_ok(q{SELECT count(*) FROM once_accounts WHERE flagged});
