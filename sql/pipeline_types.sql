@@ -27,6 +27,15 @@ CREATE TYPE @extschema@.lockstep_daily_fingerprint AS (
 COMMENT ON TYPE @extschema@.lockstep_daily_fingerprint IS
 	'row type of a pipeline''s N_daily table: one fingerprint per account and UTC day';
 
+CREATE TYPE @extschema@.lockstep_window_fingerprint AS (
+	account_id bigint,
+	org_id bigint,
+	fp @extschema@.fingerprint,
+	days date[]
+);
+COMMENT ON TYPE @extschema@.lockstep_window_fingerprint IS
+	'row type of a pipeline''s N_window table: per account, its daily fingerprints of the window merged, the organization most of its days name and the days it was active (in no order)';
+
 CREATE TYPE @extschema@.lockstep_pipeline_refresh AS (
 	started_at timestamptz,
 	finished_at timestamptz,
@@ -38,10 +47,12 @@ CREATE TYPE @extschema@.lockstep_pipeline_refresh AS (
 	rows_skipped bigint,
 	rows_before_range bigint,
 	stage_seconds jsonb,
-	clustering_bytes bigint
+	clustering_bytes bigint,
+	window_range daterange,
+	window_accounts bigint
 );
 COMMENT ON TYPE @extschema@.lockstep_pipeline_refresh IS
-	'row type of a pipeline''s N_refreshes table: the days a refresh read, how many it added and recomputed (late rows), the rows it read, skipped (no account_id) and left before its range (older than backfill_days), the seconds of each stage and the most memory its clustering charged';
+	'row type of a pipeline''s N_refreshes table: the days a refresh read, how many it added and recomputed (late rows), the rows it read, skipped (no account_id) and left before its range (older than backfill_days), the seconds of each stage, the most memory its clustering charged, the days its window covers and the accounts whose window fingerprints it computed';
 
 CREATE TYPE @extschema@.lockstep_campaign_history AS (
 	refreshed_at timestamptz,

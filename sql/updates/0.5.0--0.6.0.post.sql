@@ -22,10 +22,11 @@ BEGIN
 	END LOOP;
 END $$;
 
--- A pipeline's window counts each account's organization in the same pass
--- as its union; 0.5.0's made a second pass over the window's days (a third
--- of the window's time at 16M rows).  A materialized view's query cannot
--- be replaced, so the window and the views made from it (clusters,
+-- A pipeline's window is a table that each refresh keeps, computing only
+-- the accounts whose days changed, and it counts each account's
+-- organization in the same pass as its union (0.5.0's made a second pass
+-- over the window's days, a third of the window's time at 16M rows).  So
+-- the window and the views made from it (clusters,
 -- campaigns, accounts, and the desk's timeline and shared, which now read
 -- the window too) are made again, each with its owner and
 -- privileges and the indexes the user put on them, empty until the
@@ -36,6 +37,7 @@ DECLARE
 	p record;
 	parts text[] := ARRAY['timeline', 'shared', 'accounts', 'campaigns', 'clusters', 'window'];
 	part text;
+	kind text;
 	kept jsonb;
 	indexes jsonb;
 	g record;
@@ -64,8 +66,10 @@ BEGIN
 		PERFORM @extschema@.lockstep_pin_pipeline(p.cfg);
 		FOREACH part IN ARRAY parts LOOP
 			-- made inside this script, it would join the extension: it is the user's
-			EXECUTE format('ALTER EXTENSION lockstep DROP MATERIALIZED VIEW %I.%I', p.nsp, p.name || '_' || part);
-			EXECUTE format('ALTER MATERIALIZED VIEW %I.%I OWNER TO %s', p.nsp, p.name || '_' || part,
+			-- (the window is a table now)
+			kind := CASE part WHEN 'window' THEN 'TABLE' ELSE 'MATERIALIZED VIEW' END;
+			EXECUTE format('ALTER EXTENSION lockstep DROP %s %I.%I', kind, p.nsp, p.name || '_' || part);
+			EXECUTE format('ALTER %s %I.%I OWNER TO %s', kind, p.nsp, p.name || '_' || part,
 						   kept->part->>'owner');
 			CONTINUE WHEN pg_catalog.jsonb_array_length(kept->part->'acl') = 0;	-- (aclexplode: one dimension)
 			FOR g IN

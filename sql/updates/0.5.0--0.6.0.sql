@@ -34,3 +34,21 @@ CREATE AGGREGATE @extschema@.fingerprint_shared_keys_agg(@extschema@.fingerprint
 	PARALLEL = SAFE);
 COMMENT ON AGGREGATE @extschema@.fingerprint_shared_keys_agg(@extschema@.fingerprint, integer) IS
 	'the network, user_agent, payment and scaffold keys that more than one of the fingerprints hold, the first top (1 to 1000) of each kind by how many hold each, then by key';
+
+-- the window is a table that each refresh keeps (0.5.0's materialized
+-- view was computed whole), typed like the pipeline's other tables; a
+-- refresh's report says what its window covers and how many accounts'
+-- fingerprints it computed (the post steps make the window again)
+CREATE TYPE @extschema@.lockstep_window_fingerprint AS (
+	account_id bigint,
+	org_id bigint,
+	fp @extschema@.fingerprint,
+	days date[]
+);
+COMMENT ON TYPE @extschema@.lockstep_window_fingerprint IS
+	'row type of a pipeline''s N_window table: per account, its daily fingerprints of the window merged, the organization most of its days name and the days it was active (in no order)';
+ALTER TYPE @extschema@.lockstep_pipeline_refresh
+	ADD ATTRIBUTE window_range daterange CASCADE,
+	ADD ATTRIBUTE window_accounts bigint CASCADE;
+COMMENT ON TYPE @extschema@.lockstep_pipeline_refresh IS
+	'row type of a pipeline''s N_refreshes table: the days a refresh read, how many it added and recomputed (late rows), the rows it read, skipped (no account_id) and left before its range (older than backfill_days), the seconds of each stage, the most memory its clustering charged, the days its window covers and the accounts whose window fingerprints it computed';

@@ -76,7 +76,7 @@ if (!is($old, $new, 'pg_dump: the updated catalog equals a fresh 0.6.0 install')
 }
 
 # Dependencies: every part of the pipeline is pinned, and knows its parts.
-for my $stmt ('DROP MATERIALIZED VIEW api_window', 'DROP MATERIALIZED VIEW api_accounts',
+for my $stmt ('DROP TABLE api_window', 'DROP MATERIALIZED VIEW api_accounts',
 	'DROP TABLE api_daily', 'DROP TABLE api_config', 'DROP TABLE rel')
 {
 	($rc, $out, $err) = psql($stmt, db => 'lockstep_new');
@@ -116,11 +116,12 @@ SELECT has_table_privilege('lockstep_tap_reader', 'api_campaigns', 'SELECT WITH 
        (SELECT relowner::regrole::text FROM pg_class WHERE oid = 'api_accounts'::regclass),
        (SELECT indexrelid::regclass::text FROM pg_index WHERE indrelid = 'api_campaigns'::regclass
         AND pg_get_indexdef(indexrelid) LIKE '%(score)'),
-       (SELECT count(*) FROM pg_class WHERE relname ~ '^api_(window|clusters|campaigns|accounts|shared)$'
-        AND NOT relispopulated);
+       (SELECT count(*) FROM pg_class WHERE relname ~ '^api_(clusters|campaigns|accounts|shared)$'
+        AND NOT relispopulated),
+       (SELECT count(*) FROM api_window);
 SQL
 is((split /
-/, $out)[-1], 't|t|lockstep_tap_reader|api_campaigns_by_score|5',
+/, $out)[-1], 't|t|lockstep_tap_reader|api_campaigns_by_score|4|0',
 	'from 0.5.0: the views made again keep their owner, privileges and indexes, empty until a refresh') or diag($err);
 like($err, qr/lockstep pipeline public\.api updated: its window/, 'and the update says so');
 system("psql -X -q -d postgres -c 'DROP DATABASE lockstep_u5' -c 'DROP ROLE lockstep_tap_reader' >/dev/null 2>&1");

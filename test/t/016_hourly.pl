@@ -68,4 +68,55 @@ is(psql_ok(q{SELECT count(*) FROM live_campaigns l FULL JOIN once_campaigns o US
 	'the same campaigns, with the same scores');
 ok(!grep({ $_ == 0 } @flagged), 'campaigns flagged at every step (' . join(', ', @flagged) . ')');
 
+# The window is kept, not computed whole: each refresh after the first
+# computed only the accounts whose days changed, and it holds what the
+# daily rows of its days make, byte for byte
+is(psql_ok(q{SELECT count(*) FROM live_window l FULL JOIN once_window o USING (account_id)
+             WHERE fingerprint_send(l.fp) IS DISTINCT FROM fingerprint_send(o.fp)
+                OR l.org_id IS DISTINCT FROM o.org_id
+                OR (SELECT array_agg(x ORDER BY x) FROM unnest(l.days) x)
+                   IS DISTINCT FROM (SELECT array_agg(x ORDER BY x) FROM unnest(o.days) x)}), 0,
+	'the same window, byte for byte');
+my ($most, $held) = split /\|/, psql_ok(q{
+	SELECT max(window_accounts) FILTER (WHERE started_at > (SELECT min(started_at) FROM live_refreshes)),
+	       (SELECT count(*) FROM live_window) FROM live_refreshes});
+cmp_ok($most, '<', $held / 2, "each refresh after the first computed at most $most of the window's $held accounts");
+sub window_as_daily
+{
+	my ($what) = @_;
+	is(psql_ok(q{
+		WITH w AS (
+			SELECT account_id, fingerprint_union_agg(fp) AS fp, array_agg(day ORDER BY day) AS days
+			FROM live_daily WHERE day > (SELECT max(day) FROM live_daily) - (SELECT window_days FROM live_config)
+			GROUP BY account_id)
+		SELECT count(*) FROM live_window l FULL JOIN w USING (account_id)
+		WHERE fingerprint_send(l.fp) IS DISTINCT FROM fingerprint_send(w.fp) OR (SELECT array_agg(x ORDER BY x) FROM unnest(l.days) x) IS DISTINCT FROM w.days}),
+		0, "$what: the window is the merge of its days' daily rows");
+}
+window_as_daily('refreshed hour by hour');
+
+# rows taken out of the log on a late day: that day is computed again,
+# and the accounts it held lose it (one of them had no other day)
+my ($only, $other) = split /\|/, psql_ok(q{
+	SELECT (SELECT account_id FROM live_window WHERE days = '{2026-01-23}' ORDER BY 1 LIMIT 1),
+	       (SELECT account_id FROM live_window WHERE cardinality(days) > 1 AND '2026-01-23' = ALL (SELECT max(x) FROM unnest(days) x)
+	        ORDER BY 1 LIMIT 1)});
+psql_ok(qq{DELETE FROM live_log WHERE account_id IN ($only, $other) AND ts >= '2026-01-23'});
+psql_ok(q{CALL lockstep_refresh('live', '2026-01-23')});
+is(psql_ok(qq{SELECT count(*) FROM live_window WHERE account_id = $only}), 0, 'an account whose only day lost its rows leaves the window');
+is(psql_ok(qq{SELECT '2026-01-23' = ANY (days) FROM live_window WHERE account_id = $other}), 'f', 'another loses that day');
+window_as_daily('after rows left a late day');
+
+# a window a day shorter, then longer again: the accounts of the first
+# day are computed again, without it and with it
+for my $days (18, 28)
+{
+	psql_ok(qq{UPDATE live_config SET window_days = $days});
+	psql_ok(q{CALL lockstep_refresh('live', '2026-01-23')});
+	my ($range, $computed) = split /\|/, psql_ok(q{SELECT window_range, window_accounts FROM live_refreshes ORDER BY started_at DESC LIMIT 1});
+	is($range, $days == 18 ? '[2026-01-06,2026-01-24)' : '[2025-12-27,2026-01-24)', "the window of $days days");
+	cmp_ok($computed, '<', $held / 2, "$computed accounts computed again");
+	window_as_daily("a window of $days days");
+}
+
 done_testing();
