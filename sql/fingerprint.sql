@@ -172,11 +172,18 @@ COMMENT ON AGGREGATE @extschema@.fingerprint_agg(timestamptz, text, inet, text, 
 COMMENT ON AGGREGATE @extschema@.fingerprint_agg(timestamptz, text, inet, text, text, text, integer, integer) IS
 	'fingerprint of an account''s requests: every channel';
 
--- Its state is a fingerprint itself, so Citus can split it across nodes.
+-- Its state is fingerprint_agg's (expanded once, merged into in place),
+-- so partial states combine and travel as fingerprint_agg's do.
+CREATE FUNCTION @extschema@.fingerprint_union_trans(internal, @extschema@.fingerprint)
+	RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.fingerprint_union_trans(internal, @extschema@.fingerprint) IS
+	'fingerprint_union_agg transition';
 CREATE AGGREGATE @extschema@.fingerprint_union_agg(@extschema@.fingerprint) (
-	SFUNC = @extschema@.fingerprint_merge,
-	STYPE = @extschema@.fingerprint,
-	COMBINEFUNC = @extschema@.fingerprint_merge,
+	SFUNC = @extschema@.fingerprint_union_trans, STYPE = internal, SSPACE = 2048,
+	FINALFUNC = @extschema@.fingerprint_agg_final, FINALFUNC_MODIFY = READ_ONLY,
+	COMBINEFUNC = @extschema@.fingerprint_agg_combine,
+	SERIALFUNC = @extschema@.fingerprint_agg_serialize,
+	DESERIALFUNC = @extschema@.fingerprint_agg_deserialize,
 	PARALLEL = SAFE);
 COMMENT ON AGGREGATE @extschema@.fingerprint_union_agg(@extschema@.fingerprint) IS
 	'merge fingerprints, e.g. daily ones into a rolling window';

@@ -24,6 +24,7 @@ PG_FUNCTION_INFO_V1(fingerprint_agg_combine);
 PG_FUNCTION_INFO_V1(fingerprint_agg_serialize);
 PG_FUNCTION_INFO_V1(fingerprint_agg_deserialize);
 PG_FUNCTION_INFO_V1(fingerprint_merge);
+PG_FUNCTION_INFO_V1(fingerprint_union_trans);
 PG_FUNCTION_INFO_V1(lockstep_infrastructure_key);
 
 #define SEED_IP		UINT64CONST(0x1b873593cc9e2d51)
@@ -248,6 +249,36 @@ fingerprint_merge(PG_FUNCTION_ARGS)
 	pfree(sa);
 	pfree(sb);
 	PG_RETURN_FINGERPRINT_P(out);
+}
+
+/*
+ * Transition of fingerprint_union_agg: merge a fingerprint into the
+ * expanded state, which stays in the aggregate context (fingerprint_merge
+ * as the transition expanded and packed the state again for every row,
+ * half of the merge's time).  NULLs add nothing; no input, no state.
+ */
+Datum
+fingerprint_union_trans(PG_FUNCTION_ARGS)
+{
+	MemoryContext ctx = agg_context(fcinfo, "fingerprint_union_trans");
+	LsState    *st = PG_ARGISNULL(0) ? NULL : (LsState *) PG_GETARG_POINTER(0);
+	LsState		in;
+
+	if (PG_ARGISNULL(1))
+	{
+		if (st == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(st);
+	}
+	if (st == NULL)
+	{
+		st = MemoryContextAlloc(ctx, sizeof(LsState));
+		ls_state_unpack(PG_GETARG_FINGERPRINT_P(1), st);
+		PG_RETURN_POINTER(st);
+	}
+	ls_state_unpack(PG_GETARG_FINGERPRINT_P(1), &in);
+	ls_state_merge(st, &in);
+	PG_RETURN_POINTER(st);
 }
 
 /*

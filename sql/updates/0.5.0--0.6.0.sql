@@ -52,3 +52,18 @@ ALTER TYPE @extschema@.lockstep_pipeline_refresh
 	ADD ATTRIBUTE window_accounts bigint CASCADE;
 COMMENT ON TYPE @extschema@.lockstep_pipeline_refresh IS
 	'row type of a pipeline''s N_refreshes table: the days a refresh read, how many it added and recomputed (late rows), the rows it read, skipped (no account_id) and left before its range (older than backfill_days), the seconds of each stage, the most memory its clustering charged, the days its window covers and the accounts whose window fingerprints it computed';
+
+-- fingerprint_union_agg keeps an expanded state (fingerprint_merge as its
+-- transition expanded and packed the state for every row); its input and
+-- result are unchanged, so the views that call it stay
+CREATE FUNCTION @extschema@.fingerprint_union_trans(internal, @extschema@.fingerprint)
+	RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.fingerprint_union_trans(internal, @extschema@.fingerprint) IS
+	'fingerprint_union_agg transition';
+CREATE OR REPLACE AGGREGATE @extschema@.fingerprint_union_agg(@extschema@.fingerprint) (
+	SFUNC = @extschema@.fingerprint_union_trans, STYPE = internal, SSPACE = 2048,
+	FINALFUNC = @extschema@.fingerprint_agg_final, FINALFUNC_MODIFY = READ_ONLY,
+	COMBINEFUNC = @extschema@.fingerprint_agg_combine,
+	SERIALFUNC = @extschema@.fingerprint_agg_serialize,
+	DESERIALFUNC = @extschema@.fingerprint_agg_deserialize,
+	PARALLEL = SAFE);

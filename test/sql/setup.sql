@@ -29,7 +29,7 @@ WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'lockstep') AND
 ORDER BY 1;
 
 -- the fingerprint aggregates are parallel-capable (not fingerprint_shared_keys_agg,
--- whose group is a campaign) and fingerprint_union_agg's state is the type itself
+-- whose group is a campaign); fingerprint_union_agg keeps fingerprint_agg's state
 SELECT aggfnoid::regprocedure::text AS aggregate, aggtranstype::regtype, aggcombinefn <> 0 AS has_combine,
        aggserialfn <> 0 AS has_serial, aggtransspace
 FROM pg_aggregate WHERE aggfnoid::regprocedure::text LIKE 'fingerprint%' ORDER BY 1;
