@@ -789,8 +789,8 @@ COMMENT ON FUNCTION @extschema@.lockstep_refresh_plan(regclass, date, jsonb, reg
 -- aggregate (sorting the daily rows by account, which PostgreSQL prefers,
 -- sorted 2.7 GB on disk at 16M rows, twice the time).  Merging through
 -- stored partial unions (blocks of days) would read fewer fingerprints;
--- at 16M rows the merge is not what one more day costs (README, "An
--- incremental window").
+-- at 16M rows the merge is not what one more day costs (docs/design.md,
+-- "The window, kept").
 CREATE FUNCTION @extschema@.lockstep_refresh_window(cfg_table regclass,
 	report @extschema@.lockstep_pipeline_refresh) RETURNS @extschema@.lockstep_pipeline_refresh
 	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
