@@ -93,3 +93,6 @@ q -F ' | ' -c "SELECT coalesce(string_agg(kind || ' ' || m, ', '), 'none') FROM 
 echo "== refresh seconds (hourly steps)"
 q -F ' | ' -c "SELECT 'median ' || percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds), 'max ' || max(seconds)
                FROM (SELECT DISTINCT hour, seconds FROM steps WHERE hour > '$FROM') x"
+echo "== each hourly refresh: its stages' seconds, the window fingerprints it computed"
+q -F ' | ' -c "SELECT to_char(started_at AT TIME ZONE 'UTC', 'HH24:MI:SS'), stage_seconds, window_accounts
+               FROM live_refreshes ORDER BY started_at OFFSET 1"

@@ -596,14 +596,26 @@ END $$;
 COMMENT ON PROCEDURE @extschema@.lockstep_refresh_lock(regclass, text) IS
 	'internal: wait for and take the lock of a pipeline''s refresh (its config row), saying who holds it';
 
--- Store one UTC day of a pipeline's log: its daily fingerprints (the day's
--- rows before, if it was stored, are replaced) and its row counts in
--- N_days (a day without rows is not recorded).  The log is checked as
--- the refresh checks it, since this may be called alone.  A partitioned
--- log is aggregated leaf by leaf (each foreign leaf on its own server) and
--- the leaves' fingerprints of an account merged, which gives the same
--- bytes whatever the partitioning.  The refresh calls it day by day, or
--- lockstep_store_days calls it in background workers, days side by side.
+-- Store one UTC day of a pipeline's log: its daily fingerprints and its
+-- row counts in N_days (a day without rows is not recorded).  The log is
+-- checked as the refresh checks it, since this may be called alone.  A
+-- partitioned log is aggregated leaf by leaf (each foreign leaf on its own
+-- server) and the leaves' fingerprints of an account merged, which gives
+-- the same bytes whatever the partitioning.  The refresh calls it day by
+-- day, or lockstep_store_days calls it in background workers, days side by
+-- side.
+--
+-- A day stored before is folded, not computed again whole (docs/design.md,
+-- "The day so far, folded"): N_days.latest is the newest row it stored, so
+-- the rows after it are new, and their fingerprints are merged into the
+-- stored ones (a fingerprint of the union is the merge of the parts', byte
+-- for byte).  An account whose rows up to latest are no longer those
+-- stored (late rows, deleted rows: its count differs from its stored
+-- fingerprint's) is computed again whole from the day's rows, and so is
+-- one whose organization the merge cannot tell: the stored one is kept
+-- only when the new rows all name it, or when it is none and none of them
+-- names one.  The day is computed whole when it has no mark, lost every
+-- row, or half its accounts or more would be computed again.
 CREATE FUNCTION @extschema@.lockstep_store_day(cfg_table regclass, day date, OUT rows bigint, OUT skipped bigint)
 	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 	SET search_path = pg_catalog, pg_temp
@@ -614,7 +626,14 @@ DECLARE
 	nsp text;
 	base text;
 	cols text;
+	rows_sql text;
 	day_sql text;
+	all_sql text;
+	redo_sql text;
+	mark timestamptz;
+	latest timestamptz;
+	redo bigint[];
+	accounts bigint;
 BEGIN
 	IF cfg_table IS NULL OR day IS NULL OR log IS NULL THEN
 		RAISE EXCEPTION 'lockstep_store_day needs a pipeline''s config table and a day'
@@ -631,38 +650,98 @@ BEGIN
 							 AND NOT a.attisdropped
 	WHERE c.col <> 'account_id';
 	leaves := @extschema@.lockstep_pipeline_leaves(cfg_table);
-	day_sql := format($q$
-		SELECT account_id::bigint AS account_id, count(*) AS n,
-			   -- the organization of most of the day's rows, if most have one
-			   CASE WHEN count(org_id) * 2 > count(*) THEN mode() WITHIN GROUP (ORDER BY org_id) END AS org_id,
-			   @extschema@.fingerprint_agg(ts, prompt, client_ip, user_agent, payment, model, tokens_in, tokens_out) AS fp
-		FROM (SELECT account_id::bigint, %s FROM %%s
-			  WHERE ts >= $1::timestamp AT TIME ZONE 'UTC' AND ts < ($1 + 1)::timestamp AT TIME ZONE 'UTC')
-			 AS l(account_id, ts, prompt, client_ip, user_agent, payment, model, tokens_in, tokens_out, org_id)
-		GROUP BY account_id$q$, cols);
-	IF leaves = ARRAY[log] THEN
-		day_sql := format(day_sql, log);
-	ELSE
-		day_sql := format('SELECT account_id, sum(n) AS n, max(org_id) AS org_id, '
-						  '@extschema@.fingerprint_union_agg(fp) AS fp FROM (%s) pl GROUP BY account_id',
-						  @extschema@.lockstep_per_leaf(leaves, day_sql));
+	-- a leaf's (%1$s) rows of the day ($1) that %2$s says
+	rows_sql := format($q$
+		(SELECT account_id::bigint, %s FROM %%1$s
+		 WHERE ts >= $1::timestamp AT TIME ZONE 'UTC' AND ts < ($1 + 1)::timestamp AT TIME ZONE 'UTC'
+		   AND %%2$s)
+		AS l(account_id, ts, prompt, client_ip, user_agent, payment, model, tokens_in, tokens_out, org_id)$q$, cols);
+	-- per account: the fingerprint of those rows, their organization (of
+	-- most of them, if most name one), their count and the newest; the
+	-- leaves' merged: of the rows after $2 (all_sql; -infinity: all the
+	-- day's), or of every row of the accounts in $3 (redo_sql)
+	FOREACH day_sql IN ARRAY ARRAY['ts > $2', 'account_id::bigint = ANY ($3)'] LOOP
+		day_sql := @extschema@.lockstep_per_leaf(leaves, format($q$
+			SELECT account_id, count(*) AS n, max(ts) AS latest,
+				   CASE WHEN count(org_id) * 2 > count(*) THEN mode() WITHIN GROUP (ORDER BY org_id) END AS org_id,
+				   @extschema@.fingerprint_agg(ts, prompt, client_ip, user_agent, payment, model, tokens_in, tokens_out) AS fp
+			FROM %s GROUP BY account_id$q$, format(rows_sql, '%1$s', day_sql)));
+		IF leaves <> ARRAY[log] THEN
+			day_sql := format('SELECT account_id, sum(n) AS n, max(latest) AS latest, max(org_id) AS org_id, '
+							  '@extschema@.fingerprint_union_agg(fp) AS fp FROM (%s) pl GROUP BY account_id', day_sql);
+		END IF;
+		IF all_sql IS NULL THEN all_sql := day_sql; ELSE redo_sql := day_sql; END IF;
+	END LOOP;
+
+	EXECUTE format('SELECT latest FROM %I.%I WHERE day = $1', nsp, base || '_days') INTO mark USING day;
+	IF mark IS NOT NULL THEN
+		-- each account's rows up to the mark against its stored fingerprint,
+		-- and the organizations of its rows after it, in one scan of the day
+		EXECUTE format($q$
+			WITH c AS (SELECT account_id, sum(n_old) AS n_old, sum(n_new) AS n_new, sum(org_new) AS org_new,
+							  min(org_lo) AS org_lo, max(org_hi) AS org_hi, max(latest) AS latest
+					   FROM (%s) pl GROUP BY account_id),
+			s AS (SELECT d.account_id, d.org_id, st.requests FROM %I.%I d, LATERAL @extschema@.fingerprint_stats(d.fp) st
+				  WHERE d.day = $1)
+			SELECT coalesce(sum(c.n_old + c.n_new), 0), coalesce(sum(c.n_old + c.n_new) FILTER (WHERE account_id IS NULL), 0),
+				   max(c.latest), count(account_id),
+				   coalesce(array_agg(account_id) FILTER (WHERE account_id IS NOT NULL AND (
+					   coalesce(c.n_old, 0) <> coalesce(s.requests, 0)
+					   OR (s.account_id IS NOT NULL AND c.n_new > 0 AND NOT coalesce(
+						   (s.org_id IS NULL AND c.org_new = 0)
+						   OR (c.org_new = c.n_new AND c.org_lo = s.org_id AND c.org_hi = s.org_id), false)))), '{}')
+			FROM c FULL JOIN s USING (account_id)$q$,
+			@extschema@.lockstep_per_leaf(leaves, format($q$
+				SELECT account_id, count(*) FILTER (WHERE ts <= $2) AS n_old, count(*) FILTER (WHERE ts > $2) AS n_new,
+					   count(org_id) FILTER (WHERE ts > $2) AS org_new, min(org_id) FILTER (WHERE ts > $2) AS org_lo,
+					   max(org_id) FILTER (WHERE ts > $2) AS org_hi, max(ts) AS latest
+				FROM %s GROUP BY account_id$q$, format(rows_sql, '%1$s', 'true'))), nsp, base || '_daily')
+			INTO rows, skipped, latest, accounts, redo USING day, mark;
+		IF rows = 0 OR cardinality(redo) * 2 >= accounts THEN
+			mark := NULL;	-- computed whole, below
+		ELSE
+			-- the new rows merged into the stored fingerprints, or stored
+			-- as the account's first of the day
+			EXECUTE format($q$
+				WITH agg AS (SELECT * FROM (%s) a WHERE account_id IS NOT NULL AND account_id <> ALL ($3)),
+				merged AS (
+					UPDATE %I.%I d SET fp = @extschema@.fingerprint_merge(d.fp, agg.fp)
+					FROM agg WHERE d.day = $1 AND d.account_id = agg.account_id
+					RETURNING d.account_id)
+				INSERT INTO %I.%I SELECT $1, account_id, org_id, fp FROM agg
+				WHERE account_id NOT IN (SELECT account_id FROM merged)$q$,
+				all_sql, nsp, base || '_daily', nsp, base || '_daily')
+				USING day, mark, redo;
+			-- the accounts whose rows before the mark changed, whole
+			RAISE DEBUG 'lockstep_store_day: % folded (rows after %), % of its % accounts computed again whole',
+				day, mark, cardinality(redo), accounts;
+			IF cardinality(redo) > 0 THEN
+				EXECUTE format('DELETE FROM %I.%I WHERE day = $1 AND account_id = ANY ($3)', nsp, base || '_daily')
+					USING day, mark, redo;
+				EXECUTE format('INSERT INTO %I.%I SELECT $1, account_id, org_id, fp FROM (%s) a',
+							   nsp, base || '_daily', redo_sql)
+					USING day, '-infinity'::timestamptz, redo;
+			END IF;
+		END IF;
 	END IF;
-	EXECUTE format('DELETE FROM %I.%I WHERE day = $1', nsp, base || '_daily') USING day;
+	IF mark IS NULL THEN
+		EXECUTE format('DELETE FROM %I.%I WHERE day = $1', nsp, base || '_daily') USING day;
+		-- the fingerprints stored and the row counts in one scan
+		EXECUTE format($q$
+			WITH agg AS (%s),
+			stored AS (
+				INSERT INTO %I.%I SELECT $1, account_id, org_id, fp FROM agg WHERE account_id IS NOT NULL)
+			SELECT coalesce(sum(n), 0), coalesce(sum(n) FILTER (WHERE account_id IS NULL), 0), max(latest) FROM agg$q$,
+			all_sql, nsp, base || '_daily') INTO rows, skipped, latest USING day, '-infinity'::timestamptz;
+	END IF;
 	EXECUTE format('DELETE FROM %I.%I WHERE day = $1', nsp, base || '_days') USING day;
-	-- the fingerprints stored and the row counts in one scan
-	EXECUTE format($q$
-		WITH agg AS (%s),
-		stored AS (
-			INSERT INTO %I.%I SELECT $1, account_id, org_id, fp FROM agg WHERE account_id IS NOT NULL)
-		SELECT coalesce(sum(n), 0), coalesce(sum(n) FILTER (WHERE account_id IS NULL), 0) FROM agg$q$,
-		day_sql, nsp, base || '_daily') INTO rows, skipped USING day;
 	IF rows > 0 THEN
-		EXECUTE format('INSERT INTO %I.%I VALUES ($1, $2, $3, clock_timestamp())', nsp, base || '_days')
-			USING day, rows, skipped;
+		EXECUTE format('INSERT INTO %I.%I VALUES ($1, $2, $3, clock_timestamp(), $4)', nsp, base || '_days')
+			USING day, rows, skipped, latest;
 	END IF;
 END $$;
 COMMENT ON FUNCTION @extschema@.lockstep_store_day(regclass, date) IS
-	'internal: store one UTC day of a pipeline''s log (its daily fingerprints and row counts, replacing the day''s if it was stored); returns the rows read and skipped';
+	'internal: store one UTC day of a pipeline''s log (its daily fingerprints and row counts; a day stored before gets the rows after its newest stored row merged in); returns the day''s rows and those skipped';
 
 -- The days of a refresh side by side: up to workers background workers
 -- (lockstep.refresh_workers), each storing days with lockstep_store_day

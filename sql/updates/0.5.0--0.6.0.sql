@@ -53,6 +53,13 @@ ALTER TYPE @extschema@.lockstep_pipeline_refresh
 COMMENT ON TYPE @extschema@.lockstep_pipeline_refresh IS
 	'row type of a pipeline''s N_refreshes table: the days a refresh read, how many it added and recomputed (late rows), the rows it read, skipped (no account_id) and left before its range (older than backfill_days), the seconds of each stage, the most memory its clustering charged, the days its window covers and the accounts whose window fingerprints it computed';
 
+-- a day stored is folded by the next refresh, not computed again whole:
+-- N_days keeps the newest row it stored (NULL for the days stored before,
+-- which the next refresh that finds them changed computes whole)
+ALTER TYPE @extschema@.lockstep_pipeline_day ADD ATTRIBUTE latest timestamptz CASCADE;
+COMMENT ON TYPE @extschema@.lockstep_pipeline_day IS
+	'row type of a pipeline''s N_days table: per stored UTC day, the log rows counted and those skipped (no account_id) when its fingerprints were computed (NULL: not counted, a day stored by 0.1.0), when, and the newest row stored (the rows after it are merged into the day''s fingerprints by the next refresh; NULL: the day is computed again whole)';
+
 -- fingerprint_union_agg keeps an expanded state (fingerprint_merge as its
 -- transition expanded and packed the state for every row); its input and
 -- result are unchanged, so the views that call it stay
