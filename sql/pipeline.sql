@@ -705,10 +705,10 @@ BEGIN
 			EXECUTE format($q$
 				WITH agg AS (SELECT * FROM (%s) a WHERE account_id IS NOT NULL AND account_id <> ALL ($3)),
 				merged AS (
-					UPDATE %I.%I d SET fp = @extschema@.fingerprint_merge(d.fp, agg.fp)
+					UPDATE %I.%I d SET fp = @extschema@.fingerprint_merge(d.fp, agg.fp), computed_at = clock_timestamp()
 					FROM agg WHERE d.day = $1 AND d.account_id = agg.account_id
 					RETURNING d.account_id)
-				INSERT INTO %I.%I SELECT $1, account_id, org_id, fp FROM agg
+				INSERT INTO %I.%I SELECT $1, account_id, org_id, fp, clock_timestamp() FROM agg
 				WHERE account_id NOT IN (SELECT account_id FROM merged)$q$,
 				all_sql, nsp, base || '_daily', nsp, base || '_daily')
 				USING day, mark, redo;
@@ -718,7 +718,7 @@ BEGIN
 			IF cardinality(redo) > 0 THEN
 				EXECUTE format('DELETE FROM %I.%I WHERE day = $1 AND account_id = ANY ($3)', nsp, base || '_daily')
 					USING day, mark, redo;
-				EXECUTE format('INSERT INTO %I.%I SELECT $1, account_id, org_id, fp FROM (%s) a',
+				EXECUTE format('INSERT INTO %I.%I SELECT $1, account_id, org_id, fp, clock_timestamp() FROM (%s) a',
 							   nsp, base || '_daily', redo_sql)
 					USING day, '-infinity'::timestamptz, redo;
 			END IF;
@@ -730,7 +730,7 @@ BEGIN
 		EXECUTE format($q$
 			WITH agg AS (%s),
 			stored AS (
-				INSERT INTO %I.%I SELECT $1, account_id, org_id, fp FROM agg WHERE account_id IS NOT NULL)
+				INSERT INTO %I.%I SELECT $1, account_id, org_id, fp, clock_timestamp() FROM agg WHERE account_id IS NOT NULL)
 			SELECT coalesce(sum(n), 0), coalesce(sum(n) FILTER (WHERE account_id IS NULL), 0), max(latest) FROM agg$q$,
 			all_sql, nsp, base || '_daily') INTO rows, skipped, latest USING day, '-infinity'::timestamptz;
 	END IF;
@@ -852,16 +852,19 @@ COMMENT ON FUNCTION @extschema@.lockstep_refresh_plan(regclass, date, jsonb, reg
 -- make an account a seat of it) and the days themselves (in no order).
 -- Fingerprints merge but do not subtract, so an account's row is computed
 -- again from its days whenever they change; every other row stays.  The
--- days that changed since the last refresh that finished:
---   * stored (or stored again) since (N_days.computed_at);
---   * reached by the window now and not then (a larger window_days);
---   * in the window then and gone from N_days now;
---   * in the window then and not now (the days that left it).
--- The accounts computed again are those with a row on a changed day and
--- those whose row holds one (days &&): an account whose rows on a day
--- stored again are gone, or whose only day left, loses its row.  A
--- refresh that would compute half of the accounts or more, the first one
--- and one after an update (no window yet), computes them all.
+-- accounts computed again, since the last refresh that finished:
+--   * on a day stored (or stored again, or folded) since
+--     (N_days.computed_at): those whose daily row was computed or merged
+--     into since (N_daily.computed_at), and those whose window row holds
+--     the day but whose daily row there is gone;
+--   * on a day reached by the window now and not then (a larger
+--     window_days), in the window then and gone from N_days now, or in
+--     the window then and not now (the days that left it): those with a
+--     daily row there, and those whose window row holds it (days &&).
+-- An account whose rows on a day stored again are gone, or whose only day
+-- left, loses its row.  A refresh that would compute half of the accounts
+-- or more, the first one and one after an update (no window yet),
+-- computes them all.
 -- The changed accounts are read with a hashed = ANY filter on one scan of
 -- N_daily (a join there was planned with the daily rows as the hash
 -- table, 7.5 s for 6,000 accounts at 16M rows), merged by a hash
@@ -882,6 +885,7 @@ DECLARE
 	newest date;
 	since date;
 	last record;
+	stored date[];
 	changed date[];
 	accounts bigint[];
 	merged text;
@@ -904,20 +908,30 @@ BEGIN
 					  FROM %I.%I r WHERE r.finished_at IS NOT NULL ORDER BY r.started_at DESC LIMIT 1$q$,
 				   nsp, base || '_window', nsp, base || '_refreshes') INTO last;
 	IF last.window_range IS NOT NULL AND last.held > 0 AND newest IS NOT NULL THEN
-		EXECUTE format($q$SELECT pg_catalog.array_agg(day) FROM (
-			SELECT day FROM %1$I.%2$I WHERE computed_at > $1 AND day > $2
-			UNION SELECT g::date FROM pg_catalog.generate_series($2 + 1, $3, interval '1 day') g
-				  WHERE NOT g::date <@ $4
-			UNION SELECT g::date FROM pg_catalog.generate_series(lower($4), upper($4) - 1, interval '1 day') g
-				  WHERE g::date <= $2 OR NOT EXISTS (SELECT 1 FROM %1$I.%2$I s WHERE s.day = g::date)) c$q$,
+		EXECUTE format($q$SELECT pg_catalog.array_agg(day) FROM %I.%I WHERE computed_at > $1 AND day > $2$q$,
 			nsp, base || '_days')
-			INTO changed USING last.finished_at, since, newest, last.window_range;
+			INTO stored USING last.finished_at, since;
+		EXECUTE format($q$SELECT pg_catalog.array_agg(day) FROM (
+			SELECT g::date AS day FROM pg_catalog.generate_series($1 + 1, $2, interval '1 day') g
+				  WHERE NOT g::date <@ $3
+			UNION SELECT g::date FROM pg_catalog.generate_series(lower($3), upper($3) - 1, interval '1 day') g
+				  WHERE g::date <= $1 OR NOT EXISTS (SELECT 1 FROM %I.%I s WHERE s.day = g::date)) c$q$,
+			nsp, base || '_days')
+			INTO changed USING since, newest, last.window_range;
+		stored := coalesce(stored, '{}');
 		changed := coalesce(changed, '{}');
+		-- on a day stored since: the accounts whose row was computed or
+		-- merged into since, and those whose row is gone; on the others:
+		-- the accounts with a row there, and those whose window holds it
 		EXECUTE format($q$SELECT pg_catalog.array_agg(account_id) FROM (
-			SELECT account_id FROM %1$I.%2$I WHERE day = ANY ($1) AND day > $2
-			UNION SELECT account_id FROM %1$I.%3$I WHERE days && $1) a$q$,
+			SELECT account_id FROM %1$I.%2$I WHERE day = ANY ($1) AND computed_at > $4
+			UNION SELECT w.account_id FROM %1$I.%3$I w, pg_catalog.unnest(w.days) x(day)
+				  WHERE w.days && $1 AND x.day = ANY ($1)
+					AND NOT EXISTS (SELECT 1 FROM %1$I.%2$I d WHERE d.day = x.day AND d.account_id = w.account_id)
+			UNION SELECT account_id FROM %1$I.%2$I WHERE day = ANY ($3) AND day > $2
+			UNION SELECT account_id FROM %1$I.%3$I WHERE days && $3) a$q$,
 			nsp, base || '_daily', base || '_window')
-			INTO accounts USING changed, since;
+			INTO accounts USING stored, since, changed, last.finished_at;
 		accounts := coalesce(accounts, '{}');
 	END IF;
 	report.window_accounts := 0;

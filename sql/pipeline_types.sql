@@ -23,10 +23,11 @@ CREATE TYPE @extschema@.lockstep_daily_fingerprint AS (
 	day date,
 	account_id bigint,
 	org_id bigint,
-	fp @extschema@.fingerprint
+	fp @extschema@.fingerprint,
+	computed_at timestamptz
 );
 COMMENT ON TYPE @extschema@.lockstep_daily_fingerprint IS
-	'row type of a pipeline''s N_daily table: one fingerprint per account and UTC day';
+	'row type of a pipeline''s N_daily table: one fingerprint per account and UTC day, and when it was computed or rows were merged into it (the window computes again the accounts whose rows changed)';
 
 CREATE TYPE @extschema@.lockstep_window_fingerprint AS (
 	account_id bigint,

@@ -55,8 +55,13 @@ COMMENT ON TYPE @extschema@.lockstep_pipeline_refresh IS
 
 -- a day stored is folded by the next refresh, not computed again whole:
 -- N_days keeps the newest row it stored (NULL for the days stored before,
--- which the next refresh that finds them changed computes whole)
+-- which the next refresh that finds them changed computes whole), and
+-- N_daily when each row was computed (NULL before: the window, made again
+-- by the post steps, is computed whole on the next refresh)
 ALTER TYPE @extschema@.lockstep_pipeline_day ADD ATTRIBUTE latest timestamptz CASCADE;
+ALTER TYPE @extschema@.lockstep_daily_fingerprint ADD ATTRIBUTE computed_at timestamptz CASCADE;
+COMMENT ON TYPE @extschema@.lockstep_daily_fingerprint IS
+	'row type of a pipeline''s N_daily table: one fingerprint per account and UTC day, and when it was computed or rows were merged into it (the window computes again the accounts whose rows changed)';
 COMMENT ON TYPE @extschema@.lockstep_pipeline_day IS
 	'row type of a pipeline''s N_days table: per stored UTC day, the log rows counted and those skipped (no account_id) when its fingerprints were computed (NULL: not counted, a day stored by 0.1.0), when, and the newest row stored (the rows after it are merged into the day''s fingerprints by the next refresh; NULL: the day is computed again whole)';
 

@@ -23,7 +23,7 @@ psql_ok(q{
 psql_ok(q{CALL lockstep_refresh('live', '2026-01-21')});
 
 # two days, four hours at a time, each refresh through the day so far
-my @flagged;
+my (@flagged, @within);
 for my $h (map { $_ * 4 } 0 .. 11)
 {
 	my $from = sprintf("timestamptz '2026-01-22 00:00+00' + interval '%d hours'", $h);
@@ -34,7 +34,15 @@ for my $h (map { $_ * 4 } 0 .. 11)
 	          WHERE ts >= '2026-01-21' AND ts < '2026-01-22' AND account_id % 100 = 0}) if $h == 24;
 	psql_ok(qq{CALL lockstep_refresh('live', (($to - interval '1 microsecond') AT TIME ZONE 'UTC')::date)});
 	push @flagged, psql_ok(q{SELECT count(*) FROM live_campaigns WHERE flagged});
+	# within a day, the window computes again the accounts of the new rows
+	my ($added, $computed, $sent) = split /\|/, psql_ok(qq{
+		SELECT days_added, window_accounts,
+		       (SELECT count(DISTINCT account_id) FROM full_log WHERE ts >= $from AND ts < $to)
+		FROM live_refreshes ORDER BY started_at DESC LIMIT 1});
+	push @within, "$computed/$sent" if $added == 0;
 }
+is(join(' ', grep { my ($c, $n) = split m{/}; $c != $n } @within), '',
+	'within a day, each refresh computed the window of the accounts of its new rows, no other (' . join(' ', @within) . ')');
 # the first refresh of a day adds it; the next ones of that day compute it
 # again; the one after the late rows computes their day again and adds the new day
 is(psql_ok(q{SELECT string_agg(days_added || '+' || days_recomputed, ' ' ORDER BY started_at) FROM live_refreshes}),
