@@ -27,7 +27,7 @@ q -c "CREATE EXTENSION lockstep; CREATE EXTENSION lockstep_synth" \
   -c "CREATE TABLE full_log AS SELECT * FROM lockstep_synth_log($ROWS, 42, '$VARIANT') ORDER BY ts" \
   -c "CREATE TABLE labels AS SELECT * FROM lockstep_synth_accounts($ROWS, 42, '$VARIANT')" \
   -c "CREATE TABLE live_log AS SELECT * FROM full_log WHERE ts < '$FROM'" \
-  -c "CREATE INDEX ON live_log USING brin (ts)" \
+  -c "CREATE INDEX ON live_log USING brin (ts)" -c "VACUUM ANALYZE live_log" \
   -c "SELECT lockstep_create_pipeline('live', 'live_log', 28, 'releases')" \
   -c "CREATE TABLE steps (hour timestamptz, seconds numeric, campaign text, accounts_seen bigint,
         flagged bigint, pivot_fired boolean)" \
