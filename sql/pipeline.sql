@@ -349,6 +349,8 @@ BEGIN
 	EXECUTE format('CREATE TABLE %I.%I OF @extschema@.lockstep_daily_fingerprint (
 					day WITH OPTIONS NOT NULL, account_id WITH OPTIONS NOT NULL, fp WITH OPTIONS NOT NULL,
 					PRIMARY KEY (day, account_id))', schema, name || '_daily');
+	-- the window reads the daily rows of the accounts it computes again
+	EXECUTE format('CREATE INDEX ON %I.%I (account_id)', schema, name || '_daily');
 	EXECUTE format('COMMENT ON TABLE %I.%I IS %L', schema, name || '_daily',
 		'one fingerprint per account and UTC day; lockstep_refresh adds the new days');
 	EXECUTE format('CREATE TABLE %I.%I OF @extschema@.lockstep_pipeline_refresh', schema, name || '_refreshes');

@@ -94,3 +94,19 @@ BEGIN
 			p.nsp, p.name, quote_literal(p.name);
 	END LOOP;
 END $$;
+
+-- The window reads the daily rows of the accounts it computes again
+-- through an index on account_id (a scan of every daily row took a second
+-- at 16M rows, however few the accounts), which a new pipeline has.
+DO $$
+DECLARE
+	p record;
+BEGIN
+	FOR p IN
+		SELECT n.nspname AS nsp, left(c.relname, -length('_config')) AS name
+		FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+		WHERE c.reloftype = '@extschema@.lockstep_pipeline_config'::regtype
+	LOOP
+		EXECUTE format('CREATE INDEX ON %I.%I (account_id)', p.nsp, p.name || '_daily');
+	END LOOP;
+END $$;
