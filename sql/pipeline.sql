@@ -867,9 +867,10 @@ COMMENT ON FUNCTION @extschema@.lockstep_refresh_plan(regclass, date, jsonb, reg
 -- left, loses its row.  A refresh that would compute half of the accounts
 -- or more, the first one and one after an update (no window yet),
 -- computes them all.
--- The changed accounts are read with a hashed = ANY filter on one scan of
--- N_daily (a join there was planned with the daily rows as the hash
--- table, 7.5 s for 6,000 accounts at 16M rows), merged by a hash
+-- The changed accounts' daily rows are read with an = ANY condition,
+-- through N_daily's index on account_id (a join there was planned with
+-- the daily rows as the hash table, 7.5 s for 6,000 accounts at 16M
+-- rows), merged by a hash
 -- aggregate (sorting the daily rows by account, which PostgreSQL prefers,
 -- sorted 2.7 GB on disk at 16M rows, twice the time).  Merging through
 -- stored partial unions (blocks of days) would read fewer fingerprints;
