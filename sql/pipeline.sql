@@ -714,9 +714,9 @@ BEGIN
 				WHERE account_id NOT IN (SELECT account_id FROM merged)$q$,
 				all_sql, nsp, base || '_daily', nsp, base || '_daily')
 				USING day, mark, redo;
-			-- the accounts whose rows before the mark changed, whole
 			RAISE DEBUG 'lockstep_store_day: % folded (rows after %), % of its % accounts computed again whole',
 				day, mark, cardinality(redo), accounts;
+			-- the accounts whose rows up to the mark changed, whole
 			IF cardinality(redo) > 0 THEN
 				EXECUTE format('DELETE FROM %I.%I WHERE day = $1 AND account_id = ANY ($3)', nsp, base || '_daily')
 					USING day, mark, redo;
