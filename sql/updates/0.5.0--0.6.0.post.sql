@@ -31,7 +31,10 @@ END $$;
 -- the window too) are made again, each with its owner and
 -- privileges and the indexes the user put on them, empty until the
 -- pipeline's next refresh.  A view of the user's on one of them stops
--- the update, with PostgreSQL's error.
+-- the update, with PostgreSQL's error.  The window reads the daily rows
+-- of the accounts it computes again through an index on account_id (a
+-- scan of every daily row took a second at 16M rows, however few the
+-- accounts), which a new pipeline has: the daily table gets it here.
 DO $$
 DECLARE
 	p record;
@@ -47,6 +50,7 @@ BEGIN
 		FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 		WHERE c.reloftype = '@extschema@.lockstep_pipeline_config'::regtype
 	LOOP
+		EXECUTE format('CREATE INDEX ON %I.%I (account_id)', p.nsp, p.name || '_daily');
 		SELECT pg_catalog.jsonb_object_agg(x.part, pg_catalog.jsonb_build_object(
 				   'owner', r.relowner::regrole::text, 'acl', coalesce(r.relacl::text[], '{}')))
 		INTO kept
@@ -92,21 +96,5 @@ BEGIN
 		-- a warning: an extension script shows nothing less
 		RAISE WARNING 'lockstep pipeline %.% updated: its window, clusters, campaigns, accounts, timeline and shared views are empty until CALL lockstep_refresh(%)',
 			p.nsp, p.name, quote_literal(p.name);
-	END LOOP;
-END $$;
-
--- The window reads the daily rows of the accounts it computes again
--- through an index on account_id (a scan of every daily row took a second
--- at 16M rows, however few the accounts), which a new pipeline has.
-DO $$
-DECLARE
-	p record;
-BEGIN
-	FOR p IN
-		SELECT n.nspname AS nsp, left(c.relname, -length('_config')) AS name
-		FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-		WHERE c.reloftype = '@extschema@.lockstep_pipeline_config'::regtype
-	LOOP
-		EXECUTE format('CREATE INDEX ON %I.%I (account_id)', p.nsp, p.name || '_daily');
 	END LOOP;
 END $$;
