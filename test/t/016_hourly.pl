@@ -133,38 +133,56 @@ for my $days (18, 28)
 # whole.  Here: the morning of 2026-01-22 stored, then the afternoon; one
 # account loses a morning row (a deletion), another's afternoon rows all
 # name an organization its morning did not, and outnumber its morning's.
-psql_ok(q{
-	CREATE TABLE fold_log AS SELECT * FROM full_log WHERE ts >= '2026-01-21' AND ts < '2026-01-22 12:00';
-	SELECT lockstep_create_pipeline('fold', 'fold_log', 28);
-});
-psql_ok(q{CALL lockstep_refresh('fold', '2026-01-22')});
+# Once with a plain log, once with a log in two hash partitions of
+# request_id, where an account's rows of a day are in both leaves and its
+# leaves' fingerprints are merged.
 my ($deleted, $renamed) = split /\|/, psql_ok(q{
 	WITH am AS (SELECT account_id, count(*) FILTER (WHERE ts < '2026-01-22 12:00') AS am,
 	                   count(*) FILTER (WHERE ts >= '2026-01-22 12:00') AS pm, count(org_id) AS orgs
 	            FROM full_log WHERE ts >= '2026-01-22' AND ts < '2026-01-23' GROUP BY account_id)
 	SELECT (SELECT account_id FROM am WHERE am > 1 AND pm > 0 AND NOT (pm > am AND orgs = 0) ORDER BY account_id LIMIT 1),
 	       (SELECT account_id FROM am WHERE pm > am AND am > 0 AND orgs = 0 ORDER BY account_id LIMIT 1)});
-psql_ok(qq{
-	INSERT INTO fold_log SELECT * FROM full_log WHERE ts >= '2026-01-22 12:00' AND ts < '2026-01-23';
-	DELETE FROM fold_log WHERE ctid = (SELECT min(ctid) FROM fold_log WHERE account_id = $deleted AND ts >= '2026-01-22');
-	UPDATE fold_log SET org_id = 4242 WHERE account_id = $renamed AND ts >= '2026-01-22 12:00';
-});
-my (undef, undef, $said) = psql(q{SET client_min_messages = debug1; SELECT lockstep_store_day('fold_config', '2026-01-22')});
-my $accounts = psql_ok(q{SELECT count(DISTINCT account_id) FROM fold_log WHERE ts >= '2026-01-22'});
-like($said, qr/2026-01-22 folded \(rows after 2026-01-22 11:[0-9:]+\+00\), 2 of its $accounts accounts computed again whole/,
-	'the afternoon folded into the morning; two accounts computed again whole');
-psql_ok(q{
-	CREATE TABLE fold_once_log AS SELECT * FROM fold_log;
-	SELECT lockstep_create_pipeline('fold_once', 'fold_once_log', 28);
-});
-psql_ok(q{CALL lockstep_refresh('fold_once', '2026-01-22')});
-is(psql_ok(q{SELECT count(*) FROM fold_daily l FULL JOIN fold_once_daily o USING (day, account_id)
-             WHERE fingerprint_send(l.fp) IS DISTINCT FROM fingerprint_send(o.fp) OR l.org_id IS DISTINCT FROM o.org_id}),
-	0, 'folded, the day is what it is computed whole, byte for byte');
-is(psql_ok(qq{SELECT org_id FROM fold_daily WHERE day = '2026-01-22' AND account_id = $renamed}), 4242,
-	'the account whose afternoon named an organization is its seat');
-is(psql_ok(q{SELECT count(*) FROM fold_days l FULL JOIN fold_once_days o USING (day)
-             WHERE (l.rows, l.skipped, l.latest) IS DISTINCT FROM (o.rows, o.skipped, o.latest)}), 0,
-	'the same day counts and newest rows');
+for my $p ('fold', 'fold_part')
+{
+	# the log, and the same rows at once
+	for my $log ("${p}_log", "${p}_once_log")
+	{
+		psql_ok($p eq 'fold' ? qq{CREATE TABLE $log (LIKE full_log)} : qq{
+			CREATE TABLE $log (LIKE full_log) PARTITION BY HASH (request_id);
+			CREATE TABLE ${log}_0 PARTITION OF $log FOR VALUES WITH (MODULUS 2, REMAINDER 0);
+			CREATE TABLE ${log}_1 PARTITION OF $log FOR VALUES WITH (MODULUS 2, REMAINDER 1)});
+	}
+	psql_ok(qq{
+		INSERT INTO ${p}_log SELECT * FROM full_log WHERE ts >= '2026-01-21' AND ts < '2026-01-22 12:00';
+		SELECT lockstep_create_pipeline('$p', '${p}_log', 28);
+	});
+	psql_ok(qq{CALL lockstep_refresh('$p', '2026-01-22')});
+	psql_ok(qq{
+		INSERT INTO ${p}_log SELECT * FROM full_log WHERE ts >= '2026-01-22 12:00' AND ts < '2026-01-23';
+		DELETE FROM ${p}_log WHERE request_id = (SELECT min(request_id) FROM ${p}_log
+		                                         WHERE account_id = $deleted AND ts >= '2026-01-22' AND ts < '2026-01-22 12:00');
+		UPDATE ${p}_log SET org_id = 4242 WHERE account_id = $renamed AND ts >= '2026-01-22 12:00';
+	});
+	my (undef, undef, $said) = psql(qq{SET client_min_messages = debug1; SELECT lockstep_store_day('${p}_config', '2026-01-22')});
+	my $accounts = psql_ok(qq{SELECT count(DISTINCT account_id) FROM ${p}_log WHERE ts >= '2026-01-22'});
+	like($said, qr/2026-01-22 folded \(rows after 2026-01-22 11:[0-9:]+\+00\), 2 of its $accounts accounts computed again whole/,
+		"$p: the afternoon folded into the morning; two accounts computed again whole");
+	psql_ok(qq{
+		INSERT INTO ${p}_once_log SELECT * FROM ${p}_log;
+		SELECT lockstep_create_pipeline('${p}_once', '${p}_once_log', 28);
+	});
+	psql_ok(qq{CALL lockstep_refresh('${p}_once', '2026-01-22')});
+	is(psql_ok(qq{SELECT count(*) FROM ${p}_daily l FULL JOIN ${p}_once_daily o USING (day, account_id)
+	              WHERE fingerprint_send(l.fp) IS DISTINCT FROM fingerprint_send(o.fp) OR l.org_id IS DISTINCT FROM o.org_id}),
+		0, "$p: folded, the day is what it is computed whole, byte for byte");
+	is(psql_ok(qq{SELECT org_id FROM ${p}_daily WHERE day = '2026-01-22' AND account_id = $renamed}), 4242,
+		"$p: the account whose afternoon named an organization is its seat");
+	is(psql_ok(qq{SELECT count(*) FROM ${p}_days l FULL JOIN ${p}_once_days o USING (day)
+	              WHERE (l.rows, l.skipped, l.latest) IS DISTINCT FROM (o.rows, o.skipped, o.latest)}), 0,
+		"$p: the same day counts and newest rows");
+}
+is(psql_ok(q{SELECT count(*) FROM fold_daily l FULL JOIN fold_part_daily o USING (day, account_id)
+             WHERE fingerprint_send(l.fp) IS DISTINCT FROM fingerprint_send(o.fp)}),
+	0, 'partitioned or not, the same fingerprints');
 
 done_testing();
