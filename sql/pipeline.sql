@@ -629,6 +629,7 @@ DECLARE
 	base text;
 	cols text;
 	rows_sql text;
+	cond text;
 	day_sql text;
 	all_sql text;
 	redo_sql text;
@@ -662,12 +663,12 @@ BEGIN
 	-- most of them, if most name one), their count and the newest; the
 	-- leaves' merged: of the rows after $2 (all_sql; -infinity: all the
 	-- day's), or of every row of the accounts in $3 (redo_sql)
-	FOREACH day_sql IN ARRAY ARRAY['ts > $2', 'account_id::bigint = ANY ($3)'] LOOP
+	FOREACH cond IN ARRAY ARRAY['ts > $2', 'account_id::bigint = ANY ($3)'] LOOP
 		day_sql := @extschema@.lockstep_per_leaf(leaves, format($q$
 			SELECT account_id, count(*) AS n, max(ts) AS latest,
 				   CASE WHEN count(org_id) * 2 > count(*) THEN mode() WITHIN GROUP (ORDER BY org_id) END AS org_id,
 				   @extschema@.fingerprint_agg(ts, prompt, client_ip, user_agent, payment, model, tokens_in, tokens_out) AS fp
-			FROM %s GROUP BY account_id$q$, format(rows_sql, '%1$s', day_sql)));
+			FROM %s GROUP BY account_id$q$, format(rows_sql, '%1$s', cond)));
 		IF leaves <> ARRAY[log] THEN
 			day_sql := format('SELECT account_id, sum(n) AS n, max(latest) AS latest, max(org_id) AS org_id, '
 							  '@extschema@.fingerprint_union_agg(fp) AS fp FROM (%s) pl GROUP BY account_id', day_sql);

@@ -17,7 +17,7 @@ CREATE TYPE @extschema@.lockstep_pipeline_day AS (
 	latest timestamptz
 );
 COMMENT ON TYPE @extschema@.lockstep_pipeline_day IS
-	'row type of a pipeline''s N_days table: per stored UTC day, the log rows counted and those skipped (no account_id) when its fingerprints were computed (NULL: not counted, a day stored by 0.1.0), when, and the newest row stored (the rows after it are merged into the day''s fingerprints by the next refresh; NULL: the day is computed again whole)';
+	'row type of a pipeline''s N_days table: per stored UTC day, the log rows counted and those skipped (no account_id) when its fingerprints were computed (NULL: not counted, a day stored by 0.1.0), and the newest row they hold (the rows after it are merged into the day''s fingerprints by the next refresh; NULL: the day is computed again whole)';
 
 CREATE TYPE @extschema@.lockstep_daily_fingerprint AS (
 	day date,

@@ -63,7 +63,7 @@ ALTER TYPE @extschema@.lockstep_daily_fingerprint ADD ATTRIBUTE computed_at time
 COMMENT ON TYPE @extschema@.lockstep_daily_fingerprint IS
 	'row type of a pipeline''s N_daily table: one fingerprint per account and UTC day, and when it was computed or rows were merged into it (the window computes again the accounts whose rows changed)';
 COMMENT ON TYPE @extschema@.lockstep_pipeline_day IS
-	'row type of a pipeline''s N_days table: per stored UTC day, the log rows counted and those skipped (no account_id) when its fingerprints were computed (NULL: not counted, a day stored by 0.1.0), when, and the newest row stored (the rows after it are merged into the day''s fingerprints by the next refresh; NULL: the day is computed again whole)';
+	'row type of a pipeline''s N_days table: per stored UTC day, the log rows counted and those skipped (no account_id) when its fingerprints were computed (NULL: not counted, a day stored by 0.1.0), and the newest row they hold (the rows after it are merged into the day''s fingerprints by the next refresh; NULL: the day is computed again whole)';
 
 -- fingerprint_union_agg keeps an expanded state (fingerprint_merge as its
 -- transition expanded and packed the state for every row); its input and
