@@ -503,8 +503,12 @@ fingerprint_clusters(PG_FUNCTION_ARGS)
 	}
 	core = find_cores(&uf, ix.ids, ix.n, min_size);
 
-	/* 2. attach the others to the core of their most similar candidate */
+	/*
+	 * 2. attach the others to the core of their most similar candidate,
+	 * which is a core member: the scans skip the others
+	 */
 	ls_pairs_restart(&ix);
+	ls_pairs_restrict(&ix, core);
 	MemoryContextSwitchTo(old);
 	for (int32 i = 0; i < ix.n; i++)
 	{

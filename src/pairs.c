@@ -427,10 +427,17 @@ ls_pairs_candidates(LsPairIndex *ix, int i, bool later_only)
 
 		for (int64 q = lo; q < hi; q++)
 		{
-			int			j = ix->member[q];
-			LsSeen	   *s = &ix->seen[j];
+			int			j;
+			LsSeen	   *s;
 
-			if (q + 16 < hi)
+			if (ix->skip && ix->skip[q] > 0)
+			{
+				q += ix->skip[q] - 1;	/* the loop's q++ lands on it */
+				continue;
+			}
+			j = ix->member[q];
+			s = &ix->seen[j];
+			if (q + 16 < hi && !ix->skip)
 				__builtin_prefetch(&ix->seen[ix->member[q + 16]]);
 
 			if (j == i)
@@ -456,6 +463,32 @@ ls_pairs_candidates(LsPairIndex *ix, int i, bool later_only)
 		ncand = kept;
 	}
 	return ncand;
+}
+
+/*
+ * From now on, only the accounts whose label is not negative are
+ * candidates: a scan steps over the others' entries in one jump each.
+ * A kept account's shared keys are still the windows it is in, all of
+ * which are still scanned, so the candidates returned are exactly those
+ * of the unrestricted index that are kept.  For a pass that looks for a
+ * few accounts (clustering's attachment: the members of cores), most
+ * entries of a large bucket are not visited.  Charged to the index's
+ * memory.
+ */
+void
+ls_pairs_restrict(LsPairIndex *ix, const int32 *label)
+{
+	int64		next = ix->nentries;
+
+	ls_memory_charge(&ix->used, Max(ix->nentries, 1) * sizeof(int32), ix->caller);
+	ix->skip = palloc_extended(Max(ix->nentries, 1) * sizeof(int32), MCXT_ALLOC_HUGE);
+	for (int64 q = ix->nentries - 1; q >= 0; q--)
+	{
+		if (label[ix->member[q]] >= 0)
+			next = q;
+		/* a jump past INT32_MAX lands short and jumps again */
+		ix->skip[q] = (int32) Min(next - q, (int64) PG_INT32_MAX);
+	}
 }
 
 /* Forget which candidates were seen: a new pass over the accounts. */

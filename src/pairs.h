@@ -58,6 +58,8 @@ typedef struct LsPairIndex
 	int			key_channels;	/* LS_LSH_KEY_* whose keys are leads (0: all) */
 	LsSplit		split_mode;
 	int32	   *cand;			/* the candidates of the current account */
+	int32	   *skip;			/* NULL, or per entry the distance to the next
+								 * entry of an account ls_pairs_restrict kept */
 	int64		candidates;		/* statistics for DEBUG1 */
 	int64		split;			/* buckets split into parts */
 	int64		largest;
@@ -67,5 +69,6 @@ extern void ls_pairs_build(LsPairIndex *ix, FunctionCallInfo fcinfo, const char 
 						   int bands, int rows, int max_bucket);
 extern int	ls_pairs_candidates(LsPairIndex *ix, int i, bool later_only);
 extern void ls_pairs_restart(LsPairIndex *ix);
+extern void ls_pairs_restrict(LsPairIndex *ix, const int32 *label);
 
 #endif							/* LS_PAIRS_H */
