@@ -415,7 +415,16 @@ weekdays_in(int64 lo, int64 hi, int64 *n)
 		n[w] = len / 7 + (((w - first + 7) % 7) < len % 7);
 }
 
-/* The share of an account's requests on each weekday, from its hours. */
+static void weekday_rates(LsPrepared *p, double days, double *q);
+
+/*
+ * What the calendar channels read of one account, worked out at its first
+ * comparison rather than at each (a clustering compares an account
+ * hundreds of times): the share of its requests on each weekday, from its
+ * hours; the days of each weekday in its span; its active days' rate on
+ * each weekday (weekday_rates); and the distinct days and active buckets
+ * its sketches estimate.  Only for a timed account (its span is known).
+ */
 static void
 prepare_weekday(LsPrepared *p)
 {
@@ -433,7 +442,11 @@ prepare_weekday(LsPrepared *p)
 	}
 	for (int w = 0; w < 7; w++)
 		p->weekday[w] = total > 0 ? p->weekday[w] / total : 1.0 / 7;
+	weekdays_in(p->first_day, p->last_day, p->span);
+	p->days = ls_kmv_distinct(p->day, p->n_day, LS_K_DAY);
+	p->buckets = ls_kmv_distinct(p->act, p->n_act, LS_K_ACT);
 	p->weekday_ready = true;
+	weekday_rates(p, p->days, p->day_rate);
 }
 
 /*
@@ -447,13 +460,10 @@ prepare_weekday(LsPrepared *p)
 static void
 weekday_rates(LsPrepared *p, double days, double *q)
 {
-	int64		n[7];
+	const int64 *n = p->span;
 	bool		full[7] = {0};
 	double		left = days;
 
-	if (!p->weekday_ready)
-		prepare_weekday(p);
-	weekdays_in(p->first_day, p->last_day, n);
 	for (int w = 0; w < 7; w++)
 		q[w] = 0;
 	/* water-filling: at most one more weekday fills up each round */
@@ -521,23 +531,21 @@ static double
 day_excess(LsPrepared *a, LsPrepared *b)
 {
 	double		j = ls_bottomk_jaccard(a->day, a->n_day, b->day, b->n_day, LS_K_DAY);
-	double		da = ls_kmv_distinct(a->day, a->n_day, LS_K_DAY);
-	double		db = ls_kmv_distinct(b->day, b->n_day, LS_K_DAY);
 	int64		lo = Max(a->first_day, b->first_day);
 	int64		hi = Min(a->last_day, b->last_day);
-	double		qa[7],
-				qb[7],
-				shared = 0;
+	double		shared = 0;
 	int64		n[7];
 
 	if (j == LS_UNDEFINED || hi < lo)
 		return LS_UNDEFINED;
-	weekday_rates(a, da, qa);
-	weekday_rates(b, db, qb);
+	if (!a->weekday_ready)
+		prepare_weekday(a);
+	if (!b->weekday_ready)
+		prepare_weekday(b);
 	weekdays_in(lo, hi, n);
 	for (int w = 0; w < 7; w++)
-		shared += n[w] * (qa[w] * qb[w]);
-	return beyond_chance(j, shared, da, db);
+		shared += n[w] * (a->day_rate[w] * b->day_rate[w]);
+	return beyond_chance(j, shared, a->days, b->days);
 }
 
 /*
@@ -563,19 +571,23 @@ sim_coactivity(LsPrepared *a, LsPrepared *b)
 				shared = 0;
 	int64		lo = Max(a->first_day, b->first_day);
 	int64		hi = Min(a->last_day, b->last_day);
-	int64		na[7],
-				nb[7],
-				nboth[7];
+	const int64 *na,
+			   *nb;
+	int64		nboth[7];
 	const int	slots = (int) (USECS_PER_HOUR / LS_BUCKET_USECS);
 
 	if (j == LS_UNDEFINED || j <= 0)
 		return j;
 	if (!a->timed || !b->timed || hi < lo)
 		return 0;
-	na_act = ls_kmv_distinct(a->act, a->n_act, LS_K_ACT);
-	nb_act = ls_kmv_distinct(b->act, b->n_act, LS_K_ACT);
-	weekdays_in(a->first_day, a->last_day, na);
-	weekdays_in(b->first_day, b->last_day, nb);
+	if (!a->weekday_ready)
+		prepare_weekday(a);
+	if (!b->weekday_ready)
+		prepare_weekday(b);
+	na_act = a->buckets;
+	nb_act = b->buckets;
+	na = a->span;
+	nb = b->span;
 	weekdays_in(lo, hi, nboth);
 	for (int w = 0; w < 7; w++)
 	{

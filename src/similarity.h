@@ -75,8 +75,12 @@ typedef struct LsPrepared
 	uint32		day[LS_K_DAY];
 	int64		first_day;		/* of first and last seen, if timed */
 	int64		last_day;
-	bool		weekday_ready;	/* weekday is set */
+	bool		weekday_ready;	/* weekday to buckets are set (prepare_weekday) */
 	double		weekday[7];		/* share of the requests on each UTC weekday, Monday first */
+	int64		span[7];		/* days of each weekday from first to last day */
+	double		day_rate[7];	/* chance of an active day on each weekday */
+	double		days;			/* distinct active days, estimated */
+	double		buckets;		/* distinct active 15-minute buckets, estimated */
 	uint8		hours8[LS_HOURS8_LEN];	/* zero after the 168 hours */
 	uint64		hours_norm2;		/* squared norm of the hours, if hours_bytes */
 	LsModelTime models[LS_MAX_MODELS];
