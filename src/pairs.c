@@ -418,6 +418,15 @@ int
 ls_pairs_candidates(LsPairIndex *ix, int i, bool later_only)
 {
 	int			ncand = 0;
+	uint16		stamp;
+
+	/* a new stamp for this scan; when they run out, every mark is cleared */
+	if (++ix->stamp == 0)
+	{
+		ls_pairs_restart(ix);
+		ix->stamp = 1;
+	}
+	stamp = ix->stamp;
 
 	for (int64 k = ix->first[i]; k < ix->first[i + 1]; k++)
 	{
@@ -442,9 +451,9 @@ ls_pairs_candidates(LsPairIndex *ix, int i, bool later_only)
 
 			if (j == i)
 				continue;
-			if (s->mark != i)
+			if (s->mark != stamp)
 			{
-				s->mark = i;
+				s->mark = stamp;
 				s->hits = 1;
 				ix->cand[ncand++] = j;
 			}
@@ -496,7 +505,7 @@ void
 ls_pairs_restart(LsPairIndex *ix)
 {
 	for (int i = 0; i < ix->n; i++)
-		ix->seen[i].mark = -1;
+		ix->seen[i].mark = 0;
 }
 
 /* The state of one fingerprint_similar_pairs call, between its rows. */

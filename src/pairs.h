@@ -33,11 +33,14 @@ typedef enum LsSplit
 	LS_SPLIT_NEIGHBOURS			/* the max_bucket / 2 members either side */
 } LsSplit;
 
-/* Account j as a candidate of the current account i. */
+/*
+ * Account j as a candidate of the current account: four bytes, so that
+ * the array of them stays in a core's cache longer.
+ */
 typedef struct LsSeen
 {
-	int32		mark;			/* == i: j is already a candidate of i */
-	int32		hits;			/* keys j shares with i */
+	uint16		mark;			/* == the scan's stamp: j is already a candidate */
+	uint16		hits;			/* keys j shares with the current account */
 } LsSeen;
 
 typedef struct LsPairIndex
@@ -54,6 +57,7 @@ typedef struct LsPairIndex
 	int64	   *bstart;			/* bucket of each sorted entry: [bstart, bend) */
 	int64	   *bend;
 	LsSeen	   *seen;			/* per account j, for the current account */
+	uint16		stamp;			/* of the current scan; 0 is never one */
 	int			min_shared;		/* candidates must share this many keys */
 	int			key_channels;	/* LS_LSH_KEY_* whose keys are leads (0: all) */
 	LsSplit		split_mode;
