@@ -40,7 +40,10 @@ typedef enum LsSplit
 typedef struct LsSeen
 {
 	uint16		mark;			/* == the scan's stamp: j is already a candidate */
-	uint16		hits;			/* keys j shares with the current account */
+	uint16		hits;			/* keys j shares with the current account:
+								 * at most LS_LSH_CHANNELS x
+								 * LS_LSH_MAX_BANDS^2 (16,384), as a key can
+								 * repeat only within a channel */
 } LsSeen;
 
 typedef struct LsPairIndex
