@@ -14,7 +14,8 @@
 # Usage: bench/detection.sh [ROWS] [VARIANT] [FROM] [HOURS]
 #   (default 1000000 base '2026-01-22 18:00+00' 30: the replay starts 6 hours
 #   before the release and runs 30 one-hour steps; the rows before FROM are
-#   refreshed at once first)
+#   refreshed at once first); SETTINGS='{"recluster_hours": 24}' in the
+#   environment passes settings to the pipeline
 set -eu
 LS_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$LS_ROOT/test/lib.sh"
@@ -22,6 +23,7 @@ ROWS=${1:-1000000}
 VARIANT=${2:-base}
 FROM=${3:-2026-01-22 18:00+00}
 HOURS=${4:-30}
+SETTINGS=${SETTINGS:-'{}'}
 
 LS_PORT=${LS_PORT:-54332} ls_setup
 
@@ -31,7 +33,7 @@ q -c "CREATE EXTENSION lockstep; CREATE EXTENSION lockstep_synth" \
   -c "CREATE TABLE labels AS SELECT * FROM lockstep_synth_accounts($ROWS, 42, '$VARIANT')" \
   -c "CREATE TABLE live_log AS SELECT * FROM full_log WHERE ts < '$FROM'" \
   -c "CREATE INDEX ON live_log (ts)" -c "VACUUM ANALYZE live_log" \
-  -c "SELECT lockstep_create_pipeline('live', 'live_log', 28, 'releases')" \
+  -c "SELECT lockstep_create_pipeline('live', 'live_log', 28, 'releases', '$SETTINGS')" \
   -c "CREATE TABLE steps (hour timestamptz, seconds numeric, campaign text, accounts_seen bigint,
         flagged bigint, pivot_fired boolean)" \
   -c "CREATE TABLE negatives (hour timestamptz, kind text, flagged bigint)" >/dev/null
@@ -96,6 +98,7 @@ q -F ' | ' -c "SELECT coalesce(string_agg(kind || ' ' || m, ', '), 'none') FROM 
 echo "== refresh seconds (hourly steps)"
 q -F ' | ' -c "SELECT 'median ' || percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds), 'max ' || max(seconds)
                FROM (SELECT DISTINCT hour, seconds FROM steps WHERE hour > '$FROM') x"
-echo "== each hourly refresh: its stages' seconds, the window fingerprints it computed"
-q -F ' | ' -c "SELECT to_char(started_at AT TIME ZONE 'UTC', 'HH24:MI:SS'), stage_seconds, window_accounts
+echo "== each hourly refresh: its stages' seconds, the window fingerprints it computed, whether it clustered"
+q -F ' | ' -c "SELECT to_char(started_at AT TIME ZONE 'UTC', 'HH24:MI:SS'), stage_seconds, window_accounts,
+                      CASE WHEN clustered_with IS NULL THEN 'kept' ELSE 'clustered' END
                FROM live_refreshes ORDER BY started_at OFFSET 1"

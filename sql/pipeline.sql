@@ -958,7 +958,11 @@ COMMENT ON FUNCTION @extschema@.lockstep_refresh_window(regclass, @extschema@.lo
 -- A refresh's views, after its days: the window, the clusters, the scores,
 -- the campaign history (matched to the last refresh's) and the views made
 -- for dashboards, which read it; each stage's seconds and the clustering's
--- memory go into the refresh's report.  CONCURRENTLY needs a populated
+-- memory go into the refresh's report.  The clusters are kept as they are
+-- (recluster_hours) when the last refresh that clustered finished less
+-- than recluster_hours before this one started, over the same window
+-- (range) with the same settings: the scores are then computed again over
+-- the window's new fingerprints.  CONCURRENTLY needs a populated
 -- view: a view's first refresh is a plain one.  If a view fails (memory, a
 -- lock timeout), the views stay as they were, the report has no
 -- finished_at and a WARNING says why; the next refresh finds the days
@@ -976,8 +980,11 @@ DECLARE
 	stage_start timestamptz;
 	err_state text;
 	err_text text;
+	s jsonb;
+	keep boolean;
 BEGIN
 	SELECT p.nsp, p.name INTO nsp, base FROM @extschema@.lockstep_pipeline_name(cfg_table) p;
+	EXECUTE format('SELECT @extschema@.lockstep_settings(settings) FROM %s', cfg_table) INTO s;
 	PERFORM @extschema@.lockstep_memory_charged();
 	FOREACH view IN ARRAY ARRAY['window', 'clusters', 'campaigns', 'accounts', 'history', 'timeline', 'shared']
 	LOOP
@@ -989,7 +996,21 @@ BEGIN
 		ELSE
 			SELECT CASE WHEN relispopulated THEN 'CONCURRENTLY ' ELSE '' END INTO how
 			FROM pg_class WHERE oid = format('%I.%I', nsp, base || '_' || view)::regclass;
-			EXECUTE format('REFRESH MATERIALIZED VIEW %s%I.%I', how, nsp, base || '_' || view);
+			keep := false;
+			IF view = 'clusters' AND how <> '' AND (s->>'recluster_hours')::numeric > 0 THEN
+				EXECUTE format($q$SELECT coalesce((
+					SELECT r.started_at > $1 - make_interval(secs => $2 * 3600)
+					   AND r.window_range = $3 AND r.clustered_with = $4
+					FROM %I.%I r WHERE r.clustered_with IS NOT NULL AND r.finished_at IS NOT NULL
+					ORDER BY r.started_at DESC LIMIT 1), false)$q$, nsp, base || '_refreshes')
+					INTO keep USING report.started_at, (s->>'recluster_hours')::float8, report.window_range, s;
+			END IF;
+			IF NOT keep THEN
+				EXECUTE format('REFRESH MATERIALIZED VIEW %s%I.%I', how, nsp, base || '_' || view);
+				IF view = 'clusters' THEN
+					report.clustered_with := s;
+				END IF;
+			END IF;
 		END IF;
 		IF view = 'clusters' THEN
 			report.clustering_bytes := @extschema@.lockstep_memory_charged();
@@ -1062,7 +1083,7 @@ BEGIN
 
 	-- 1. the plan: the days to read and those to read again
 	plan := @extschema@.lockstep_refresh_plan(cfg_table, through, s, leaves);
-	report := (started, NULL, plan.first_day, plan.last_day, 0, 0, 0, 0, plan.rows_before_range, NULL, NULL, NULL, NULL);
+	report := (started, NULL, plan.first_day, plan.last_day, 0, 0, 0, 0, plan.rows_before_range, NULL, NULL, NULL, NULL, NULL);
 
 	-- 2. the days, stored.  First side by side in background workers
 	-- (lockstep_store_days), when this refresh may commit (each worker

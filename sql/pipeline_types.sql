@@ -51,10 +51,11 @@ CREATE TYPE @extschema@.lockstep_pipeline_refresh AS (
 	stage_seconds jsonb,
 	clustering_bytes bigint,
 	window_range daterange,
-	window_accounts bigint
+	window_accounts bigint,
+	clustered_with jsonb
 );
 COMMENT ON TYPE @extschema@.lockstep_pipeline_refresh IS
-	'row type of a pipeline''s N_refreshes table: the days a refresh read, how many it added and recomputed (late rows), the rows it read, skipped (no account_id) and left before its range (older than backfill_days), the seconds of each stage, the most memory its clustering charged, the days its window covers and the accounts whose window fingerprints it computed';
+	'row type of a pipeline''s N_refreshes table: the days a refresh read, how many it added and recomputed (late rows), the rows it read, skipped (no account_id) and left before its range (older than backfill_days), the seconds of each stage, the most memory its clustering charged, the days its window covers, the accounts whose window fingerprints it computed and the settings its clustering ran with (NULL: it kept the last clustering, recluster_hours)';
 
 CREATE TYPE @extschema@.lockstep_campaign_history AS (
 	refreshed_at timestamptz,

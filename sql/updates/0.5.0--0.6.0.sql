@@ -49,9 +49,10 @@ COMMENT ON TYPE @extschema@.lockstep_window_fingerprint IS
 	'row type of a pipeline''s N_window table: per account, its daily fingerprints of the window merged, the organization most of its days name and the days it was active (in no order)';
 ALTER TYPE @extschema@.lockstep_pipeline_refresh
 	ADD ATTRIBUTE window_range daterange CASCADE,
-	ADD ATTRIBUTE window_accounts bigint CASCADE;
+	ADD ATTRIBUTE window_accounts bigint CASCADE,
+	ADD ATTRIBUTE clustered_with jsonb CASCADE;
 COMMENT ON TYPE @extschema@.lockstep_pipeline_refresh IS
-	'row type of a pipeline''s N_refreshes table: the days a refresh read, how many it added and recomputed (late rows), the rows it read, skipped (no account_id) and left before its range (older than backfill_days), the seconds of each stage, the most memory its clustering charged, the days its window covers and the accounts whose window fingerprints it computed';
+	'row type of a pipeline''s N_refreshes table: the days a refresh read, how many it added and recomputed (late rows), the rows it read, skipped (no account_id) and left before its range (older than backfill_days), the seconds of each stage, the most memory its clustering charged, the days its window covers, the accounts whose window fingerprints it computed and the settings its clustering ran with (NULL: it kept the last clustering, recluster_hours)';
 
 -- a day stored is folded by the next refresh, not computed again whole:
 -- N_days keeps the newest row it stored (NULL for the days stored before,

@@ -19,11 +19,14 @@ psql_ok(q{
 	CREATE TABLE live_log AS SELECT * FROM full_log
 	WHERE ts < '2026-01-22' AND NOT (ts >= '2026-01-21' AND account_id % 100 = 0);
 	SELECT lockstep_create_pipeline('live', 'live_log', 28, 'releases', '{"min_size": 5}');
+	-- the same, keeping its clustering through a day (recluster_hours)
+	SELECT lockstep_create_pipeline('kept', 'live_log', 28, 'releases', '{"min_size": 5, "recluster_hours": 24}');
 });
 psql_ok(q{CALL lockstep_refresh('live', '2026-01-21')});
+psql_ok(q{CALL lockstep_refresh('kept', '2026-01-21')});
 
 # two days, four hours at a time, each refresh through the day so far
-my (@flagged, @within);
+my (@flagged, @within, @clustered, @kept_differ);
 for my $h (map { $_ * 4 } 0 .. 11)
 {
 	my $from = sprintf("timestamptz '2026-01-22 00:00+00' + interval '%d hours'", $h);
@@ -34,6 +37,10 @@ for my $h (map { $_ * 4 } 0 .. 11)
 	          WHERE ts >= '2026-01-21' AND ts < '2026-01-22' AND account_id % 100 = 0}) if $h == 24;
 	psql_ok(qq{CALL lockstep_refresh('live', (($to - interval '1 microsecond') AT TIME ZONE 'UTC')::date)});
 	push @flagged, psql_ok(q{SELECT count(*) FROM live_campaigns WHERE flagged});
+	psql_ok(qq{CALL lockstep_refresh('kept', (($to - interval '1 microsecond') AT TIME ZONE 'UTC')::date)});
+	push @clustered, psql_ok(q{SELECT (clustered_with IS NOT NULL)::int FROM kept_refreshes ORDER BY started_at DESC LIMIT 1});
+	push @kept_differ, psql_ok(q{SELECT count(*) FROM live_accounts l FULL JOIN kept_accounts k USING (account_id)
+	                             WHERE coalesce(l.flagged, false) <> coalesce(k.flagged, false)});
 	# within a day, the window computes again the accounts of the new rows
 	my ($added, $computed, $sent) = split /\|/, psql_ok(qq{
 		SELECT days_added, window_accounts,
@@ -47,6 +54,20 @@ is(join(' ', grep { my ($c, $n) = split m{/}; $c != $n } @within), '',
 # again; the one after the late rows computes their day again and adds the new day
 is(psql_ok(q{SELECT string_agg(days_added || '+' || days_recomputed, ' ' ORDER BY started_at) FROM live_refreshes}),
 	'17+0 1+0 0+1 0+1 0+1 0+1 0+1 1+1 0+1 0+1 0+1 0+1 0+1', 'days added + days computed again, refresh by refresh');
+
+# Keeping its clustering, a pipeline clusters at the first refresh of each
+# day (a new window) and keeps the clusters through the day's other
+# refreshes, scoring them again over the new fingerprints; here, where
+# every campaign account is older than the day, it flags the same accounts
+# at every step as the pipeline that clusters each time.  A change of
+# settings clusters again.
+is(join(' ', @clustered), '1 0 0 0 0 0 1 0 0 0 0 0', 'recluster_hours: clustered at each new day, kept within it');
+is(join(' ', @kept_differ), '0 0 0 0 0 0 0 0 0 0 0 0', 'the same accounts flagged at every step, clustered or kept');
+psql_ok(q{UPDATE kept_config SET settings = settings || '{"min_size": 6}'});
+psql_ok(q{CALL lockstep_refresh('kept', '2026-01-23')});
+is(psql_ok(q{SELECT clustered_with->>'min_size' FROM kept_refreshes ORDER BY started_at DESC LIMIT 1}), 6,
+	'a change of settings clusters again');
+psql_ok(q{SELECT lockstep_drop_pipeline('kept')});
 
 # the same rows at once
 psql_ok(q{
