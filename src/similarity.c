@@ -431,6 +431,8 @@ prepare_weekday(LsPrepared *p)
 	const uint32 *hrs = p->fp->hours;
 	double		total = 0;
 
+	if (p->weekday_ready)
+		return;
 	for (int w = 0; w < 7; w++)
 	{
 		uint64		sum = 0;
@@ -538,10 +540,8 @@ day_excess(LsPrepared *a, LsPrepared *b)
 
 	if (j == LS_UNDEFINED || hi < lo)
 		return LS_UNDEFINED;
-	if (!a->weekday_ready)
-		prepare_weekday(a);
-	if (!b->weekday_ready)
-		prepare_weekday(b);
+	prepare_weekday(a);
+	prepare_weekday(b);
 	weekdays_in(lo, hi, n);
 	for (int w = 0; w < 7; w++)
 		shared += n[w] * (a->day_rate[w] * b->day_rate[w]);
@@ -580,10 +580,8 @@ sim_coactivity(LsPrepared *a, LsPrepared *b)
 		return j;
 	if (!a->timed || !b->timed || hi < lo)
 		return 0;
-	if (!a->weekday_ready)
-		prepare_weekday(a);
-	if (!b->weekday_ready)
-		prepare_weekday(b);
+	prepare_weekday(a);
+	prepare_weekday(b);
 	na_act = a->buckets;
 	nb_act = b->buckets;
 	na = a->span;
