@@ -959,8 +959,8 @@ COMMENT ON FUNCTION @extschema@.lockstep_refresh_window(regclass, @extschema@.lo
 -- the campaign history (matched to the last refresh's) and the views made
 -- for dashboards, which read it; each stage's seconds and the clustering's
 -- memory go into the refresh's report.  The clusters are kept as they are
--- (recluster_hours) when the last refresh that clustered finished less
--- than recluster_hours before this one started, over the same window
+-- (recluster_hours) when the last refresh that clustered finished and
+-- started less than recluster_hours before this one, over the same window
 -- (range) with the same settings: the scores are then computed again over
 -- the window's new fingerprints.  CONCURRENTLY needs a populated
 -- view: a view's first refresh is a plain one.  If a view fails (memory, a
