@@ -993,23 +993,24 @@ BEGIN
 			PERFORM @extschema@.lockstep_record_campaigns(cfg_table, report.started_at, report.last_day);
 		ELSIF view = 'window' THEN
 			report := @extschema@.lockstep_refresh_window(cfg_table, report);
+			-- the clusters next: kept, if the last clustering allows it
+			-- (and is there: an update makes the views again, empty)
+			EXECUTE format($q$SELECT coalesce((
+				SELECT r.started_at > $1 - make_interval(secs => $2 * 3600)
+				   AND r.window_range = $3 AND r.clustered_with = $4
+				FROM %I.%I r WHERE r.clustered_with IS NOT NULL AND r.finished_at IS NOT NULL
+				ORDER BY r.started_at DESC LIMIT 1), false)
+				AND (SELECT relispopulated FROM pg_class WHERE oid = $5)$q$, nsp, base || '_refreshes')
+				INTO keep USING report.started_at, (s->>'recluster_hours')::float8, report.window_range, s,
+					format('%I.%I', nsp, base || '_clusters')::regclass;
+		ELSIF view = 'clusters' AND keep THEN
+			NULL;	-- the last clustering stands; the scores after it are computed again
 		ELSE
 			SELECT CASE WHEN relispopulated THEN 'CONCURRENTLY ' ELSE '' END INTO how
 			FROM pg_class WHERE oid = format('%I.%I', nsp, base || '_' || view)::regclass;
-			keep := false;
-			IF view = 'clusters' AND how <> '' AND (s->>'recluster_hours')::numeric > 0 THEN
-				EXECUTE format($q$SELECT coalesce((
-					SELECT r.started_at > $1 - make_interval(secs => $2 * 3600)
-					   AND r.window_range = $3 AND r.clustered_with = $4
-					FROM %I.%I r WHERE r.clustered_with IS NOT NULL AND r.finished_at IS NOT NULL
-					ORDER BY r.started_at DESC LIMIT 1), false)$q$, nsp, base || '_refreshes')
-					INTO keep USING report.started_at, (s->>'recluster_hours')::float8, report.window_range, s;
-			END IF;
-			IF NOT keep THEN
-				EXECUTE format('REFRESH MATERIALIZED VIEW %s%I.%I', how, nsp, base || '_' || view);
-				IF view = 'clusters' THEN
-					report.clustered_with := s;
-				END IF;
+			EXECUTE format('REFRESH MATERIALIZED VIEW %s%I.%I', how, nsp, base || '_' || view);
+			IF view = 'clusters' THEN
+				report.clustered_with := s;
 			END IF;
 		END IF;
 		IF view = 'clusters' THEN

@@ -125,8 +125,8 @@ is((split /
 	'from 0.5.0: the views made again keep their owner, privileges and indexes, empty until a refresh') or diag($err);
 like($err, qr/lockstep pipeline public\.api updated: its window/, 'and the update says so');
 # its tables are what a new pipeline's are (N_days' newest row, N_daily's
-# computed_at and index on account_id), and the next refresh stores and
-# folds with them
+# computed_at and index on account_id, N_refreshes' clustered_with), and
+# the next refresh stores and folds with them
 ($rc, $out, $err) = psql(<<'SQL', db => 'lockstep_u5');
 SELECT lockstep_create_pipeline('fresh', 'api_log', 28);
 ALTER MATERIALIZED VIEW api_accounts OWNER TO CURRENT_USER;   -- (its owner above cannot read the config)
@@ -135,7 +135,7 @@ WITH t(p) AS (VALUES ('api'), ('fresh'))
 SELECT count(DISTINCT (
 	(SELECT string_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod), ', ' ORDER BY c.relname, a.attnum)
 	 FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-	 WHERE c.relname IN (t.p || '_days', t.p || '_daily')),
+	 WHERE c.relname IN (t.p || '_days', t.p || '_daily', t.p || '_refreshes')),
 	(SELECT string_agg(replace(pg_get_indexdef(i.indexrelid), t.p || '_', 'N_'), '; ' ORDER BY 1)
 	 FROM pg_index i WHERE i.indrelid = (t.p || '_daily')::regclass))) FROM t;
 SELECT (SELECT latest IS NOT NULL FROM api_days WHERE day = '2026-01-21'), (SELECT count(*) > 0 FROM api_window);
