@@ -19,6 +19,16 @@ CREATE FUNCTION @extschema@.fingerprint_clusters(query text, threshold double pr
 	RETURNS SETOF record
 	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL RESTRICTED;
 
+CREATE FUNCTION @extschema@.fingerprint_attach(query text, members bigint[], clusters bigint[],
+	threshold double precision DEFAULT NULL, bands integer DEFAULT NULL, rows integer DEFAULT NULL,
+	max_bucket integer DEFAULT NULL, weights double precision[] DEFAULT NULL,
+	OUT account_id bigint, OUT cluster bigint, OUT similarity double precision)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION @extschema@.fingerprint_attach(text, bigint[], bigint[], double precision, integer, integer,
+	integer, double precision[]) IS
+	'the (id, fingerprint) rows of a query that are not members (members[i] is in clusters[i]: an earlier clustering''s core members) joined to the cluster of their most similar member among their LSH candidates, if at least threshold (lockstep.similarity_threshold): fingerprint_clusters'' attachment step without clustering again';
+
 CREATE FUNCTION @extschema@.lockstep_cluster_defaults() RETURNS jsonb
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.lockstep_cluster_defaults() IS
@@ -311,6 +321,85 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION @extschema@.lockstep_cluster_accounts(regclass, jsonb) IS
 	'clusters of a relation of (account_id, fp) with a pipeline''s settings: fingerprint_clusters over the accounts, the thin ones (active on at most thin_days days) that share a payment instrument merged as one; the big merged groups also clustered among themselves; the heavier half of the accounts also clustered on the work alone, a work cluster of accounts the first pass left out being a cluster if its median account sends as much as volume_quantile of the unclustered accounts and its pairs agree on the work at core_threshold, one mostly in a cluster of the first pass adding the others to it';
+
+-- Accounts new since a clustering, joined to its clusters without
+-- clustering again (a pipeline that keeps its clustering through the day,
+-- recluster_hours): of the given accounts, those in no cluster yet, each
+-- the way lockstep_cluster_accounts would link it to a cluster that stays
+-- as it is.  A thin account (active on at most thin_days days) on a card
+-- that a clustered thin account pays with joins that account's cluster
+-- (the next account of a hydra's worker); another with at least
+-- min_requests requests joins the cluster of its most similar core member
+-- at or above the join threshold (fingerprint_attach).  No cluster grows a
+-- core, merges or splits here, and no link is removed: that waits for the
+-- next clustering.
+CREATE FUNCTION @extschema@.lockstep_attach_accounts(fingerprints regclass, clusters regclass,
+	accounts bigint[], settings jsonb DEFAULT NULL,
+	OUT account_id bigint, OUT cluster bigint, OUT core boolean, OUT similarity double precision)
+	RETURNS SETOF record
+	LANGUAGE plpgsql VOLATILE PARALLEL RESTRICTED
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	s jsonb := @extschema@.lockstep_settings(settings);
+	by_card bigint[];
+	card_clusters bigint[];
+	card_cores boolean[];
+	card_similarities double precision[];
+	members bigint[];
+	member_clusters bigint[];
+BEGIN
+	IF fingerprints IS NULL OR clusters IS NULL THEN
+		RAISE EXCEPTION 'the fingerprints and clusters relations must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	-- the candidates: the given accounts in no cluster
+	EXECUTE format($q$SELECT coalesce(array_agg(DISTINCT a.id), '{}') FROM unnest($1) a(id)
+					  WHERE NOT EXISTS (SELECT 1 FROM %s c WHERE c.account_id::bigint = a.id)$q$, clusters)
+		INTO accounts USING accounts;
+	IF cardinality(accounts) = 0 THEN
+		RETURN;
+	END IF;
+	-- a thin candidate on a clustered thin account's card: that account's
+	-- cluster, core and similarity (the smallest cluster, if its cards are
+	-- in several)
+	EXECUTE format($q$
+		WITH old AS (
+			SELECT x.key, c.cluster::bigint AS cluster, c.core, c.similarity
+			FROM %2$s c JOIN %1$s f ON f.account_id::bigint = c.account_id::bigint,
+				 LATERAL @extschema@.fingerprint_stats(f.fp) st,
+				 LATERAL @extschema@.fingerprint_infrastructure_keys(f.fp) x
+			WHERE st.active_days <= $2 AND x.kind = 'payment'),
+		new AS (
+			SELECT f.account_id::bigint AS account_id, x.key
+			FROM %1$s f, LATERAL @extschema@.fingerprint_stats(f.fp) st,
+				 LATERAL @extschema@.fingerprint_infrastructure_keys(f.fp) x
+			WHERE f.account_id::bigint = ANY ($1) AND st.active_days <= $2 AND x.kind = 'payment')
+		SELECT coalesce(array_agg(j.account_id ORDER BY j.account_id), '{}'), array_agg(j.cluster ORDER BY j.account_id),
+			   array_agg(j.core ORDER BY j.account_id), array_agg(j.similarity ORDER BY j.account_id)
+		FROM (SELECT DISTINCT ON (new.account_id) new.account_id, old.cluster, old.core, old.similarity
+			  FROM new JOIN old USING (key)
+			  ORDER BY new.account_id, old.cluster, old.core DESC, old.similarity DESC NULLS FIRST) j$q$,
+		fingerprints, clusters)
+		INTO by_card, card_clusters, card_cores, card_similarities USING accounts, (s->>'thin_days')::int;
+	RETURN QUERY SELECT * FROM unnest(by_card, card_clusters, card_cores, card_similarities);
+	-- the others, with at least min_requests requests: the cluster of their
+	-- most similar core member, at the join threshold
+	EXECUTE format($q$SELECT coalesce(array_agg(c.account_id::bigint), '{}'), coalesce(array_agg(c.cluster::bigint), '{}')
+					  FROM %s c WHERE c.core$q$, clusters)
+		INTO members, member_clusters;
+	RETURN QUERY EXECUTE format($q$
+		SELECT a.account_id, a.cluster, false, a.similarity
+		FROM @extschema@.fingerprint_attach(%1$L, $1, $2, $3, $4, $5, $6) a$q$,
+		format($t$SELECT f.account_id::bigint, f.fp FROM %1$s f, LATERAL @extschema@.fingerprint_stats(f.fp) st
+				  WHERE f.account_id::bigint = ANY (%2$L::bigint[])
+					 OR (f.account_id::bigint = ANY (%3$L::bigint[]) AND st.requests >= %4$s
+						 AND NOT f.account_id::bigint = ANY (%5$L::bigint[]))$t$,
+			   fingerprints, members, accounts, (s->>'min_requests')::int, by_card))
+		USING members, member_clusters, (s->>'threshold')::float8, (s->>'bands')::int, (s->>'rows')::int,
+			  (s->>'max_bucket')::int;
+END $$;
+COMMENT ON FUNCTION @extschema@.lockstep_attach_accounts(regclass, regclass, bigint[], jsonb) IS
+	'the given accounts that are in no cluster of a relation of (account_id, cluster, core, similarity), joined to its clusters as lockstep_cluster_accounts would link them to clusters that stay as they are: a thin account on a clustered thin account''s card to that account''s cluster, another with min_requests requests to the cluster of its most similar core member at the join threshold (fingerprint_attach)';
 
 -- What the accounts that lockstep_cluster_accounts may leave out share: the
 -- accounts with fewer than min_requests requests, and the infrastructure

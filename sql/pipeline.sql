@@ -8,7 +8,9 @@
 --   N_refreshes  one row per refresh: what it added, recomputed, skipped
 --   N_window     the last window_days days merged per account (kept by
 --                lockstep_refresh_window: the accounts whose days changed)
---   N_clusters   materialized: lockstep_cluster_accounts over N_window
+--   N_clusters   lockstep_cluster_accounts over N_window (written again by
+--                each refresh that clusters; one that keeps the clustering,
+--                recluster_hours, adds what lockstep_attach_accounts joins)
 --   N_campaigns  materialized: lockstep_score_clusters, one row per cluster
 --   N_accounts   materialized: lockstep_score_accounts, one row per account
 -- and the analyst's desk (lockstep_create_pipeline_desk):
@@ -109,10 +111,9 @@ BEGIN
 	EXECUTE format('CREATE TABLE %I.%I OF @extschema@.lockstep_window_fingerprint (
 					account_id WITH OPTIONS NOT NULL, fp WITH OPTIONS NOT NULL, days WITH OPTIONS NOT NULL)',
 				   nsp, name || '_window');
-	EXECUTE format($q$CREATE MATERIALIZED VIEW %1$I.%2$I AS
-		SELECT c.* FROM %1$I.%3$I s,
-		LATERAL @extschema@.lockstep_cluster_accounts(%4$L::pg_catalog.regclass, s.settings) c WITH NO DATA$q$,
-		nsp, name || '_clusters', name || '_config', format('%I.%I', nsp, name || '_window'));
+	-- a table too, which a refresh that keeps the clustering adds to
+	EXECUTE format('CREATE TABLE %I.%I OF @extschema@.lockstep_cluster_member (
+					account_id WITH OPTIONS NOT NULL, cluster WITH OPTIONS NOT NULL)', nsp, name || '_clusters');
 	EXECUTE format($q$CREATE MATERIALIZED VIEW %1$I.%2$I AS
 		SELECT k.* FROM %1$I.%3$I s,
 		LATERAL @extschema@.lockstep_score_clusters(%4$L::pg_catalog.regclass, %5$L::pg_catalog.regclass,
@@ -132,8 +133,8 @@ BEGIN
 	EXECUTE format('CREATE UNIQUE INDEX ON %I.%I (account_id)', nsp, name || '_accounts');
 	EXECUTE format('COMMENT ON TABLE %I.%I IS %L', nsp, name || '_window',
 		'one fingerprint per account over the last window_days days of ' || name || '_daily (lockstep_refresh computes those of the accounts whose days changed)');
-	EXECUTE format('COMMENT ON MATERIALIZED VIEW %I.%I IS %L', nsp, name || '_clusters',
-		'lockstep_cluster_accounts over ' || name || '_window');
+	EXECUTE format('COMMENT ON TABLE %I.%I IS %L', nsp, name || '_clusters',
+		'lockstep_cluster_accounts over ' || name || '_window (lockstep_refresh writes it again when it clusters, and adds the accounts lockstep_attach_accounts joins when it keeps the clustering: recluster_hours)');
 	EXECUTE format('COMMENT ON MATERIALIZED VIEW %I.%I IS %L', nsp, name || '_campaigns',
 		'lockstep_score_clusters: one scored, explained row per cluster');
 	EXECUTE format('COMMENT ON MATERIALIZED VIEW %I.%I IS %L', nsp, name || '_accounts',
@@ -958,11 +959,13 @@ COMMENT ON FUNCTION @extschema@.lockstep_refresh_window(regclass, @extschema@.lo
 -- A refresh's views, after its days: the window, the clusters, the scores,
 -- the campaign history (matched to the last refresh's) and the views made
 -- for dashboards, which read it; each stage's seconds and the clustering's
--- memory go into the refresh's report.  The clusters are kept as they are
+-- memory go into the refresh's report.  The clustering is kept
 -- (recluster_hours) when the last refresh that clustered finished and
 -- started less than recluster_hours before this one, over the same window
--- (range) with the same settings: the scores are then computed again over
--- the window's new fingerprints.  CONCURRENTLY needs a populated
+-- (range) with the same settings: the accounts whose rows changed since
+-- it finished and that are in no cluster are then joined to its clusters
+-- (lockstep_attach_accounts), and the scores computed again over the
+-- window's new fingerprints.  CONCURRENTLY needs a populated
 -- view: a view's first refresh is a plain one.  If a view fails (memory, a
 -- lock timeout), the views stay as they were, the report has no
 -- finished_at and a WARNING says why; the next refresh finds the days
@@ -982,6 +985,7 @@ DECLARE
 	err_text text;
 	s jsonb;
 	keep boolean;
+	clustered_at timestamptz;
 BEGIN
 	SELECT p.nsp, p.name INTO nsp, base FROM @extschema@.lockstep_pipeline_name(cfg_table) p;
 	EXECUTE format('SELECT @extschema@.lockstep_settings(settings) FROM %s', cfg_table) INTO s;
@@ -993,25 +997,38 @@ BEGIN
 			PERFORM @extschema@.lockstep_record_campaigns(cfg_table, report.started_at, report.last_day);
 		ELSIF view = 'window' THEN
 			report := @extschema@.lockstep_refresh_window(cfg_table, report);
-			-- the clusters next: kept, if the last clustering allows it
-			-- (and is there: an update makes the views again, empty)
-			EXECUTE format($q$SELECT coalesce((
-				SELECT r.started_at > $1 - make_interval(secs => $2 * 3600)
-				   AND r.window_range = $3 AND r.clustered_with = $4
-				FROM %I.%I r WHERE r.clustered_with IS NOT NULL AND r.finished_at IS NOT NULL
-				ORDER BY r.started_at DESC LIMIT 1), false)
-				AND (SELECT relispopulated FROM pg_class WHERE oid = $5)$q$, nsp, base || '_refreshes')
-				INTO keep USING report.started_at, (s->>'recluster_hours')::float8, report.window_range, s,
-					format('%I.%I', nsp, base || '_clusters')::regclass;
+			-- the clusters next: kept, if the last clustering allows it (an
+			-- update makes the clusters again, empty, and its refreshes
+			-- have no clustered_with)
+			EXECUTE format($q$SELECT r.started_at > $1 - make_interval(secs => $2 * 3600)
+								 AND r.window_range = $3 AND r.clustered_with = $4, r.finished_at
+							  FROM %I.%I r WHERE r.clustered_with IS NOT NULL AND r.finished_at IS NOT NULL
+							  ORDER BY r.started_at DESC LIMIT 1$q$, nsp, base || '_refreshes')
+				INTO keep, clustered_at USING report.started_at, (s->>'recluster_hours')::float8, report.window_range, s;
+			keep := coalesce(keep, false);
 		ELSIF view = 'clusters' AND keep THEN
-			NULL;	-- the last clustering stands; the scores after it are computed again
+			-- the last clustering stands, joined by the accounts whose rows
+			-- changed since it (the window's days computed or merged
+			-- after it finished) and that are in no cluster
+			EXECUTE format($q$INSERT INTO %1$I.%2$I
+				SELECT a.* FROM @extschema@.lockstep_attach_accounts(%3$L::pg_catalog.regclass, %4$L::pg_catalog.regclass,
+					ARRAY(SELECT DISTINCT d.account_id FROM %1$I.%5$I d
+						  WHERE d.day IN (SELECT y.day FROM %1$I.%6$I y WHERE y.day >= lower($1) AND y.computed_at > $2)
+							AND d.computed_at > $2),
+					$3) a$q$,
+				nsp, base || '_clusters', format('%I.%I', nsp, base || '_window'), format('%I.%I', nsp, base || '_clusters'),
+				base || '_daily', base || '_days')
+				USING report.window_range, clustered_at, s;
+		ELSIF view = 'clusters' THEN
+			EXECUTE format('DELETE FROM %I.%I', nsp, base || '_clusters');
+			EXECUTE format('INSERT INTO %I.%I SELECT c.* FROM @extschema@.lockstep_cluster_accounts(%L::pg_catalog.regclass, $1) c',
+						   nsp, base || '_clusters', format('%I.%I', nsp, base || '_window'))
+				USING s;
+			report.clustered_with := s;
 		ELSE
 			SELECT CASE WHEN relispopulated THEN 'CONCURRENTLY ' ELSE '' END INTO how
 			FROM pg_class WHERE oid = format('%I.%I', nsp, base || '_' || view)::regclass;
 			EXECUTE format('REFRESH MATERIALIZED VIEW %s%I.%I', how, nsp, base || '_' || view);
-			IF view = 'clusters' THEN
-				report.clustered_with := s;
-			END IF;
 		END IF;
 		IF view = 'clusters' THEN
 			report.clustering_bytes := @extschema@.lockstep_memory_charged();

@@ -38,6 +38,15 @@ CREATE TYPE @extschema@.lockstep_window_fingerprint AS (
 COMMENT ON TYPE @extschema@.lockstep_window_fingerprint IS
 	'row type of a pipeline''s N_window table: per account, its daily fingerprints of the window merged, the organization most of its days name and the days it was active (in no order)';
 
+CREATE TYPE @extschema@.lockstep_cluster_member AS (
+	account_id bigint,
+	cluster bigint,
+	core boolean,
+	similarity double precision
+);
+COMMENT ON TYPE @extschema@.lockstep_cluster_member IS
+	'row type of a pipeline''s N_clusters table: an account, its cluster (the label lockstep_cluster_accounts gave it), whether it is a core member and an attached account''s similarity to the member it joined through';
+
 CREATE TYPE @extschema@.lockstep_pipeline_refresh AS (
 	started_at timestamptz,
 	finished_at timestamptz,

@@ -27,6 +27,7 @@
 #include "pairs.h"
 #include "sqlapi.h"
 #include "hashing.h"
+#include "lockstep.h"
 
 #include <math.h>
 
@@ -35,12 +36,14 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 
 PG_FUNCTION_INFO_V1(lockstep_clusters);
 PG_FUNCTION_INFO_V1(fingerprint_clusters);
+PG_FUNCTION_INFO_V1(fingerprint_attach);
 PG_FUNCTION_INFO_V1(lockstep_cluster_defaults);
 PG_FUNCTION_INFO_V1(lockstep_cluster_limits);
 
@@ -551,6 +554,173 @@ fingerprint_clusters(PG_FUNCTION_ARGS)
 					INT64_FORMAT " accounts attached at or above %g, %zu MB of lockstep.pairs_memory_limit",
 					ix.n, ix.candidates, rechecks, joined, core_threshold, attached, threshold,
 					ix.used >> 20)));
+	MemoryContextDelete(work);
+	return (Datum) 0;
+}
+
+/* A member of an earlier clustering: its id and its cluster. */
+typedef struct Member
+{
+	int64		id;
+	int64		cluster;
+} Member;
+
+static int
+member_cmp(const void *a, const void *b)
+{
+	int64		x = ((const Member *) a)->id;
+	int64		y = ((const Member *) b)->id;
+
+	return (x > y) - (x < y);
+}
+
+/* The members bigint[] and clusters bigint[] arguments, sorted by id. */
+static Member *
+members_arg(FunctionCallInfo fcinfo, int *n)
+{
+	Datum	   *ids,
+			   *clusters;
+	bool	   *id_nulls,
+			   *cluster_nulls;
+	int			nids,
+				nclusters;
+	Member	   *m;
+
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("the members and clusters of fingerprint_attach must not be NULL")));
+	deconstruct_array(PG_GETARG_ARRAYTYPE_P(1), INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &ids, &id_nulls, &nids);
+	deconstruct_array(PG_GETARG_ARRAYTYPE_P(2), INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &clusters, &cluster_nulls, &nclusters);
+	if (nids != nclusters)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("members and clusters must have the same length"),
+				 errdetail("There are %d members and %d clusters.", nids, nclusters)));
+	m = palloc_extended(Max(nids, 1) * sizeof(Member), MCXT_ALLOC_HUGE);
+	for (int i = 0; i < nids; i++)
+	{
+		if (id_nulls[i] || cluster_nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("members and clusters must not contain NULLs")));
+		m[i].id = DatumGetInt64(ids[i]);
+		m[i].cluster = DatumGetInt64(clusters[i]);
+	}
+	qsort(m, nids, sizeof(Member), member_cmp);
+	for (int i = 1; i < nids; i++)
+		if (m[i].id == m[i - 1].id && m[i].cluster != m[i - 1].cluster)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("member " INT64_FORMAT " is in two clusters", m[i].id)));
+	*n = nids;
+	return m;
+}
+
+/*
+ * fingerprint_attach(query, members, clusters, threshold, bands, rows,
+ * max_bucket, weights) returns (account_id, cluster, similarity) for each
+ * account of the query that is not a member and whose most similar member
+ * among its LSH candidates reaches threshold: the attachment step of
+ * fingerprint_clusters against an earlier clustering's members (members[i]
+ * in clusters[i]; give the core members), so that accounts new since it
+ * join its clusters without clustering again.  Ties go to the smaller
+ * cluster.  The members' own rows are not returned; a member missing from
+ * the query is no candidate.
+ */
+Datum
+fingerprint_attach(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	LsPairIndex ix = {.caller = "fingerprint_attach", .min_shared = LS_MIN_SHARED_KEYS,
+	.split_mode = LS_SPLIT_NEIGHBOURS};
+	MemoryContext work;
+	MemoryContext old;
+	double		threshold;
+	double		weights[LS_N_CHANNELS];
+	Member	   *members;
+	int			nmembers;
+	int32	   *kept;
+	int64	   *cluster_of;
+	int64		rechecks = 0,
+				attached = 0;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("the query of fingerprint_attach must not be NULL")));
+	threshold = ls_float_arg(fcinfo, 3, ls_similarity_threshold);
+	ls_check_threshold("threshold", threshold);
+	if (PG_ARGISNULL(7))
+		memcpy(weights, ls_default_weights, sizeof(weights));
+	else
+		ls_weights_arg(PG_GETARG_ARRAYTYPE_P(7), weights);
+	ix.key_channels = ls_lsh_key_channels(weights);
+
+	InitMaterializedSRF(fcinfo, 0);
+	work = AllocSetContextCreate(CurrentMemoryContext, "fingerprint_attach",
+								 ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(work);
+	members = members_arg(fcinfo, &nmembers);
+	ls_memory_charge(&ix.used, (Size) nmembers * sizeof(Member), ix.caller);
+	ls_pairs_build(&ix, fcinfo, text_to_cstring(PG_GETARG_TEXT_PP(0)),
+				   ls_int_arg(fcinfo, 4, LS_LSH_BANDS), ls_int_arg(fcinfo, 5, LS_LSH_ROWS),
+				   ls_int_arg(fcinfo, 6, LS_CLUSTER_MAX_BUCKET));
+	ls_memory_charge(&ix.used, ix.n * (sizeof(int32) + sizeof(int64)), ix.caller);
+	kept = palloc_extended(Max(ix.n, 1) * sizeof(int32), MCXT_ALLOC_HUGE);
+	cluster_of = palloc_extended(Max(ix.n, 1) * sizeof(int64), MCXT_ALLOC_HUGE);
+	for (int32 x = 0; x < ix.n; x++)
+	{
+		Member		key = {.id = ix.ids[x]};
+		Member	   *m = bsearch(&key, members, nmembers, sizeof(Member), member_cmp);
+
+		kept[x] = m ? x : -1;
+		cluster_of[x] = m ? m->cluster : 0;
+	}
+	/* the candidates of an account are members only: the scans skip the others */
+	ls_pairs_restrict(&ix, kept);
+	MemoryContextSwitchTo(old);
+	for (int32 i = 0; i < ix.n; i++)
+	{
+		int32		best = -1;
+		double		best_s = 0;
+		int			ncand;
+		Datum		v[3];
+		bool		nulls[3] = {false, false, false};
+
+		CHECK_FOR_INTERRUPTS();
+		if (kept[i] >= 0)
+			continue;
+		ncand = ls_pairs_candidates(&ix, i, false);
+		for (int c = 0; c < ncand; c++)
+		{
+			int32		j = ix.cand[c];
+			double		s;
+
+			if (kept[j] < 0)
+				continue;
+			rechecks++;
+			if (ls_prepared_at_least(&ix.fps[i], &ix.fps[j], weights, threshold, &s) &&
+				(best < 0 || s > best_s || (s == best_s && cluster_of[j] < cluster_of[best])))
+			{
+				best = j;
+				best_s = s;
+			}
+		}
+		if (best < 0)
+			continue;
+		attached++;
+		v[0] = Int64GetDatum(ix.ids[i]);
+		v[1] = Int64GetDatum(cluster_of[best]);
+		v[2] = Float8GetDatum(best_s);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nulls);
+	}
+
+	ereport(DEBUG1,
+			(errmsg("fingerprint_attach: %d fingerprints, %d members, " INT64_FORMAT " candidate pairs, "
+					INT64_FORMAT " rechecked, " INT64_FORMAT " accounts attached at or above %g, "
+					"%zu MB of lockstep.pairs_memory_limit",
+					ix.n, nmembers, ix.candidates, rechecks, attached, threshold, ix.used >> 20)));
 	MemoryContextDelete(work);
 	return (Datum) 0;
 }

@@ -502,3 +502,34 @@ CREATE FUNCTION clusters_0_5(query text, threshold float8 DEFAULT NULL, core_thr
 SELECT count(*) AS clustered,
        count(*) = (SELECT count(*) FROM fingerprint_clusters('SELECT account_id, fp FROM cl_fp', 0.5, 0.65, 5)) AS as_now
 FROM clusters_0_5('SELECT account_id, fp FROM cl_fp', 0.5, 0.65, 5);
+
+-- fingerprint_attach is fingerprint_clusters' attachment step against
+-- given members: with the cores of a clustering of the same rows as the
+-- members, it attaches exactly the accounts that clustering attached, to
+-- the same clusters, at the same similarities
+CREATE TABLE at_full AS SELECT * FROM fingerprint_clusters('SELECT account_id, fp FROM cl_fp', 0.5, 0.65, 5);
+CREATE TABLE at_attached AS
+SELECT * FROM fingerprint_attach('SELECT account_id, fp FROM cl_fp',
+	(SELECT array_agg(account_id) FROM at_full WHERE core), (SELECT array_agg(cluster) FROM at_full WHERE core), 0.5);
+SELECT (SELECT count(*) FROM at_full WHERE NOT core) AS attached_by_clustering, count(*) AS attached,
+       count(*) FILTER (WHERE f.cluster = a.cluster AND f.similarity = a.similarity AND NOT f.core) AS same
+FROM at_attached a LEFT JOIN at_full f USING (account_id);
+-- its arguments
+SELECT count(*) FROM fingerprint_attach('SELECT account_id, fp FROM cl_fp', NULL, '{}');
+SELECT count(*) FROM fingerprint_attach('SELECT account_id, fp FROM cl_fp', '{1, 2}', '{1}');
+SELECT count(*) FROM fingerprint_attach('SELECT account_id, fp FROM cl_fp', '{1, NULL}', '{1, 1}');
+SELECT count(*) FROM fingerprint_attach('SELECT account_id, fp FROM cl_fp', '{7, 7}', '{1, 2}');
+SELECT count(*) AS no_members FROM fingerprint_attach('SELECT account_id, fp FROM cl_fp', '{}', '{}');
+-- lockstep_attach_accounts joins accounts new since a clustering as the
+-- clustering would: a hydra's accounts taken out of its clusters come back
+-- to the same ones, those on a card with a clustered thin account through
+-- the card, the others through a core member; accounts already clustered
+-- are left as they are
+CREATE TABLE at_out AS SELECT account_id FROM cl_hydra WHERE hashint8(account_id) % 10 = 0;
+CREATE TABLE at_kept AS SELECT * FROM cl_hydra WHERE account_id NOT IN (SELECT account_id FROM at_out);
+SELECT count(*) AS taken_out, count(a.account_id) AS back, count(*) FILTER (WHERE a.cluster = c.cluster) AS same_cluster,
+       (SELECT count(*) FROM lockstep_attach_accounts('cl_hydra_fp', 'at_kept',
+			(SELECT array_agg(account_id) FROM at_kept LIMIT 50))) AS clustered_ones
+FROM at_out o JOIN cl_hydra c USING (account_id)
+LEFT JOIN lockstep_attach_accounts('cl_hydra_fp', 'at_kept', (SELECT array_agg(account_id) FROM at_out)) a USING (account_id);
+SELECT count(*) FROM lockstep_attach_accounts(NULL, 'at_kept', '{1}');

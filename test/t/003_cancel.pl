@@ -66,10 +66,10 @@ cmp_ok($elapsed, '<', 15, sprintf('stopped %.1f s after start', $elapsed));
 # A refresh cancelled in its views keeps the days it stored: it commits each
 # day (0.3.0's refresh was one transaction, and a cancel or timeout in the
 # views threw the whole daily stage away, every time).  Another session
-# holds a lock on the first materialized view, the clusters, with a query
+# holds a lock on the first materialized view, the campaigns, with a query
 # that reads none of it (it is not yet populated), so the refresh waits
-# there until it is cancelled.  (Not on the window: a table, which the
-# refresh writes beside a reader.)
+# there until it is cancelled.  (Not on the window or the clusters: tables,
+# which the refresh writes beside a reader.)
 psql_ok(q{CREATE TABLE kept_log AS SELECT * FROM lockstep_synth_log(20000, 5) WHERE ts < '2026-01-12';
           SELECT lockstep_create_pipeline('kept', 'kept_log', 28, NULL, '{"min_size": 3}')});
 my $dir = scratch_dir();
@@ -77,11 +77,11 @@ $pid = fork();
 die "fork failed" unless defined $pid;
 if ($pid == 0)
 {
-	exec("psql -X -q -d lockstep_tap -c 'BEGIN' -c 'SELECT 1 FROM kept_clusters WHERE false' -c 'SELECT pg_sleep(60)' >$dir/holder 2>&1");
+	exec("psql -X -q -d lockstep_tap -c 'BEGIN' -c 'SELECT 1 FROM kept_campaigns WHERE false' -c 'SELECT pg_sleep(60)' >$dir/holder 2>&1");
 }
 for (1 .. 100)
 {
-	last if psql_ok(q{SELECT count(*) FROM pg_locks WHERE relation = 'kept_clusters'::regclass AND granted});
+	last if psql_ok(q{SELECT count(*) FROM pg_locks WHERE relation = 'kept_campaigns'::regclass AND granted});
 	sleep 0.1;
 }
 my $refresh = fork();
@@ -104,7 +104,7 @@ waitpid($refresh, 0);
 like(`cat $dir/refresh`, qr/canceling statement due to user request/, 'the refresh was cancelled');
 is(psql_ok(q{SELECT count(*) || ' days, ' || (SELECT count(*) FROM kept_refreshes) || ' refreshes' FROM kept_days}),
 	'7 days, 0 refreshes', 'the days it stored are kept');
-psql_ok(q{SELECT pg_terminate_backend(pid) FROM pg_locks WHERE relation = 'kept_clusters'::regclass AND granted});
+psql_ok(q{SELECT pg_terminate_backend(pid) FROM pg_locks WHERE relation = 'kept_campaigns'::regclass AND granted});
 waitpid($pid, 0);
 is(psql_ok(q{CALL lockstep_refresh('kept', '2026-01-11');
              SELECT days_added || ' added, finished ' || (finished_at IS NOT NULL) FROM kept_refreshes}),

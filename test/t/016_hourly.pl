@@ -69,6 +69,40 @@ is(psql_ok(q{SELECT clustered_with->>'min_size' FROM kept_refreshes ORDER BY sta
 	'a change of settings clusters again');
 psql_ok(q{SELECT lockstep_drop_pipeline('kept')});
 
+# Keeping its clustering, a pipeline joins to its clusters the accounts
+# new since it (lockstep_attach_accounts), as the clustering would: a
+# hydra replaces its accounts every two or three days on the same cards,
+# so every few hours bring campaign accounts that the pipeline clustering
+# each time flags at once.  The pipeline that keeps its clustering flags
+# the same accounts at every step.
+psql_ok(q{
+	CREATE TABLE hydra_full AS SELECT * FROM lockstep_synth_log(200000, 11, 'hydra') ORDER BY ts;
+	CREATE TABLE hydra_log AS SELECT * FROM hydra_full WHERE ts < '2026-01-22';
+	SELECT lockstep_create_pipeline('hydra_live', 'hydra_log', 28, 'releases', '{"min_size": 5}');
+	SELECT lockstep_create_pipeline('hydra_kept', 'hydra_log', 28, 'releases', '{"min_size": 5, "recluster_hours": 24}');
+});
+psql_ok(q{CALL lockstep_refresh('hydra_live', '2026-01-21')});
+psql_ok(q{CALL lockstep_refresh('hydra_kept', '2026-01-21')});
+my (@hydra_clustered, @hydra_new, @hydra_differ);
+for my $h (map { $_ * 4 } 0 .. 5)
+{
+	my $from = sprintf("timestamptz '2026-01-22 00:00+00' + interval '%d hours'", $h);
+	my $to = sprintf("timestamptz '2026-01-22 00:00+00' + interval '%d hours'", $h + 4);
+	psql_ok(qq{INSERT INTO hydra_log SELECT * FROM hydra_full WHERE ts >= $from AND ts < $to});
+	psql_ok(qq{CALL lockstep_refresh('hydra_live', '2026-01-22')});
+	psql_ok(qq{CALL lockstep_refresh('hydra_kept', '2026-01-22')});
+	push @hydra_clustered, psql_ok(q{SELECT (clustered_with IS NOT NULL)::int FROM hydra_kept_refreshes ORDER BY started_at DESC LIMIT 1});
+	# flagged accounts whose first request is on the new day
+	push @hydra_new, psql_ok(q{SELECT count(*) FROM hydra_live_accounts a WHERE a.flagged
+	                           AND NOT EXISTS (SELECT 1 FROM hydra_log l WHERE l.account_id = a.account_id AND l.ts < '2026-01-22')});
+	push @hydra_differ, psql_ok(q{SELECT count(*) FROM hydra_live_accounts l FULL JOIN hydra_kept_accounts k USING (account_id)
+	                              WHERE coalesce(l.flagged, false) <> coalesce(k.flagged, false)});
+}
+is(join(' ', @hydra_clustered), '1 0 0 0 0 0', 'a hydra: clustered at the new day, kept through it');
+ok(!grep({ $_ == 0 } @hydra_new[1 .. 5]), 'new campaign accounts flagged within the day (' . join(' ', @hydra_new) . ')');
+is(join(' ', @hydra_differ), '0 0 0 0 0 0', 'the kept clustering flags the new accounts as clustering again does');
+psql_ok(q{SELECT lockstep_drop_pipeline('hydra_live'); SELECT lockstep_drop_pipeline('hydra_kept')});
+
 # the same rows at once
 psql_ok(q{
 	CREATE TABLE once_log AS SELECT * FROM live_log;
