@@ -339,6 +339,8 @@ CREATE FUNCTION @extschema@.lockstep_attach_accounts(fingerprints regclass, clus
 	RETURNS SETOF record
 	LANGUAGE plpgsql VOLATILE PARALLEL RESTRICTED
 	SET search_path = pg_catalog, pg_temp
+	-- lookups by id, a few thousand each: compiling them costs more than it saves
+	SET jit = off
 	AS $$
 DECLARE
 	s jsonb := @extschema@.lockstep_settings(settings);
@@ -363,17 +365,27 @@ BEGIN
 	-- cluster, core and similarity (the smallest cluster, if its cards are
 	-- in several)
 	EXECUTE format($q$
-		WITH old AS (
-			SELECT x.key, c.cluster::bigint AS cluster, c.core, c.similarity
-			FROM %2$s c JOIN %1$s f ON f.account_id::bigint = c.account_id::bigint,
-				 LATERAL @extschema@.fingerprint_stats(f.fp) st,
-				 LATERAL @extschema@.fingerprint_infrastructure_keys(f.fp) x
-			WHERE st.active_days <= $2 AND x.kind = 'payment'),
+		-- (the thin ones first: keys only for them)
+		-- (each account's fingerprint found through its id, not a scan of
+		-- every fingerprint: OFFSET 0 keeps the lookup a lookup)
+		WITH old_thin AS MATERIALIZED (
+			SELECT f.fp, c.cluster::bigint AS cluster, c.core, c.similarity
+			FROM %2$s c
+			JOIN LATERAL (SELECT f0.fp FROM %1$s f0 WHERE f0.account_id::bigint = c.account_id::bigint OFFSET 0) f ON true,
+				 LATERAL @extschema@.fingerprint_stats(f.fp) st
+			WHERE st.active_days <= $2),
+		old AS (
+			SELECT x.key, t.cluster, t.core, t.similarity
+			FROM old_thin t, LATERAL @extschema@.fingerprint_infrastructure_keys(t.fp) x WHERE x.kind = 'payment'),
+		new_thin AS MATERIALIZED (
+			SELECT a.id AS account_id, f.fp
+			FROM unnest($1) a(id)
+			JOIN LATERAL (SELECT f0.fp FROM %1$s f0 WHERE f0.account_id::bigint = a.id OFFSET 0) f ON true,
+				 LATERAL @extschema@.fingerprint_stats(f.fp) st
+			WHERE st.active_days <= $2),
 		new AS (
-			SELECT f.account_id::bigint AS account_id, x.key
-			FROM %1$s f, LATERAL @extschema@.fingerprint_stats(f.fp) st,
-				 LATERAL @extschema@.fingerprint_infrastructure_keys(f.fp) x
-			WHERE f.account_id::bigint = ANY ($1) AND st.active_days <= $2 AND x.kind = 'payment')
+			SELECT t.account_id, x.key
+			FROM new_thin t, LATERAL @extschema@.fingerprint_infrastructure_keys(t.fp) x WHERE x.kind = 'payment')
 		SELECT coalesce(array_agg(j.account_id ORDER BY j.account_id), '{}'), array_agg(j.cluster ORDER BY j.account_id),
 			   array_agg(j.core ORDER BY j.account_id), array_agg(j.similarity ORDER BY j.account_id)
 		FROM (SELECT DISTINCT ON (new.account_id) new.account_id, old.cluster, old.core, old.similarity
@@ -390,10 +402,15 @@ BEGIN
 	RETURN QUERY EXECUTE format($q$
 		SELECT a.account_id, a.cluster, false, a.similarity
 		FROM @extschema@.fingerprint_attach(%1$L, $1, $2, $3, $4, $5, $6) a$q$,
-		format($t$SELECT f.account_id::bigint, f.fp FROM %1$s f, LATERAL @extschema@.fingerprint_stats(f.fp) st
-				  WHERE f.account_id::bigint = ANY (%2$L::bigint[])
-					 OR (f.account_id::bigint = ANY (%3$L::bigint[]) AND st.requests >= %4$s
-						 AND NOT f.account_id::bigint = ANY (%5$L::bigint[]))$t$,
+		-- (each row found through the given ids: the fingerprints read are
+		-- the members' and the candidates', not the relation's)
+		format($t$SELECT m.id, f.fp FROM unnest(%2$L::bigint[]) m(id)
+				  JOIN LATERAL (SELECT f0.fp FROM %1$s f0 WHERE f0.account_id::bigint = m.id OFFSET 0) f ON true
+				  UNION ALL
+				  SELECT a.id, f.fp FROM unnest(%3$L::bigint[]) a(id)
+				  JOIN LATERAL (SELECT f0.fp FROM %1$s f0 WHERE f0.account_id::bigint = a.id OFFSET 0) f ON true,
+						 LATERAL @extschema@.fingerprint_stats(f.fp) st
+				  WHERE st.requests >= %4$s AND NOT a.id = ANY (%5$L::bigint[])$t$,
 			   fingerprints, members, accounts, (s->>'min_requests')::int, by_card))
 		USING members, member_clusters, (s->>'threshold')::float8, (s->>'bands')::int, (s->>'rows')::int,
 			  (s->>'max_bucket')::int;

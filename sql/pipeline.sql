@@ -963,7 +963,7 @@ COMMENT ON FUNCTION @extschema@.lockstep_refresh_window(regclass, @extschema@.lo
 -- (recluster_hours) when the last refresh that clustered finished and
 -- started less than recluster_hours before this one, over the same window
 -- (range) with the same settings: the accounts whose rows changed since
--- it finished and that are in no cluster are then joined to its clusters
+-- the last refresh and that are in no cluster are then joined to its clusters
 -- (lockstep_attach_accounts), and the scores computed again over the
 -- window's new fingerprints.  CONCURRENTLY needs a populated
 -- view: a view's first refresh is a plain one.  If a view fails (memory, a
@@ -985,7 +985,7 @@ DECLARE
 	err_text text;
 	s jsonb;
 	keep boolean;
-	clustered_at timestamptz;
+	last_finished timestamptz;
 BEGIN
 	SELECT p.nsp, p.name INTO nsp, base FROM @extschema@.lockstep_pipeline_name(cfg_table) p;
 	EXECUTE format('SELECT @extschema@.lockstep_settings(settings) FROM %s', cfg_table) INTO s;
@@ -1001,15 +1001,16 @@ BEGIN
 			-- update makes the clusters again, empty, and its refreshes
 			-- have no clustered_with)
 			EXECUTE format($q$SELECT r.started_at > $1 - make_interval(secs => $2 * 3600)
-								 AND r.window_range = $3 AND r.clustered_with = $4, r.finished_at
-							  FROM %I.%I r WHERE r.clustered_with IS NOT NULL AND r.finished_at IS NOT NULL
+								 AND r.window_range = $3 AND r.clustered_with = $4,
+								 (SELECT max(l.finished_at) FROM %1$I.%2$I l)
+							  FROM %1$I.%2$I r WHERE r.clustered_with IS NOT NULL AND r.finished_at IS NOT NULL
 							  ORDER BY r.started_at DESC LIMIT 1$q$, nsp, base || '_refreshes')
-				INTO keep, clustered_at USING report.started_at, (s->>'recluster_hours')::float8, report.window_range, s;
+				INTO keep, last_finished USING report.started_at, (s->>'recluster_hours')::float8, report.window_range, s;
 			keep := coalesce(keep, false);
 		ELSIF view = 'clusters' AND keep THEN
 			-- the last clustering stands, joined by the accounts whose rows
-			-- changed since it (the window's days computed or merged
-			-- after it finished) and that are in no cluster
+			-- changed since the last refresh (the window's days computed or
+			-- merged after it finished) and that are in no cluster
 			EXECUTE format($q$INSERT INTO %1$I.%2$I
 				SELECT a.* FROM @extschema@.lockstep_attach_accounts(%3$L::pg_catalog.regclass, %4$L::pg_catalog.regclass,
 					ARRAY(SELECT DISTINCT d.account_id FROM %1$I.%5$I d
@@ -1018,7 +1019,7 @@ BEGIN
 					$3) a$q$,
 				nsp, base || '_clusters', format('%I.%I', nsp, base || '_window'), format('%I.%I', nsp, base || '_clusters'),
 				base || '_daily', base || '_days')
-				USING report.window_range, clustered_at, s;
+				USING report.window_range, last_finished, s;
 		ELSIF view = 'clusters' THEN
 			EXECUTE format('DELETE FROM %I.%I', nsp, base || '_clusters');
 			EXECUTE format('INSERT INTO %I.%I SELECT c.* FROM @extschema@.lockstep_cluster_accounts(%L::pg_catalog.regclass, $1) c',

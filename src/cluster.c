@@ -594,7 +594,7 @@ members_arg(FunctionCallInfo fcinfo, int *n)
 	deconstruct_array(PG_GETARG_ARRAYTYPE_P(2), INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &clusters, &cluster_nulls, &nclusters);
 	if (nids != nclusters)
 		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("members and clusters must have the same length"),
 				 errdetail("There are %d members and %d clusters.", nids, nclusters)));
 	m = palloc_extended(Max(nids, 1) * sizeof(Member), MCXT_ALLOC_HUGE);
@@ -682,8 +682,8 @@ fingerprint_attach(PG_FUNCTION_ARGS)
 	MemoryContextSwitchTo(old);
 	for (int32 i = 0; i < ix.n; i++)
 	{
-		int32		best = -1;
-		double		best_s = 0;
+		/* the member it joins through; ties: the smaller cluster */
+		Attachment	best = {.core = -1, .w = 0};
 		int			ncand;
 		Datum		v[3];
 		bool		nulls[3] = {false, false, false};
@@ -700,19 +700,15 @@ fingerprint_attach(PG_FUNCTION_ARGS)
 			if (kept[j] < 0)
 				continue;
 			rechecks++;
-			if (ls_prepared_at_least(&ix.fps[i], &ix.fps[j], weights, threshold, &s) &&
-				(best < 0 || s > best_s || (s == best_s && cluster_of[j] < cluster_of[best])))
-			{
-				best = j;
-				best_s = s;
-			}
+			if (ls_prepared_at_least(&ix.fps[i], &ix.fps[j], weights, threshold, &s))
+				offer_attachment(&best, j, s, cluster_of);
 		}
-		if (best < 0)
+		if (best.core < 0)
 			continue;
 		attached++;
 		v[0] = Int64GetDatum(ix.ids[i]);
-		v[1] = Int64GetDatum(cluster_of[best]);
-		v[2] = Float8GetDatum(best_s);
+		v[1] = Int64GetDatum(cluster_of[best.core]);
+		v[2] = Float8GetDatum(best.w);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nulls);
 	}
 
