@@ -962,8 +962,9 @@ COMMENT ON FUNCTION @extschema@.lockstep_refresh_window(regclass, @extschema@.lo
 -- memory go into the refresh's report.  The clustering is kept
 -- (recluster_hours) when the last refresh that clustered finished and
 -- started less than recluster_hours before this one, over the same window
--- (range) with the same settings: the accounts whose rows changed since
--- the last refresh and that are in no cluster are then joined to its clusters
+-- (range) with the same settings, unless the accounts whose rows changed
+-- since it are half the window or more: the accounts whose rows changed
+-- since the last refresh and that are in no cluster are then joined to its clusters
 -- (lockstep_attach_accounts), and the scores computed again over the
 -- window's new fingerprints.  CONCURRENTLY needs a populated
 -- view: a view's first refresh is a plain one.  If a view fails (memory, a
@@ -985,6 +986,7 @@ DECLARE
 	err_text text;
 	s jsonb;
 	keep boolean;
+	clustered_at timestamptz;
 	last_finished timestamptz;
 BEGIN
 	SELECT p.nsp, p.name INTO nsp, base FROM @extschema@.lockstep_pipeline_name(cfg_table) p;
@@ -1002,10 +1004,23 @@ BEGIN
 			-- have no clustered_with)
 			EXECUTE format($q$SELECT r.started_at > $1 - make_interval(secs => $2 * 3600)
 								 AND r.window_range = $3 AND r.clustered_with = $4,
-								 (SELECT max(l.finished_at) FROM %1$I.%2$I l)
+								 r.finished_at, (SELECT max(l.finished_at) FROM %1$I.%2$I l)
 							  FROM %1$I.%2$I r WHERE r.clustered_with IS NOT NULL AND r.finished_at IS NOT NULL
 							  ORDER BY r.started_at DESC LIMIT 1$q$, nsp, base || '_refreshes')
-				INTO keep, last_finished USING report.started_at, (s->>'recluster_hours')::float8, report.window_range, s;
+				INTO keep, clustered_at, last_finished
+				USING report.started_at, (s->>'recluster_hours')::float8, report.window_range, s;
+			-- and not if too much changed since: when the accounts whose
+			-- rows changed since it are half the window or more (the rule by
+			-- which the window itself is computed whole), it clusters again
+			IF keep THEN
+				EXECUTE format($q$SELECT 2 * (SELECT count(DISTINCT d.account_id) FROM %1$I.%2$I d
+											  WHERE d.day IN (SELECT y.day FROM %1$I.%3$I y
+															  WHERE y.day >= lower($1) AND y.computed_at > $2)
+												AND d.computed_at > $2)
+								  < (SELECT count(*) FROM %1$I.%4$I)$q$,
+							   nsp, base || '_daily', base || '_days', base || '_window')
+					INTO keep USING report.window_range, clustered_at;
+			END IF;
 			keep := coalesce(keep, false);
 		ELSIF view = 'clusters' AND keep THEN
 			-- the last clustering stands, joined by the accounts whose rows

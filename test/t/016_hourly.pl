@@ -80,10 +80,11 @@ psql_ok(q{
 	CREATE TABLE hydra_log AS SELECT * FROM hydra_full WHERE ts < '2026-01-22';
 	SELECT lockstep_create_pipeline('hydra_live', 'hydra_log', 28, 'releases', '{"min_size": 5}');
 	SELECT lockstep_create_pipeline('hydra_kept', 'hydra_log', 28, 'releases', '{"min_size": 5, "recluster_hours": 24}');
+	-- a window of two days, which the day's new rows soon change by half
+	SELECT lockstep_create_pipeline('hydra_short', 'hydra_log', 2, 'releases', '{"min_size": 5, "recluster_hours": 24}');
 });
-psql_ok(q{CALL lockstep_refresh('hydra_live', '2026-01-21')});
-psql_ok(q{CALL lockstep_refresh('hydra_kept', '2026-01-21')});
-my (@hydra_clustered, @hydra_new, @hydra_differ);
+psql_ok(qq{CALL lockstep_refresh('$_', '2026-01-21')}) for qw(hydra_live hydra_kept hydra_short);
+my (@hydra_clustered, @hydra_new, @hydra_differ, @hydra_campaigns, @short_clustered, @short_changed);
 for my $h (map { $_ * 4 } 0 .. 5)
 {
 	my $from = sprintf("timestamptz '2026-01-22 00:00+00' + interval '%d hours'", $h);
@@ -91,17 +92,39 @@ for my $h (map { $_ * 4 } 0 .. 5)
 	psql_ok(qq{INSERT INTO hydra_log SELECT * FROM hydra_full WHERE ts >= $from AND ts < $to});
 	psql_ok(qq{CALL lockstep_refresh('hydra_live', '2026-01-22')});
 	psql_ok(qq{CALL lockstep_refresh('hydra_kept', '2026-01-22')});
+	psql_ok(qq{CALL lockstep_refresh('hydra_short', '2026-01-22')});
+	push @short_clustered, psql_ok(q{SELECT (clustered_with IS NOT NULL)::int FROM hydra_short_refreshes ORDER BY started_at DESC LIMIT 1});
+	# the accounts of the day so far against the window's: what the rule weighs
+	push @short_changed, psql_ok(q{SELECT round(count(DISTINCT account_id)::numeric / (SELECT count(*) FROM hydra_short_window), 2)
+	                               FROM hydra_short_daily WHERE day = '2026-01-22'});
 	push @hydra_clustered, psql_ok(q{SELECT (clustered_with IS NOT NULL)::int FROM hydra_kept_refreshes ORDER BY started_at DESC LIMIT 1});
 	# flagged accounts whose first request is on the new day
 	push @hydra_new, psql_ok(q{SELECT count(*) FROM hydra_live_accounts a WHERE a.flagged
 	                           AND NOT EXISTS (SELECT 1 FROM hydra_log l WHERE l.account_id = a.account_id AND l.ts < '2026-01-22')});
 	push @hydra_differ, psql_ok(q{SELECT count(*) FROM hydra_live_accounts l FULL JOIN hydra_kept_accounts k USING (account_id)
 	                              WHERE coalesce(l.flagged, false) <> coalesce(k.flagged, false)});
+	# the same campaigns: no flagged cluster of one is split in the other
+	push @hydra_campaigns, psql_ok(q{
+		WITH l AS (SELECT account_id, cluster FROM hydra_live_accounts WHERE flagged),
+		     k AS (SELECT account_id, cluster FROM hydra_kept_accounts WHERE flagged)
+		SELECT (SELECT count(*) FROM l) || ':'
+		       || (SELECT count(*) FROM (SELECT l.cluster FROM l JOIN k USING (account_id) GROUP BY 1
+		                                 HAVING count(DISTINCT k.cluster) > 1) x)
+		       + (SELECT count(*) FROM (SELECT k.cluster FROM l JOIN k USING (account_id) GROUP BY 1
+		                                 HAVING count(DISTINCT l.cluster) > 1) y)});
 }
 is(join(' ', @hydra_clustered), '1 0 0 0 0 0', 'a hydra: clustered at the new day, kept through it');
 ok(!grep({ $_ == 0 } @hydra_new[1 .. 5]), 'new campaign accounts flagged within the day (' . join(' ', @hydra_new) . ')');
 is(join(' ', @hydra_differ), '0 0 0 0 0 0', 'the kept clustering flags the new accounts as clustering again does');
-psql_ok(q{SELECT lockstep_drop_pipeline('hydra_live'); SELECT lockstep_drop_pipeline('hydra_kept')});
+is(join(' ', map { (split /:/)[1] } @hydra_campaigns), '0 0 0 0 0 0',
+	'in the same campaigns (' . join(' ', map { (split /:/)[0] } @hydra_campaigns) . ' accounts flagged)');
+# Too much changed: once the accounts whose rows changed since the
+# clustering are half the window or more, the refresh clusters again
+# (here at the fourth step, the day's first sixteen hours; the count
+# starts again from the new clustering), and not with 28 days (above)
+is(join(' ', @short_clustered), '1 0 0 1 0 0', 'a two-day window clusters again within the day (the day so far against the window: '
+	. join(' ', @short_changed) . ')');
+psql_ok(qq{SELECT lockstep_drop_pipeline('$_')}) for qw(hydra_live hydra_kept hydra_short);
 
 # the same rows at once
 psql_ok(q{
