@@ -956,6 +956,30 @@ END $$;
 COMMENT ON FUNCTION @extschema@.lockstep_refresh_window(regclass, @extschema@.lockstep_pipeline_refresh) IS
 	'internal: compute the window fingerprints of a pipeline''s accounts whose days in the window changed since the last refresh that finished (all of them the first time, or when half or more did), and return the refresh''s report with the window''s first day and the accounts computed';
 
+-- The accounts of a pipeline whose daily rows in a range of days were
+-- computed or merged after a time: the days first, then their rows
+-- through the primary key (a semi-join on the days read every daily row).
+CREATE FUNCTION @extschema@.lockstep_changed_accounts(cfg_table regclass, days daterange, since timestamptz)
+	RETURNS bigint[]
+	LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	nsp text;
+	base text;
+	stored date[];
+	accounts bigint[];
+BEGIN
+	SELECT p.nsp, p.name INTO nsp, base FROM @extschema@.lockstep_pipeline_name(cfg_table) p;
+	EXECUTE format('SELECT coalesce(array_agg(day), ''{}'') FROM %I.%I WHERE day <@ $1 AND computed_at > $2',
+				   nsp, base || '_days') INTO stored USING days, since;
+	EXECUTE format('SELECT coalesce(array_agg(DISTINCT account_id), ''{}'') FROM %I.%I WHERE day = ANY ($1) AND computed_at > $2',
+				   nsp, base || '_daily') INTO accounts USING stored, since;
+	RETURN accounts;
+END $$;
+COMMENT ON FUNCTION @extschema@.lockstep_changed_accounts(regclass, daterange, timestamptz) IS
+	'internal: the accounts of a pipeline whose daily rows in a range of days were computed or merged after a time';
+
 -- A refresh's views, after its days: the window, the clusters, the scores,
 -- the campaign history (matched to the last refresh's) and the views made
 -- for dashboards, which read it; each stage's seconds and the clustering's
@@ -1013,13 +1037,8 @@ BEGIN
 			-- rows changed since it are half the window or more (the rule by
 			-- which the window itself is computed whole), it clusters again
 			IF keep THEN
-				EXECUTE format($q$SELECT 2 * (SELECT count(DISTINCT d.account_id) FROM %1$I.%2$I d
-											  WHERE d.day IN (SELECT y.day FROM %1$I.%3$I y
-															  WHERE y.day >= lower($1) AND y.computed_at > $2)
-												AND d.computed_at > $2)
-								  < (SELECT count(*) FROM %1$I.%4$I)$q$,
-							   nsp, base || '_daily', base || '_days', base || '_window')
-					INTO keep USING report.window_range, clustered_at;
+				EXECUTE format('SELECT 2 * $1 < count(*) FROM %I.%I', nsp, base || '_window') INTO keep
+					USING cardinality(@extschema@.lockstep_changed_accounts(cfg_table, report.window_range, clustered_at));
 			END IF;
 			keep := coalesce(keep, false);
 		ELSIF view = 'clusters' AND keep THEN
@@ -1027,14 +1046,9 @@ BEGIN
 			-- changed since the last refresh (the window's days computed or
 			-- merged after it finished) and that are in no cluster
 			EXECUTE format($q$INSERT INTO %1$I.%2$I
-				SELECT a.* FROM @extschema@.lockstep_attach_accounts(%3$L::pg_catalog.regclass, %4$L::pg_catalog.regclass,
-					ARRAY(SELECT DISTINCT d.account_id FROM %1$I.%5$I d
-						  WHERE d.day IN (SELECT y.day FROM %1$I.%6$I y WHERE y.day >= lower($1) AND y.computed_at > $2)
-							AND d.computed_at > $2),
-					$3) a$q$,
-				nsp, base || '_clusters', format('%I.%I', nsp, base || '_window'), format('%I.%I', nsp, base || '_clusters'),
-				base || '_daily', base || '_days')
-				USING report.window_range, last_finished, s;
+				SELECT a.* FROM @extschema@.lockstep_attach_accounts(%3$L::pg_catalog.regclass, %4$L::pg_catalog.regclass, $1, $2) a$q$,
+				nsp, base || '_clusters', format('%I.%I', nsp, base || '_window'), format('%I.%I', nsp, base || '_clusters'))
+				USING @extschema@.lockstep_changed_accounts(cfg_table, report.window_range, last_finished), s;
 		ELSIF view = 'clusters' THEN
 			EXECUTE format('DELETE FROM %I.%I', nsp, base || '_clusters');
 			EXECUTE format('INSERT INTO %I.%I SELECT c.* FROM @extschema@.lockstep_cluster_accounts(%L::pg_catalog.regclass, $1) c',
