@@ -445,15 +445,8 @@ fingerprint_clusters(PG_FUNCTION_ARGS)
 	double		weights[LS_N_CHANNELS];
 
 	threshold = ls_query_threshold_args(fcinfo, ix.caller);
-	/*
-	 * The weights are the eighth argument since 0.6.0; the scripts of 0.5.0
-	 * and before declare seven, and call this until ALTER EXTENSION UPDATE
-	 * runs: there is no eighth to read.
-	 */
-	if (PG_NARGS() < 8 || PG_ARGISNULL(7))
-		memcpy(weights, ls_default_weights, sizeof(weights));
-	else
-		ls_weights_arg(PG_GETARG_ARRAYTYPE_P(7), weights);
+	/* the eighth argument since 0.6.0 */
+	ls_weights_arg_or_default(fcinfo, 7, weights);
 	ix.key_channels = ls_lsh_key_channels(weights);
 	core_threshold = ls_float_arg(fcinfo, 2, LS_CLUSTER_CORE_THRESHOLD);
 	min_size = ls_int_arg(fcinfo, 3, LS_CLUSTER_MIN_SIZE);
@@ -651,10 +644,7 @@ fingerprint_attach(PG_FUNCTION_ARGS)
 				 errmsg("the query of fingerprint_attach must not be NULL")));
 	threshold = ls_float_arg(fcinfo, 3, ls_similarity_threshold);
 	ls_check_threshold("threshold", threshold);
-	if (PG_ARGISNULL(7))
-		memcpy(weights, ls_default_weights, sizeof(weights));
-	else
-		ls_weights_arg(PG_GETARG_ARRAYTYPE_P(7), weights);
+	ls_weights_arg_or_default(fcinfo, 7, weights);
 	ix.key_channels = ls_lsh_key_channels(weights);
 
 	InitMaterializedSRF(fcinfo, 0);

@@ -100,6 +100,21 @@ ls_float_arg(FunctionCallInfo fcinfo, int n, double dflt)
 }
 
 /*
+ * The weights argument n of a clustering function: fingerprint_similarity's
+ * default when it is NULL or not declared (the scripts of 0.5.0 and before
+ * declare seven arguments for fingerprint_clusters, and call it until ALTER
+ * EXTENSION UPDATE runs: there is no eighth to read).
+ */
+void
+ls_weights_arg_or_default(FunctionCallInfo fcinfo, int n, double *w)
+{
+	if (PG_NARGS() <= n || PG_ARGISNULL(n))
+		memcpy(w, ls_default_weights, LS_N_CHANNELS * sizeof(double));
+	else
+		ls_weights_arg(PG_GETARG_ARRAYTYPE_P(n), w);
+}
+
+/*
  * Channel weights from a float8[] of LS_N_CHANNELS non-negative values, or
  * of one fewer (0.2.0's six channels; calendar then weighs 0).
  */

@@ -27,5 +27,6 @@ extern double ls_query_threshold_args(FunctionCallInfo fcinfo, const char *calle
 extern int32 ls_int_arg(FunctionCallInfo fcinfo, int n, int32 dflt);
 extern double ls_float_arg(FunctionCallInfo fcinfo, int n, double dflt);
 extern void ls_weights_arg(ArrayType *arr, double *w);
+extern void ls_weights_arg_or_default(FunctionCallInfo fcinfo, int n, double *w);
 
 #endif							/* LS_SQLAPI_H */
