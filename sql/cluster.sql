@@ -330,7 +330,9 @@ COMMENT ON FUNCTION @extschema@.lockstep_cluster_accounts(regclass, jsonb) IS
 -- that a clustered thin account pays with joins that account's cluster
 -- (the next account of a hydra's worker); another with at least
 -- min_requests requests joins the cluster of its most similar core member
--- at or above the join threshold (fingerprint_attach).  No cluster grows a
+-- at or above the join threshold (fingerprint_attach; a thin member on a
+-- card it shares stands for its group, which the clustering compared
+-- merged, and is not one).  No cluster grows a
 -- core, merges or splits here, and no link is removed: that waits for the
 -- next clustering.
 CREATE FUNCTION @extschema@.lockstep_attach_accounts(fingerprints regclass, clusters regclass,
@@ -348,6 +350,7 @@ DECLARE
 	card_clusters bigint[];
 	card_cores boolean[];
 	card_similarities double precision[];
+	grouped bigint[];
 	members bigint[];
 	member_clusters bigint[];
 BEGIN
@@ -369,13 +372,13 @@ BEGIN
 		-- (each account's fingerprint found through its id, not a scan of
 		-- every fingerprint: OFFSET 0 keeps the lookup a lookup)
 		WITH old_thin AS MATERIALIZED (
-			SELECT f.fp, c.cluster::bigint AS cluster, c.core, c.similarity
+			SELECT c.account_id::bigint AS account_id, f.fp, c.cluster::bigint AS cluster, c.core, c.similarity
 			FROM %2$s c
 			JOIN LATERAL (SELECT f0.fp FROM %1$s f0 WHERE f0.account_id::bigint = c.account_id::bigint OFFSET 0) f ON true,
 				 LATERAL @extschema@.fingerprint_stats(f.fp) st
 			WHERE st.active_days <= $2),
-		old AS (
-			SELECT x.key, t.cluster, t.core, t.similarity
+		old AS MATERIALIZED (
+			SELECT x.key, t.account_id, t.cluster, t.core, t.similarity
 			FROM old_thin t, LATERAL @extschema@.fingerprint_infrastructure_keys(t.fp) x WHERE x.kind = 'payment'),
 		new_thin AS MATERIALIZED (
 			SELECT a.id AS account_id, f.fp
@@ -387,18 +390,26 @@ BEGIN
 			SELECT t.account_id, x.key
 			FROM new_thin t, LATERAL @extschema@.fingerprint_infrastructure_keys(t.fp) x WHERE x.kind = 'payment')
 		SELECT coalesce(array_agg(j.account_id ORDER BY j.account_id), '{}'), array_agg(j.cluster ORDER BY j.account_id),
-			   array_agg(j.core ORDER BY j.account_id), array_agg(j.similarity ORDER BY j.account_id)
+			   array_agg(j.core ORDER BY j.account_id), array_agg(j.similarity ORDER BY j.account_id),
+			   -- the clustered thin accounts that share a card: their group
+			   -- is what the clustering compared, merged
+			   (SELECT coalesce(array_agg(DISTINCT o.account_id), '{}') FROM old o
+				WHERE EXISTS (SELECT 1 FROM old p WHERE p.key = o.key AND p.account_id <> o.account_id))
 		FROM (SELECT DISTINCT ON (new.account_id) new.account_id, old.cluster, old.core, old.similarity
 			  FROM new JOIN old USING (key)
 			  ORDER BY new.account_id, old.cluster, old.core DESC, old.similarity DESC NULLS FIRST) j$q$,
 		fingerprints, clusters)
-		INTO by_card, card_clusters, card_cores, card_similarities USING accounts, (s->>'thin_days')::int;
+		INTO by_card, card_clusters, card_cores, card_similarities, grouped
+		USING accounts, (s->>'thin_days')::int;
 	RETURN QUERY SELECT * FROM unnest(by_card, card_clusters, card_cores, card_similarities);
 	-- the others, with at least min_requests requests: the cluster of their
-	-- most similar core member, at the join threshold
+	-- most similar core member, at the join threshold.  A thin member on a
+	-- card it shares is none: the clustering compared its group's merged
+	-- fingerprint, not its few days (and a hydra's clusters are hundreds of
+	-- thousands of them)
 	EXECUTE format($q$SELECT coalesce(array_agg(c.account_id::bigint), '{}'), coalesce(array_agg(c.cluster::bigint), '{}')
-					  FROM %s c WHERE c.core$q$, clusters)
-		INTO members, member_clusters;
+					  FROM %s c WHERE c.core AND NOT c.account_id::bigint = ANY ($1)$q$, clusters)
+		INTO members, member_clusters USING grouped;
 	RETURN QUERY EXECUTE format($q$
 		SELECT a.account_id, a.cluster, false, a.similarity
 		FROM @extschema@.fingerprint_attach(%1$L, $1, $2, $3, $4, $5, $6) a$q$,
@@ -416,7 +427,7 @@ BEGIN
 			  (s->>'max_bucket')::int;
 END $$;
 COMMENT ON FUNCTION @extschema@.lockstep_attach_accounts(regclass, regclass, bigint[], jsonb) IS
-	'the given accounts that are in no cluster of a relation of (account_id, cluster, core, similarity), joined to its clusters as lockstep_cluster_accounts would link them to clusters that stay as they are: a thin account on a clustered thin account''s card to that account''s cluster, another with min_requests requests to the cluster of its most similar core member at the join threshold (fingerprint_attach)';
+	'the given accounts that are in no cluster of a relation of (account_id, cluster, core, similarity), joined to its clusters as lockstep_cluster_accounts would link them to clusters that stay as they are: a thin account on a clustered thin account''s card to that account''s cluster, another with min_requests requests to the cluster of its most similar core member at the join threshold (fingerprint_attach; not a thin member on a card it shares, whose group the clustering compared merged)';
 
 -- What the accounts that lockstep_cluster_accounts may leave out share: the
 -- accounts with fewer than min_requests requests, and the infrastructure

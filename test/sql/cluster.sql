@@ -532,4 +532,6 @@ SELECT count(*) AS taken_out, count(a.account_id) AS back, count(*) FILTER (WHER
 			(SELECT array_agg(account_id) FROM at_kept LIMIT 50))) AS clustered_ones
 FROM at_out o JOIN cl_hydra c USING (account_id)
 LEFT JOIN lockstep_attach_accounts('cl_hydra_fp', 'at_kept', (SELECT array_agg(account_id) FROM at_out)) a USING (account_id);
+\set VERBOSITY terse
 SELECT count(*) FROM lockstep_attach_accounts(NULL, 'at_kept', '{1}');
+\set VERBOSITY default
