@@ -986,9 +986,9 @@ COMMENT ON FUNCTION @extschema@.lockstep_changed_accounts(regclass, daterange, t
 -- memory go into the refresh's report.  The clustering is kept
 -- (recluster_hours) when the last refresh that clustered finished and
 -- started less than recluster_hours before this one, over the same window
--- (range) with the same settings, unless the accounts whose rows changed
--- since it are half the window or more: the accounts whose rows changed
--- since the last refresh and that are in no cluster are then joined to its clusters
+-- (range) with the same settings, and fewer than half the window's
+-- accounts changed since it; the accounts whose rows changed since the
+-- last refresh and that are in no cluster are then joined to its clusters
 -- (lockstep_attach_accounts), and the scores computed again over the
 -- window's new fingerprints.  CONCURRENTLY needs a populated
 -- view: a view's first refresh is a plain one.  If a view fails (memory, a
