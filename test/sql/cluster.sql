@@ -522,14 +522,13 @@ SELECT count(*) FROM fingerprint_attach('SELECT account_id, fp FROM cl_fp', '{7,
 SELECT count(*) AS no_members FROM fingerprint_attach('SELECT account_id, fp FROM cl_fp', '{}', '{}');
 -- lockstep_attach_accounts joins accounts new since a clustering as the
 -- clustering would: a hydra's accounts taken out of its clusters come back
--- to the same ones, those on a card with a clustered thin account through
--- the card, the others through a core member; accounts already clustered
--- are left as they are
+-- to the same ones (a hydra's accounts through their workers' cards);
+-- accounts already clustered are left as they are
 CREATE TABLE at_out AS SELECT account_id FROM cl_hydra WHERE hashint8(account_id) % 10 = 0;
 CREATE TABLE at_kept AS SELECT * FROM cl_hydra WHERE account_id NOT IN (SELECT account_id FROM at_out);
 SELECT count(*) AS taken_out, count(a.account_id) AS back, count(*) FILTER (WHERE a.cluster = c.cluster) AS same_cluster,
        (SELECT count(*) FROM lockstep_attach_accounts('cl_hydra_fp', 'at_kept',
-			(SELECT array_agg(account_id) FROM at_kept LIMIT 50))) AS clustered_ones
+			(SELECT array_agg(account_id) FROM at_kept))) AS clustered_ones
 FROM at_out o JOIN cl_hydra c USING (account_id)
 LEFT JOIN lockstep_attach_accounts('cl_hydra_fp', 'at_kept', (SELECT array_agg(account_id) FROM at_out)) a USING (account_id);
 \set VERBOSITY terse
