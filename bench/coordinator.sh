@@ -25,7 +25,7 @@ q -c "CREATE EXTENSION lockstep; CREATE EXTENSION lockstep_synth" \
   -c "CREATE TABLE log AS SELECT * FROM lockstep_synth_log($ROWS, 42) ORDER BY ts" \
   -c "CREATE INDEX ON log USING brin (ts)" -c "VACUUM ANALYZE log" \
   -c "SELECT lockstep_create_pipeline('g', 'log', 28, 'releases')" >/dev/null
-q -c "SET work_mem = '1GB'; SET jit = off; CALL lockstep_refresh('g')"
+q -c "SET work_mem = '1GB'; SET jit = off" -c "CALL lockstep_refresh('g')"
 q -c "CREATE TABLE fps AS
 	SELECT row_number() OVER (ORDER BY hashint8(account_id) # hashint4(day - date '2000-01-01'), account_id, day) AS id, fp
 	FROM g_daily" -c "CREATE UNIQUE INDEX ON fps (id)" -c "VACUUM ANALYZE fps"

@@ -58,7 +58,7 @@ record() {
 refresh() {
 	local through=$1 s e
 	s=$(date +%s.%N)
-	q -c "$SET CALL lockstep_refresh('live', '$through')" >/dev/null
+	q -c "$SET" -c "CALL lockstep_refresh('live', '$through')" >/dev/null
 	e=$(date +%s.%N)
 	awk "BEGIN{printf \"%.1f\", $e - $s}"
 }

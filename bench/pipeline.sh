@@ -42,7 +42,7 @@ last=$(q -c "SELECT max((ts AT TIME ZONE 'UTC')::date) FROM log")
 run() {
 	local label=$1 through=$2 s e
 	s=$(date +%s.%N)
-	q -c "$RUN_SET CALL lockstep_refresh('bench', '$through')" 2>&1 |
+	q -c "$RUN_SET" -c "CALL lockstep_refresh('bench', '$through')" 2>&1 |
 		grep -E 'lockstep_refresh\(|fingerprint_clusters:' | sed 's/^DEBUG:  /  /'
 	e=$(date +%s.%N)
 	printf '%s: %.1f s end to end\n\n' "$label" "$(awk "BEGIN{print $e - $s}")"

@@ -50,7 +50,7 @@ for v in $VARIANTS; do
 	q -c "SELECT lockstep_create_pipeline('q_$t', 'log_$t', '$last'::date - '$first'::date + 1, 'releases', '$SETTINGS')" >/dev/null
 	t1=$(date +%s.%N)
 	# the clustering's memory, as fingerprint_clusters charges it (DEBUG1)
-	out=$(q -c "SET work_mem = '1GB'; SET jit = off; SET client_min_messages = debug1; CALL lockstep_refresh('q_$t', '$last')" 2>&1)
+	out=$(q -c "SET work_mem = '1GB'; SET jit = off; SET client_min_messages = debug1" -c "CALL lockstep_refresh('q_$t', '$last')" 2>&1)
 	mb=$(sed -n 's/.* \([0-9][0-9]*\) MB of lockstep.pairs_memory_limit.*/\1/p' <<<"$out" | sort -n | tail -1)
 	# a refresh that could not refresh its views says so in a warning
 	if grep -q '^WARNING' <<<"$out"; then

@@ -69,7 +69,7 @@ declare -A DAILY TOTAL
 run() {
 	local name=$1 s e out
 	s=$(date +%s.%N)
-	out=$(q -c "$SET CALL lockstep_refresh('$name', '$last')" 2>&1)
+	out=$(q -c "$SET" -c "CALL lockstep_refresh('$name', '$last')" 2>&1)
 	e=$(date +%s.%N)
 	echo "$out" | grep -E 'lockstep_refresh\(' | sed 's/^DEBUG:  /  /'
 	DAILY[$name]=$(echo "$out" | sed -n 's/.*recomputed in \([0-9.]*\) s.*/\1/p')
