@@ -1143,7 +1143,13 @@ BEGIN
 	-- left is stored here; past a day without rows, straight to the next day
 	-- that has some, so that one row stamped 4713 BC does not make every
 	-- refresh walk two million empty days.
-	workers := CASE WHEN can_commit THEN coalesce(current_setting('lockstep.refresh_workers', true)::int, 0) ELSE 0 END;
+	workers := coalesce(current_setting('lockstep.refresh_workers', true)::int, 0);
+	IF NOT can_commit AND workers > 0 THEN
+		-- a CALL sent with other statements in one query string (psql -c
+		-- 'SET ...; CALL ...', a cron job's command) is in a transaction too
+		RAISE DEBUG 'lockstep_refresh(%): the days one by one in this session, which cannot commit here (a transaction block, a function, or a query string of several statements)', name;
+		workers := 0;
+	END IF;
 	IF workers > 0 AND (plan.first_new > plan.last_day OR plan.last_day - plan.first_new < 400) THEN
 		todo := plan.recompute
 			|| ARRAY(SELECT g::date FROM generate_series(plan.first_new, plan.last_day, interval '1 day') g);
@@ -1207,8 +1213,10 @@ BEGIN
 		END IF;
 		i := i + 1;
 	END LOOP;
-	IF report.days_added + report.days_recomputed > 0 THEN
-		EXECUTE format('ANALYZE %I.%I', nsp, base || '_daily');	-- a hash plan for the window
+	-- a hash plan for the window, once the days grew (a day folded or
+	-- computed again changes few rows: an hourly refresh spent 0.2 s here)
+	IF report.days_added > 0 THEN
+		EXECUTE format('ANALYZE %I.%I', nsp, base || '_daily');
 	END IF;
 	RAISE DEBUG 'lockstep_refresh(%): days % to %: % added, % recomputed in % s', name, plan.first_day,
 		plan.last_day, report.days_added, report.days_recomputed,
