@@ -350,8 +350,11 @@ BEGIN
 	EXECUTE format('CREATE TABLE %I.%I OF @extschema@.lockstep_daily_fingerprint (
 					day WITH OPTIONS NOT NULL, account_id WITH OPTIONS NOT NULL, fp WITH OPTIONS NOT NULL,
 					PRIMARY KEY (day, account_id))', schema, name || '_daily');
-	-- the window reads the daily rows of the accounts it computes again
+	-- the window reads the daily rows of the accounts it computes again;
+	-- a refresh finds the rows computed or merged since the last one (or
+	-- since the clustering), a few of a day's, by computed_at
 	EXECUTE format('CREATE INDEX ON %I.%I (account_id)', schema, name || '_daily');
+	EXECUTE format('CREATE INDEX ON %I.%I (computed_at)', schema, name || '_daily');
 	EXECUTE format('COMMENT ON TABLE %I.%I IS %L', schema, name || '_daily',
 		'one fingerprint per account and UTC day; lockstep_refresh adds the new days');
 	EXECUTE format('CREATE TABLE %I.%I OF @extschema@.lockstep_pipeline_refresh', schema, name || '_refreshes');
@@ -928,13 +931,15 @@ BEGIN
 		-- on a day stored since: the accounts whose row was computed or
 		-- merged into since, and those whose row is gone; on the others:
 		-- the accounts with a row there, and those whose window holds it
+		-- (a scan of the window, made only when there are such days: the
+		-- planner sees the arrays)
 		EXECUTE format($q$SELECT pg_catalog.array_agg(account_id) FROM (
 			SELECT account_id FROM %1$I.%2$I WHERE day = ANY ($1) AND computed_at > $4
 			UNION SELECT w.account_id FROM %1$I.%3$I w, pg_catalog.unnest(w.days) x(day)
-				  WHERE w.days && $1 AND x.day = ANY ($1)
+				  WHERE w.days && $1 AND x.day = ANY ($1) AND pg_catalog.cardinality($1) > 0
 					AND NOT EXISTS (SELECT 1 FROM %1$I.%2$I d WHERE d.day = x.day AND d.account_id = w.account_id)
 			UNION SELECT account_id FROM %1$I.%2$I WHERE day = ANY ($3) AND day > $2
-			UNION SELECT account_id FROM %1$I.%3$I WHERE days && $3) a$q$,
+			UNION SELECT account_id FROM %1$I.%3$I WHERE days && $3 AND pg_catalog.cardinality($3) > 0) a$q$,
 			nsp, base || '_daily', base || '_window')
 			INTO accounts USING stored, since, changed, last.finished_at;
 		accounts := coalesce(accounts, '{}');

@@ -35,7 +35,8 @@ END $$;
 -- the update, with PostgreSQL's error.  The window reads the daily rows
 -- of the accounts it computes again through an index on account_id (a
 -- scan of every daily row took a second at 16M rows, however few the
--- accounts), which a new pipeline has: the daily table gets it here.
+-- accounts), and finds the rows changed since a time through one on
+-- computed_at, which a new pipeline has: the daily table gets them here.
 DO $$
 DECLARE
 	p record;
@@ -52,6 +53,7 @@ BEGIN
 		WHERE c.reloftype = '@extschema@.lockstep_pipeline_config'::regtype
 	LOOP
 		EXECUTE format('CREATE INDEX ON %I.%I (account_id)', p.nsp, p.name || '_daily');
+		EXECUTE format('CREATE INDEX ON %I.%I (computed_at)', p.nsp, p.name || '_daily');
 		SELECT pg_catalog.jsonb_object_agg(x.part, pg_catalog.jsonb_build_object(
 				   'owner', r.relowner::regrole::text, 'acl', coalesce(r.relacl::text[], '{}')))
 		INTO kept
