@@ -213,18 +213,17 @@ BEGIN
 		UNION ALL
 		SELECT NULL, x.r, x.fp, y.fp, coalesce(x.org_id = y.org_id, false)
 		FROM b x JOIN b y ON y.r = x.r + 1),
+	-- (each pair's similarities in one call, each fingerprint decoded once:
+	-- five functions decoded both five times)
 	p AS (
-		SELECT cluster, o,
-			   @extschema@.fingerprint_similarity(xf, yf) AS sim,
-			   @extschema@.fingerprint_infrastructure_similarity(xf, yf) AS infra,
+		SELECT cluster, o, sp.similarity AS sim, sp.infrastructure AS infra,
 			   -- two accounts that were never active at the same time (a hydra's
 			   -- successive ones) say nothing of synchrony
 			   CASE WHEN xs.first_seen <= ys.last_seen AND ys.first_seen <= xs.last_seen
-					THEN @extschema@.fingerprint_coactivity_similarity(xf, yf) END AS coact,
-			   @extschema@.fingerprint_calendar_similarity(xf, yf) AS calendar,
-			   @extschema@.fingerprint_similarity_detail(xf, yf) AS detail,
-			   same_org
-		FROM pairs, LATERAL @extschema@.fingerprint_stats(xf) xs, LATERAL @extschema@.fingerprint_stats(yf) ys),
+					THEN sp.coactivity END AS coact,
+			   sp.calendar, sp.work, sp.operator AS op, same_org
+		FROM pairs, LATERAL @extschema@.fingerprint_stats(xf) xs, LATERAL @extschema@.fingerprint_stats(yf) ys,
+			 LATERAL @extschema@.fingerprint_similarity_parts(xf, yf) sp),
 	ps AS (
 		SELECT p.cluster, count(*) AS n_pairs, avg(sim ORDER BY o) AS cohesion, stddev_pop(sim ORDER BY o) AS cohesion_sd,
 			   coalesce(avg(infra ORDER BY o) FILTER (WHERE NOT same_org), 0) AS infra,
@@ -237,8 +236,8 @@ BEGIN
 			   -- the two families over the sampled pairs: a cluster linked on
 			   -- the work alone (lockstep_cluster_accounts, pass 3) shows a
 			   -- weak operator here
-			   jsonb_build_object('work', round(avg((detail->>'work')::float8 ORDER BY o)::numeric, 4),
-								  'operator', round(avg((detail->>'operator')::float8 ORDER BY o)::numeric, 4)) AS families
+			   jsonb_build_object('work', round(avg(work ORDER BY o)::numeric, 4),
+								  'operator', round(avg(op ORDER BY o)::numeric, 4)) AS families
 		FROM p GROUP BY 1),
 	-- one row even without a background (every account clustered): its
 	-- levels are then unknown, and each signal counts as it stands

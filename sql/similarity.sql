@@ -27,6 +27,15 @@ CREATE FUNCTION @extschema@.fingerprint_similarity_detail(@extschema@.fingerprin
 COMMENT ON FUNCTION @extschema@.fingerprint_similarity_detail(@extschema@.fingerprint, @extschema@.fingerprint) IS
 	'the combined similarity, its two families (work, operator) and every channel''s (null: undefined)';
 
+CREATE FUNCTION @extschema@.fingerprint_similarity_parts(@extschema@.fingerprint, @extschema@.fingerprint,
+	OUT similarity double precision, OUT work double precision, OUT operator double precision,
+	OUT content double precision, OUT intents double precision, OUT infrastructure double precision,
+	OUT coactivity double precision, OUT hours double precision, OUT models double precision,
+	OUT calendar double precision)
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.fingerprint_similarity_parts(@extschema@.fingerprint, @extschema@.fingerprint) IS
+	'fingerprint_similarity_detail as a row, unrounded (NULL: undefined): the pair decoded once for all of them';
+
 CREATE FUNCTION @extschema@.fingerprint_content_similarity(@extschema@.fingerprint, @extschema@.fingerprint)
 	RETURNS double precision
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;

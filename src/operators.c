@@ -9,6 +9,7 @@
 
 #include "catalog/pg_type.h"
 #include "fmgr.h"
+#include "funcapi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
@@ -19,6 +20,7 @@
 PG_FUNCTION_INFO_V1(fingerprint_similarity);
 PG_FUNCTION_INFO_V1(fingerprint_similarity_weighted);
 PG_FUNCTION_INFO_V1(fingerprint_similarity_detail);
+PG_FUNCTION_INFO_V1(fingerprint_similarity_parts);
 PG_FUNCTION_INFO_V1(fingerprint_content_similarity);
 PG_FUNCTION_INFO_V1(fingerprint_intents_similarity);
 PG_FUNCTION_INFO_V1(fingerprint_infrastructure_similarity);
@@ -55,17 +57,16 @@ fingerprint_similarity_weighted(PG_FUNCTION_ARGS)
 Datum
 fingerprint_similarity_detail(PG_FUNCTION_ARGS)
 {
-	Fingerprint *a = ls_fp_arg(fcinfo, 0);
-	Fingerprint *b = ls_fp_arg(fcinfo, 1);
 	double		sims[LS_N_CHANNELS];
-	double		families[2];
+	double		sim,
+				families[2];
 	const char *const family_names[2] = {"work", "operator"};
 	StringInfoData o;
 
-	ls_channel_sims(a, b, sims);
+	ls_similarity_parts(ls_fp_arg(fcinfo, 0), ls_fp_arg(fcinfo, 1), ls_default_weights,
+						sims, &sim, &families[0], &families[1]);
 	initStringInfo(&o);
-	appendStringInfo(&o, "{\"similarity\": %.4f",
-					 ls_similarity_families(a, b, ls_default_weights, &families[0], &families[1]));
+	appendStringInfo(&o, "{\"similarity\": %.4f", sim);
 	for (int f = 0; f < 2; f++)
 	{
 		if (families[f] == LS_UNDEFINED)
@@ -82,6 +83,37 @@ fingerprint_similarity_detail(PG_FUNCTION_ARGS)
 	}
 	appendStringInfoChar(&o, '}');
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(o.data)));
+}
+
+/*
+ * The same as a row of float8 (NULL: undefined), unrounded: the combined
+ * similarity, work, operator, then the channels in ls_channel_names'
+ * order.  What a query needs several of (the scoring's pairs) costs one
+ * decoding and one computation of each channel here, against one per
+ * function called.
+ */
+Datum
+fingerprint_similarity_parts(PG_FUNCTION_ARGS)
+{
+	TupleDesc	desc;
+	double		sims[LS_N_CHANNELS];
+	double		v[3 + LS_N_CHANNELS];
+	Datum		values[3 + LS_N_CHANNELS];
+	bool		nulls[3 + LS_N_CHANNELS];
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE ||
+		desc->natts != 3 + LS_N_CHANNELS)
+		elog(ERROR, "fingerprint_similarity_parts: wrong result type");
+	ls_similarity_parts(ls_fp_arg(fcinfo, 0), ls_fp_arg(fcinfo, 1), ls_default_weights,
+						sims, &v[0], &v[1], &v[2]);
+	for (int c = 0; c < LS_N_CHANNELS; c++)
+		v[3 + c] = sims[c];
+	for (int i = 0; i < 3 + LS_N_CHANNELS; i++)
+	{
+		nulls[i] = v[i] == LS_UNDEFINED;
+		values[i] = Float8GetDatum(nulls[i] ? 0 : v[i]);
+	}
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls)));
 }
 
 /*

@@ -728,19 +728,6 @@ channel_sim(LsPrepared *a, LsPrepared *b, LsChannel c)
 	return 0;					/* keep the compiler quiet */
 }
 
-/* All channel similarities of a pair. */
-void
-ls_channel_sims(const Fingerprint *a, const Fingerprint *b, double *sims)
-{
-	LsPrepared	pa,
-				pb;
-
-	ls_prepare(a, &pa);
-	ls_prepare(b, &pb);
-	for (int c = 0; c < LS_N_CHANNELS; c++)
-		sims[c] = channel_sim(&pa, &pb, c);
-}
-
 /*
  * The combination of the two families' values (LS_UNDEFINED where no
  * channel of the family is defined): their geometric mean.  A family
@@ -770,7 +757,7 @@ combine(double work, double op, bool work_weighted, bool op_weighted)
  */
 static bool
 at_least(LsPrepared *a, LsPrepared *b, const double *weights, double threshold,
-		 double *sim, double *work, double *operator)
+		 double *sim, double *work, double *operator, const double *known)
 {
 	double		num = 0,
 				den = 0,
@@ -805,7 +792,7 @@ at_least(LsPrepared *a, LsPrepared *b, const double *weights, double threshold,
 			continue;
 		if (is_operator[c])
 		{
-			s = channel_sim(a, b, c);
+			s = known ? known[c] : channel_sim(a, b, c);
 			if (s != LS_UNDEFINED)
 				op = Max(op, s * weights[c] / op_max_weight);
 			continue;
@@ -819,7 +806,7 @@ at_least(LsPrepared *a, LsPrepared *b, const double *weights, double threshold,
 			return false;
 		}
 		left -= weights[c];
-		s = channel_sim(a, b, c);
+		s = known ? known[c] : channel_sim(a, b, c);
 		if (s != LS_UNDEFINED)
 		{
 			num += weights[c] * s;
@@ -840,7 +827,7 @@ ls_prepared_at_least(LsPrepared *a, LsPrepared *b,
 	double		work,
 				op;
 
-	return at_least(a, b, weights, threshold, sim, &work, &op);
+	return at_least(a, b, weights, threshold, sim, &work, &op, NULL);
 }
 
 /* ls_prepared_at_least for two plain fingerprints. */
@@ -857,21 +844,23 @@ ls_similarity_at_least(const Fingerprint *a, const Fingerprint *b,
 }
 
 /*
- * The combined similarity and its two families' values (LS_UNDEFINED:
- * no channel of the family is defined).
+ * Everything about a pair at once: every channel's similarity, the two
+ * families' and the combined one, each fingerprint decoded once and each
+ * channel computed once (at_least's values, to the bit: the similarity is
+ * ls_similarity's).
  */
-double
-ls_similarity_families(const Fingerprint *a, const Fingerprint *b, const double *weights,
-					   double *work, double *operator)
+void
+ls_similarity_parts(const Fingerprint *a, const Fingerprint *b, const double *weights,
+					double *sims, double *sim, double *work, double *operator)
 {
 	LsPrepared	pa,
 				pb;
-	double		sim;
 
 	ls_prepare(a, &pa);
 	ls_prepare(b, &pb);
-	at_least(&pa, &pb, weights, 0.0, &sim, work, operator);
-	return sim;
+	for (int c = 0; c < LS_N_CHANNELS; c++)
+		sims[c] = channel_sim(&pa, &pb, c);
+	at_least(&pa, &pb, weights, 0.0, sim, work, operator, sims);
 }
 
 /*

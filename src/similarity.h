@@ -111,10 +111,9 @@ extern double ls_sim_coactivity(const Fingerprint *a, const Fingerprint *b);
 extern double ls_sim_hours(const Fingerprint *a, const Fingerprint *b);
 extern double ls_sim_models(const Fingerprint *a, const Fingerprint *b);
 extern double ls_sim_calendar(const Fingerprint *a, const Fingerprint *b);
-extern void ls_channel_sims(const Fingerprint *a, const Fingerprint *b, double *sims);
+extern void ls_similarity_parts(const Fingerprint *a, const Fingerprint *b, const double *weights,
+								double *sims, double *sim, double *work, double *operator);
 extern double ls_similarity(const Fingerprint *a, const Fingerprint *b, const double *weights);
-extern double ls_similarity_families(const Fingerprint *a, const Fingerprint *b,
-									 const double *weights, double *work, double *operator);
 extern bool ls_similarity_at_least(const Fingerprint *a, const Fingerprint *b,
 								   const double *weights, double threshold, double *sim);
 

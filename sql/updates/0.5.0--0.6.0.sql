@@ -12,6 +12,17 @@ CREATE FUNCTION @extschema@.fingerprint_default_weights() RETURNS double precisi
 COMMENT ON FUNCTION @extschema@.fingerprint_default_weights() IS
 	'fingerprint_similarity''s channel weights {content, intents, infrastructure, coactivity, hours, models, calendar}, to build weights of your own from';
 
+-- each scored pair's similarities in one call, which the replayed
+-- scoring.sql makes
+CREATE FUNCTION @extschema@.fingerprint_similarity_parts(@extschema@.fingerprint, @extschema@.fingerprint,
+	OUT similarity double precision, OUT work double precision, OUT operator double precision,
+	OUT content double precision, OUT intents double precision, OUT infrastructure double precision,
+	OUT coactivity double precision, OUT hours double precision, OUT models double precision,
+	OUT calendar double precision)
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.fingerprint_similarity_parts(@extschema@.fingerprint, @extschema@.fingerprint) IS
+	'fingerprint_similarity_detail as a row, unrounded (NULL: undefined): the pair decoded once for all of them';
+
 -- the aggregate that the replayed pipeline.sql's N_shared view calls
 CREATE TYPE @extschema@.lockstep_shared_key AS (kind text, rank integer, key bigint, accounts integer);
 COMMENT ON TYPE @extschema@.lockstep_shared_key IS

@@ -38,6 +38,27 @@ SELECT bool_and(coalesce(fingerprint_content_similarity(x.fp, y.fp) = fingerprin
                       fingerprint_hours_similarity(x.fp, y.fp), fingerprint_models_similarity(x.fp, y.fp)) >= 0) AS channels_in_range
 FROM sim_pairs p JOIN sim_fp x ON x.account_id = p.a JOIN sim_fp y ON y.account_id = p.b;
 
+-- fingerprint_similarity_parts gives what each function gives, to the bit
+-- (work and operator: detail's, before its rounding), over the pairs and
+-- each fingerprint with itself (an identical pair is 1 without its channels)
+SELECT count(*) AS pairs,
+       count(*) FILTER (WHERE NOT (
+           p.similarity = fingerprint_similarity(x.fp, y.fp)
+           AND p.content IS NOT DISTINCT FROM fingerprint_content_similarity(x.fp, y.fp)
+           AND p.intents IS NOT DISTINCT FROM fingerprint_intents_similarity(x.fp, y.fp)
+           AND p.infrastructure IS NOT DISTINCT FROM fingerprint_infrastructure_similarity(x.fp, y.fp)
+           AND p.coactivity IS NOT DISTINCT FROM fingerprint_coactivity_similarity(x.fp, y.fp)
+           AND p.hours IS NOT DISTINCT FROM fingerprint_hours_similarity(x.fp, y.fp)
+           AND p.models IS NOT DISTINCT FROM fingerprint_models_similarity(x.fp, y.fp)
+           AND p.calendar IS NOT DISTINCT FROM fingerprint_calendar_similarity(x.fp, y.fp)
+           AND (p.work IS NULL) = (d->'work' = 'null') AND (p.operator IS NULL) = (d->'operator' = 'null')
+           AND coalesce(abs(p.work - (d->>'work')::float8) <= 0.00005, true)
+           AND coalesce(abs(p.operator - (d->>'operator')::float8) <= 0.00005, true))) AS differ,
+       count(*) FILTER (WHERE p.work IS NULL OR p.operator IS NULL) > 0 AS some_family_undefined,
+       count(*) FILTER (WHERE p.coactivity IS NULL) > 0 AS some_channel_undefined
+FROM (SELECT a, b FROM sim_pairs UNION ALL SELECT account_id, account_id FROM sim_fp) q
+JOIN sim_fp x ON x.account_id = q.a JOIN sim_fp y ON y.account_id = q.b,
+     LATERAL fingerprint_similarity_parts(x.fp, y.fp) p, LATERAL fingerprint_similarity_detail(x.fp, y.fp) d;
 -- accounts of one campaign are similar; strangers are not
 SELECT CASE WHEN pa = pb AND pa IN ('A', 'B', 'C') THEN 'same campaign'
             WHEN pa = 'user' AND pb = 'user' THEN 'two users'
