@@ -622,7 +622,16 @@ COMMENT ON PROCEDURE @extschema@.lockstep_refresh_lock(regclass, text) IS
 -- only when the new rows all name it, or when it is none and none of them
 -- names one.  The day is computed whole when it has no mark, lost every
 -- row, or half its accounts or more would be computed again.
-CREATE FUNCTION @extschema@.lockstep_store_day(cfg_table regclass, day date, OUT rows bigint, OUT skipped bigint)
+--
+-- With fold_window, which the refresh asks for when the window is as the
+-- last refresh left it and this day is the only one that changes (the day
+-- so far, hour by hour), the new rows' fingerprint of each account merged
+-- into its stored one is merged into its window row too (its organization
+-- and days are those it had: the merge keeps them), and synced returns
+-- those accounts, which the window then leaves as they are
+-- (docs/design.md, "The window, kept").
+CREATE FUNCTION @extschema@.lockstep_store_day(cfg_table regclass, day date, fold_window boolean DEFAULT false,
+	OUT rows bigint, OUT skipped bigint, OUT synced bigint[])
 	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -646,6 +655,7 @@ BEGIN
 		RAISE EXCEPTION 'lockstep_store_day needs a pipeline''s config table and a day'
 			USING ERRCODE = 'null_value_not_allowed';
 	END IF;
+	synced := '{}';
 	SELECT p.nsp, p.name INTO nsp, base FROM @extschema@.lockstep_pipeline_name(cfg_table) p;
 	-- the fingerprint_agg arguments: the log's columns as it has them now,
 	-- quoted here, NULL where it has none; no SQL text is stored
@@ -708,17 +718,25 @@ BEGIN
 			mark := NULL;	-- computed whole, below
 		ELSE
 			-- the new rows merged into the stored fingerprints, or stored
-			-- as the account's first of the day
+			-- as the account's first of the day; with fold_window, merged
+			-- into the window rows of the accounts merged into too
 			EXECUTE format($q$
-				WITH agg AS (SELECT * FROM (%s) a WHERE account_id IS NOT NULL AND account_id <> ALL ($3)),
+				WITH agg AS (SELECT * FROM (%1$s) a WHERE account_id IS NOT NULL AND account_id <> ALL ($3)),
 				merged AS (
-					UPDATE %I.%I d SET fp = @extschema@.fingerprint_merge(d.fp, agg.fp), computed_at = clock_timestamp()
+					UPDATE %2$I.%3$I d SET fp = @extschema@.fingerprint_merge(d.fp, agg.fp), computed_at = clock_timestamp()
 					FROM agg WHERE d.day = $1 AND d.account_id = agg.account_id
-					RETURNING d.account_id)
-				INSERT INTO %I.%I SELECT $1, account_id, org_id, fp, clock_timestamp() FROM agg
-				WHERE account_id NOT IN (SELECT account_id FROM merged)$q$,
-				all_sql, nsp, base || '_daily', nsp, base || '_daily')
-				USING day, mark, redo;
+					RETURNING d.account_id),
+				inserted AS (
+					INSERT INTO %2$I.%3$I SELECT $1, account_id, org_id, fp, clock_timestamp() FROM agg
+					WHERE account_id NOT IN (SELECT account_id FROM merged)),
+				synced AS (
+					UPDATE %2$I.%4$I w SET fp = @extschema@.fingerprint_merge(w.fp, agg.fp)
+					FROM agg WHERE $4 AND w.account_id = agg.account_id AND w.days @> ARRAY[$1]
+					  AND agg.account_id IN (SELECT account_id FROM merged)
+					RETURNING w.account_id)
+				SELECT coalesce(array_agg(account_id), '{}') FROM synced$q$,
+				all_sql, nsp, base || '_daily', base || '_window')
+				INTO synced USING day, mark, redo, fold_window;
 			RAISE DEBUG 'lockstep_store_day: % folded (rows after %), % of its % accounts computed again whole',
 				day, mark, cardinality(redo), accounts;
 			-- the accounts whose rows up to the mark changed, whole
@@ -747,8 +765,8 @@ BEGIN
 			USING day, rows, skipped, latest;
 	END IF;
 END $$;
-COMMENT ON FUNCTION @extschema@.lockstep_store_day(regclass, date) IS
-	'internal: store one UTC day of a pipeline''s log (its daily fingerprints and row counts; a day stored before gets the rows after its newest stored row merged in); returns the day''s rows and those skipped';
+COMMENT ON FUNCTION @extschema@.lockstep_store_day(regclass, date, boolean) IS
+	'internal: store one UTC day of a pipeline''s log (its daily fingerprints and row counts; a day stored before gets the rows after its newest stored row merged in, and with fold_window its window rows too); returns the day''s rows, those skipped and the accounts whose window rows it merged into';
 
 -- The days of a refresh side by side: up to workers background workers
 -- (lockstep.refresh_workers), each storing days with lockstep_store_day
@@ -882,7 +900,7 @@ COMMENT ON FUNCTION @extschema@.lockstep_refresh_plan(regclass, date, jsonb, reg
 -- at 16M rows the merge is not what one more day costs (docs/design.md,
 -- "The window, kept").
 CREATE FUNCTION @extschema@.lockstep_refresh_window(cfg_table regclass,
-	report @extschema@.lockstep_pipeline_refresh) RETURNS @extschema@.lockstep_pipeline_refresh
+	report @extschema@.lockstep_pipeline_refresh, synced bigint[]) RETURNS @extschema@.lockstep_pipeline_refresh
 	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 	SET search_path = pg_catalog, pg_temp
 	SET enable_sort = off
@@ -942,7 +960,9 @@ BEGIN
 			UNION SELECT account_id FROM %1$I.%3$I WHERE days && $3 AND pg_catalog.cardinality($3) > 0) a$q$,
 			nsp, base || '_daily', base || '_window')
 			INTO accounts USING stored, since, changed, last.finished_at;
-		accounts := coalesce(accounts, '{}');
+		-- but not those whose new rows the days stage merged into their
+		-- window rows too (lockstep_store_day's fold_window)
+		accounts := ARRAY(SELECT pg_catalog.unnest(accounts) EXCEPT SELECT pg_catalog.unnest(synced));
 	END IF;
 	report.window_accounts := 0;
 	IF accounts IS NULL OR cardinality(accounts) * 2 >= last.held THEN
@@ -950,16 +970,21 @@ BEGIN
 		EXECUTE format('INSERT INTO %I.%I %s', nsp, base || '_window', format(merged, ''))
 			USING since;
 		GET DIAGNOSTICS report.window_accounts = ROW_COUNT;
-	ELSIF cardinality(accounts) > 0 THEN
-		EXECUTE format('DELETE FROM %I.%I WHERE account_id = ANY ($1)', nsp, base || '_window') USING accounts;
-		EXECUTE format('INSERT INTO %I.%I %s', nsp, base || '_window', format(merged, 'AND d.account_id = ANY ($2)'))
-			USING since, accounts;
-		GET DIAGNOSTICS report.window_accounts = ROW_COUNT;
+	ELSE
+		IF cardinality(accounts) > 0 THEN
+			EXECUTE format('DELETE FROM %I.%I WHERE account_id = ANY ($1)', nsp, base || '_window') USING accounts;
+			EXECUTE format('INSERT INTO %I.%I %s', nsp, base || '_window', format(merged, 'AND d.account_id = ANY ($2)'))
+				USING since, accounts;
+			GET DIAGNOSTICS report.window_accounts = ROW_COUNT;
+		END IF;
+		RAISE DEBUG 'lockstep_refresh_window: % accounts computed again, % merged into with the day''s new rows',
+			report.window_accounts, cardinality(synced);
+		report.window_accounts := report.window_accounts + cardinality(synced);
 	END IF;
 	RETURN report;
 END $$;
-COMMENT ON FUNCTION @extschema@.lockstep_refresh_window(regclass, @extschema@.lockstep_pipeline_refresh) IS
-	'internal: compute the window fingerprints of a pipeline''s accounts whose days in the window changed since the last refresh that finished (all of them the first time, or when half or more did), and return the refresh''s report with the window''s first day and the accounts computed';
+COMMENT ON FUNCTION @extschema@.lockstep_refresh_window(regclass, @extschema@.lockstep_pipeline_refresh, bigint[]) IS
+	'internal: compute the window fingerprints of a pipeline''s accounts whose days in the window changed since the last refresh that finished (all of them the first time, or when half or more did; not those the days stage merged into, synced), and return the refresh''s report with the window''s first day and the accounts computed or merged into';
 
 -- The accounts of a pipeline whose daily rows in a range of days were
 -- computed or merged after a time: the days first, then their rows
@@ -1001,7 +1026,7 @@ COMMENT ON FUNCTION @extschema@.lockstep_changed_accounts(regclass, daterange, t
 -- finished_at and a WARNING says why; the next refresh finds the days
 -- stored and tries the views again.  A cancel is not caught.
 CREATE FUNCTION @extschema@.lockstep_refresh_views(cfg_table regclass, name text,
-	report @extschema@.lockstep_pipeline_refresh) RETURNS @extschema@.lockstep_pipeline_refresh
+	report @extschema@.lockstep_pipeline_refresh, synced bigint[]) RETURNS @extschema@.lockstep_pipeline_refresh
 	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -1027,7 +1052,7 @@ BEGIN
 		IF view = 'history' THEN
 			PERFORM @extschema@.lockstep_record_campaigns(cfg_table, report.started_at, report.last_day);
 		ELSIF view = 'window' THEN
-			report := @extschema@.lockstep_refresh_window(cfg_table, report);
+			report := @extschema@.lockstep_refresh_window(cfg_table, report, synced);
 			-- the clusters next: kept, if the last clustering allows it (an
 			-- update makes the clusters again, empty, and its refreshes
 			-- have no clustered_with)
@@ -1082,7 +1107,7 @@ EXCEPTION WHEN OTHERS THEN
 		USING HINT = 'The next refresh tries the views again; the refresh is recorded without finished_at.';
 	RETURN report;
 END $$;
-COMMENT ON FUNCTION @extschema@.lockstep_refresh_views(regclass, text, @extschema@.lockstep_pipeline_refresh) IS
+COMMENT ON FUNCTION @extschema@.lockstep_refresh_views(regclass, text, @extschema@.lockstep_pipeline_refresh, bigint[]) IS
 	'internal: refresh a pipeline''s views after its days, and return the refresh''s report with each stage''s seconds, the clustering''s memory and finished_at (NULL if a view failed, which a WARNING explains)';
 
 -- No SET clause here: a procedure with one may not COMMIT.  It sets
@@ -1117,6 +1142,9 @@ DECLARE
 	yielded boolean;
 	thin_accounts bigint;
 	window_accounts bigint;
+	fold_window boolean := false;
+	synced bigint[] := '{}';
+	day_synced bigint[];
 BEGIN
 	PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 	IF cfg_table IS NULL THEN
@@ -1137,6 +1165,19 @@ BEGIN
 	-- 1. the plan: the days to read and those to read again
 	plan := @extschema@.lockstep_refresh_plan(cfg_table, through, s, leaves);
 	report := (started, NULL, plan.first_day, plan.last_day, 0, 0, 0, 0, plan.rows_before_range, NULL, NULL, NULL, NULL, NULL);
+	-- the day so far and nothing else to store, over the window the last
+	-- refresh that finished made, with no day stored since: the window is as
+	-- it should be but for this day's new rows, which lockstep_store_day
+	-- then merges into the window rows too (fold_window)
+	IF cardinality(plan.recompute) = 1 AND plan.first_new > plan.last_day THEN
+		EXECUTE format($q$SELECT r.window_range = daterange($1 - c.window_days + 1, $1, '[]')
+							 AND $1 = (SELECT max(d.day) FROM %1$I.%2$I d)
+							 AND r.finished_at >= (SELECT max(d.computed_at) FROM %1$I.%2$I d)
+						  FROM %1$I.%3$I r, %4$s c WHERE r.finished_at IS NOT NULL
+						  ORDER BY r.started_at DESC LIMIT 1$q$, nsp, base || '_days', base || '_refreshes', cfg_table)
+			INTO fold_window USING plan.recompute[1];
+		fold_window := coalesce(fold_window, false);
+	END IF;
 
 	-- 2. the days, stored.  First side by side in background workers
 	-- (lockstep_store_days), when this refresh may commit (each worker
@@ -1177,8 +1218,9 @@ BEGIN
 			day_rows := done_rows[k];
 			day_skipped := done_skipped[k];
 		ELSE
-			SELECT sd.rows, sd.skipped INTO day_rows, day_skipped
-			FROM @extschema@.lockstep_store_day(cfg_table, d) sd;
+			SELECT sd.rows, sd.skipped, sd.synced INTO day_rows, day_skipped, day_synced
+			FROM @extschema@.lockstep_store_day(cfg_table, d, fold_window) sd;
+			synced := synced || day_synced;
 		END IF;
 		IF day_rows > 0 THEN
 			IF i < cardinality(plan.recompute) THEN
@@ -1230,7 +1272,7 @@ BEGIN
 		round(extract(epoch FROM clock_timestamp() - started)::numeric, 3));
 
 	-- 3. the views (a failure there keeps the days: see lockstep_refresh_views)
-	report := @extschema@.lockstep_refresh_views(cfg_table, name, report);
+	report := @extschema@.lockstep_refresh_views(cfg_table, name, report, synced);
 
 	-- 4. the report, and what it says
 	EXECUTE format('INSERT INTO %I.%I SELECT ($1).*', nsp, base || '_refreshes') USING report;

@@ -26,7 +26,7 @@ psql_ok(q{CALL lockstep_refresh('live', '2026-01-21')});
 psql_ok(q{CALL lockstep_refresh('kept', '2026-01-21')});
 
 # two days, four hours at a time, each refresh through the day so far
-my (@flagged, @within, @clustered, @kept_differ);
+my (@flagged, @within, @clustered, @kept_differ, @merged);
 for my $h (map { $_ * 4 } 0 .. 11)
 {
 	my $from = sprintf("timestamptz '2026-01-22 00:00+00' + interval '%d hours'", $h);
@@ -35,7 +35,10 @@ for my $h (map { $_ * 4 } 0 .. 11)
 	# the withheld rows of 2026-01-21 arrive on the 23rd, within late_days
 	psql_ok(q{INSERT INTO live_log SELECT * FROM full_log
 	          WHERE ts >= '2026-01-21' AND ts < '2026-01-22' AND account_id % 100 = 0}) if $h == 24;
-	psql_ok(qq{CALL lockstep_refresh('live', (($to - interval '1 microsecond') AT TIME ZONE 'UTC')::date)});
+	my ($rc, undef, $said) = psql(qq{SET client_min_messages = debug1;
+		CALL lockstep_refresh('live', (($to - interval '1 microsecond') AT TIME ZONE 'UTC')::date)});
+	die "refresh failed: $said" if $rc;
+	push @merged, $said =~ /(\d+) accounts computed again, (\d+) merged into/ ? "$1+$2" : '-';
 	push @flagged, psql_ok(q{SELECT count(*) FROM live_campaigns WHERE flagged});
 	psql_ok(qq{CALL lockstep_refresh('kept', (($to - interval '1 microsecond') AT TIME ZONE 'UTC')::date)});
 	push @clustered, psql_ok(q{SELECT (clustered_with IS NOT NULL)::int FROM kept_refreshes ORDER BY started_at DESC LIMIT 1});
@@ -50,6 +53,12 @@ for my $h (map { $_ * 4 } 0 .. 11)
 }
 is(join(' ', grep { my ($c, $n) = split m{/}; $c != $n } @within), '',
 	'within a day, each refresh computed the window of the accounts of its new rows, no other (' . join(' ', @within) . ')');
+# and of those, the accounts active earlier that day had the new rows
+# merged into their window rows with their daily ones (fold_window); the
+# first refresh of a day, and the one after the late rows, compute theirs
+is(join(' ', map { /\+(\d+)/ && $1 > 0 ? 'merged' : 'none' } @merged),
+	join(' ', 'none', ('merged') x 5, 'none', ('merged') x 5),
+	'within a day, the accounts already active that day merged, not computed again (' . join(' ', @merged) . ')');
 # the first refresh of a day adds it; the next ones of that day compute it
 # again; the one after the late rows computes their day again and adds the new day
 is(psql_ok(q{SELECT string_agg(days_added || '+' || days_recomputed, ' ' ORDER BY started_at) FROM live_refreshes}),
