@@ -47,6 +47,16 @@ CREATE TYPE @extschema@.lockstep_cluster_member AS (
 COMMENT ON TYPE @extschema@.lockstep_cluster_member IS
 	'row type of a pipeline''s N_clusters table: an account, its cluster (the label lockstep_cluster_accounts gave it), whether it is a core member and an attached account''s similarity to the member it joined through';
 
+CREATE TYPE @extschema@.lockstep_account_score AS (
+	account_id bigint,
+	cluster bigint,
+	score double precision,
+	flagged boolean,
+	evidence jsonb
+);
+COMMENT ON TYPE @extschema@.lockstep_account_score IS
+	'row type of a pipeline''s N_accounts table: lockstep_score_accounts'' row of a clustered account (its cluster, score, whether flagged, and the evidence)';
+
 CREATE TYPE @extschema@.lockstep_pipeline_refresh AS (
 	started_at timestamptz,
 	finished_at timestamptz,

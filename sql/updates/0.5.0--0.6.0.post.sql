@@ -24,7 +24,8 @@ END $$;
 
 -- A pipeline's window is a table that each refresh keeps, computing only
 -- the accounts whose days changed (and its clusters a table that a refresh
--- keeping its clustering adds to), and it counts each account's
+-- keeping its clustering adds to, and its accounts' scores a table each
+-- refresh writes again), and it counts each account's
 -- organization in the same pass as its union (0.5.0's made a second pass
 -- over the window's days, a third of the window's time at 16M rows).  So
 -- the window and the views made from it (clusters,
@@ -73,8 +74,8 @@ BEGIN
 		PERFORM @extschema@.lockstep_pin_pipeline(p.cfg);
 		FOREACH part IN ARRAY parts LOOP
 			-- made inside this script, it would join the extension: it is the user's
-			-- (the window and the clusters are tables now)
-			kind := CASE WHEN part IN ('window', 'clusters') THEN 'TABLE' ELSE 'MATERIALIZED VIEW' END;
+			-- (the window, the clusters and the accounts are tables now)
+			kind := CASE WHEN part IN ('window', 'clusters', 'accounts') THEN 'TABLE' ELSE 'MATERIALIZED VIEW' END;
 			EXECUTE format('ALTER EXTENSION lockstep DROP %s %I.%I', kind, p.nsp, p.name || '_' || part);
 			EXECUTE format('ALTER %s %I.%I OWNER TO %s', kind, p.nsp, p.name || '_' || part,
 						   kept->part->>'owner');

@@ -68,6 +68,18 @@ CREATE TYPE @extschema@.lockstep_cluster_member AS (
 );
 COMMENT ON TYPE @extschema@.lockstep_cluster_member IS
 	'row type of a pipeline''s N_clusters table: an account, its cluster (the label lockstep_cluster_accounts gave it), whether it is a core member and an attached account''s similarity to the member it joined through';
+-- and the accounts' scores (a table each refresh writes again: the
+-- comparison REFRESH ... CONCURRENTLY made cost 4 to 5 s an hour under a
+-- hydra at 16M rows)
+CREATE TYPE @extschema@.lockstep_account_score AS (
+	account_id bigint,
+	cluster bigint,
+	score double precision,
+	flagged boolean,
+	evidence jsonb
+);
+COMMENT ON TYPE @extschema@.lockstep_account_score IS
+	'row type of a pipeline''s N_accounts table: lockstep_score_accounts'' row of a clustered account (its cluster, score, whether flagged, and the evidence)';
 ALTER TYPE @extschema@.lockstep_pipeline_refresh
 	ADD ATTRIBUTE window_range daterange CASCADE,
 	ADD ATTRIBUTE window_accounts bigint CASCADE,

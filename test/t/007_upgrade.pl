@@ -76,7 +76,7 @@ if (!is($old, $new, 'pg_dump: the updated catalog equals a fresh 0.6.0 install')
 }
 
 # Dependencies: every part of the pipeline is pinned, and knows its parts.
-for my $stmt ('DROP TABLE api_window', 'DROP MATERIALIZED VIEW api_accounts',
+for my $stmt ('DROP TABLE api_window', 'DROP TABLE api_accounts', 'DROP MATERIALIZED VIEW api_campaigns',
 	'DROP TABLE api_daily', 'DROP TABLE api_config', 'DROP TABLE rel')
 {
 	($rc, $out, $err) = psql($stmt, db => 'lockstep_new');
@@ -116,12 +116,12 @@ SELECT has_table_privilege('lockstep_tap_reader', 'api_campaigns', 'SELECT WITH 
        (SELECT relowner::regrole::text FROM pg_class WHERE oid = 'api_accounts'::regclass),
        (SELECT indexrelid::regclass::text FROM pg_index WHERE indrelid = 'api_campaigns'::regclass
         AND pg_get_indexdef(indexrelid) LIKE '%(score)'),
-       (SELECT count(*) FROM pg_class WHERE relname ~ '^api_(campaigns|accounts|shared)$'
+       (SELECT count(*) FROM pg_class WHERE relname ~ '^api_(campaigns|shared)$'
         AND NOT relispopulated),
-       (SELECT count(*) FROM api_window) + (SELECT count(*) FROM api_clusters);
+       (SELECT count(*) FROM api_window) + (SELECT count(*) FROM api_clusters) + (SELECT count(*) FROM api_accounts);
 SQL
 is((split /
-/, $out)[-1], 't|t|lockstep_tap_reader|api_campaigns_by_score|3|0',
+/, $out)[-1], 't|t|lockstep_tap_reader|api_campaigns_by_score|2|0',
 	'from 0.5.0: the views made again keep their owner, privileges and indexes, empty until a refresh') or diag($err);
 like($err, qr/lockstep pipeline public\.api updated: its window/, 'and the update says so');
 # its tables are what a new pipeline's are (N_days' newest row, N_daily's
@@ -129,7 +129,7 @@ like($err, qr/lockstep pipeline public\.api updated: its window/, 'and the updat
 # the next refresh stores and folds with them
 ($rc, $out, $err) = psql(<<'SQL', db => 'lockstep_u5');
 SELECT lockstep_create_pipeline('fresh', 'api_log', 28);
-ALTER MATERIALIZED VIEW api_accounts OWNER TO CURRENT_USER;   -- (its owner above cannot read the config)
+ALTER TABLE api_accounts OWNER TO CURRENT_USER;   -- (its owner above cannot read the config)
 CALL lockstep_refresh('api', '2026-01-21');
 WITH t(p) AS (VALUES ('api'), ('fresh'))
 SELECT count(DISTINCT (
