@@ -96,7 +96,7 @@ FROM seen s LEFT JOIN first_use u USING (campaign) ORDER BY 1"
 echo "== hard negatives flagged at any hour"
 q -F ' | ' -c "SELECT coalesce(string_agg(kind || ' ' || m, ', '), 'none') FROM (SELECT kind, max(flagged) AS m FROM negatives GROUP BY 1) x"
 echo "== refresh seconds (hourly steps)"
-q -F ' | ' -c "SELECT 'median ' || percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds), 'max ' || max(seconds)
+q -F ' | ' -c "SELECT 'median ' || round(percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds)::numeric, 2), 'max ' || max(seconds)
                FROM (SELECT DISTINCT hour, seconds FROM steps WHERE hour > '$FROM') x"
 echo "== each hourly refresh: its stages' seconds, the window fingerprints it computed, whether it clustered"
 q -F ' | ' -c "SELECT to_char(started_at AT TIME ZONE 'UTC', 'HH24:MI:SS'), stage_seconds, window_accounts,
