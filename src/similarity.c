@@ -753,7 +753,8 @@ combine(double work, double op, bool work_weighted, bool op_weighted)
  * channels left cannot lift the work far enough: with num / den the
  * weighted mean so far and R the weight of the channels left, no outcome
  * of theirs beats (num + R) / (den + R), since num <= den.  The value,
- * when computed, is exactly ls_similarity's.
+ * when computed, is exactly ls_similarity's.  known, if not NULL, holds
+ * every channel's similarity already computed (ls_similarity_parts).
  */
 static bool
 at_least(LsPrepared *a, LsPrepared *b, const double *weights, double threshold,
