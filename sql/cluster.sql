@@ -124,8 +124,8 @@ BEGIN
 		format($e$SELECT k.account_id, min(k.account_id) OVER (PARTITION BY k.key)
 				  FROM (SELECT f.account_id::bigint AS account_id, x.key
 						FROM %1$s f, LATERAL @extschema@.fingerprint_stats(f.fp) st,
-							 LATERAL @extschema@.fingerprint_infrastructure_keys(f.fp) x
-						WHERE st.active_days <= %2$s AND x.kind = 'payment') k$e$,
+							 LATERAL pg_catalog.unnest(@extschema@.fingerprint_payment_keys(f.fp)) x(key)
+						WHERE st.active_days <= %2$s) k$e$,
 			   fingerprints, (s->>'thin_days')::int)) INTO group_ids, group_of;
 	-- and the thin accounts that share no card, grouped by their likeness
 	-- (a hydra that gives each account a card of its own).  A few days of
@@ -379,7 +379,7 @@ BEGIN
 			WHERE st.active_days <= $2),
 		old AS MATERIALIZED (
 			SELECT x.key, t.account_id, t.cluster, t.core, t.similarity
-			FROM old_thin t, LATERAL @extschema@.fingerprint_infrastructure_keys(t.fp) x WHERE x.kind = 'payment'),
+			FROM old_thin t, LATERAL pg_catalog.unnest(@extschema@.fingerprint_payment_keys(t.fp)) x(key)),
 		new_thin AS MATERIALIZED (
 			SELECT a.id AS account_id, f.fp
 			FROM unnest($1) a(id)
@@ -388,7 +388,7 @@ BEGIN
 			WHERE st.active_days <= $2),
 		new AS (
 			SELECT t.account_id, x.key
-			FROM new_thin t, LATERAL @extschema@.fingerprint_infrastructure_keys(t.fp) x WHERE x.kind = 'payment')
+			FROM new_thin t, LATERAL pg_catalog.unnest(@extschema@.fingerprint_payment_keys(t.fp)) x(key))
 		SELECT coalesce(array_agg(j.account_id ORDER BY j.account_id), '{}'), array_agg(j.cluster ORDER BY j.account_id),
 			   array_agg(j.core ORDER BY j.account_id), array_agg(j.similarity ORDER BY j.account_id),
 			   -- the clustered thin accounts that share a card: their group

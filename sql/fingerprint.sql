@@ -55,6 +55,11 @@ CREATE FUNCTION @extschema@.fingerprint_infrastructure_keys(@extschema@.fingerpr
 COMMENT ON FUNCTION @extschema@.fingerprint_infrastructure_keys(@extschema@.fingerprint) IS
 	'the hashes in the infrastructure sketches (kind network, user_agent or payment): every value while an account has at most 16 networks, 8 agents, 8 payment instruments, else the smallest hashes';
 
+CREATE FUNCTION @extschema@.fingerprint_payment_keys(@extschema@.fingerprint) RETURNS bigint[]
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.fingerprint_payment_keys(@extschema@.fingerprint) IS
+	'the payment keys of fingerprint_infrastructure_keys, ascending, as an array (the first is the smallest)';
+
 CREATE FUNCTION @extschema@.fingerprint_scaffold_keys(@extschema@.fingerprint,
 	OUT key bigint, OUT count bigint) RETURNS SETOF record
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 48;

@@ -161,8 +161,7 @@ BEGIN
 			   vo.tokens_out,
 			   -- a thin account's worker: its smallest card (NULL: the account is its own)
 			   CASE WHEN st.active_days <= %14$s THEN
-					(SELECT min(x.key) FROM @extschema@.fingerprint_infrastructure_keys(f.fp) x
-					 WHERE x.kind = 'payment') END AS card
+					(@extschema@.fingerprint_payment_keys(f.fp))[1] END AS card
 		FROM (SELECT account_id::bigint AS account_id, cluster::bigint AS cluster FROM %1$s c0) c
 		JOIN (SELECT account_id::bigint AS account_id, org_id::bigint AS org_id, fp FROM %2$s f0) f
 		  USING (account_id),

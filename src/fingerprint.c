@@ -13,10 +13,12 @@
 #include "hashing.h"
 #include "sqlapi.h"
 
+#include "catalog/pg_type.h"
 #include "common/base64.h"
 #include "funcapi.h"
 #include "fmgr.h"
 #include "libpq/pqformat.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/json.h"
@@ -34,6 +36,7 @@ PG_FUNCTION_INFO_V1(fingerprint_models);
 PG_FUNCTION_INFO_V1(fingerprint_stats);
 PG_FUNCTION_INFO_V1(fingerprint_volume);
 PG_FUNCTION_INFO_V1(fingerprint_infrastructure_keys);
+PG_FUNCTION_INFO_V1(fingerprint_payment_keys);
 PG_FUNCTION_INFO_V1(fingerprint_scaffold_keys);
 PG_FUNCTION_INFO_V1(fingerprint_intents);
 PG_FUNCTION_INFO_V1(lockstep_model_hash);
@@ -434,6 +437,23 @@ fingerprint_infrastructure_keys(PG_FUNCTION_ARGS)
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nulls);
 		}
 	return (Datum) 0;
+}
+
+/*
+ * The payment keys alone, ascending, as int8[]: what
+ * fingerprint_infrastructure_keys reports of kind payment, without a row
+ * per key (the card groups of thin accounts look them up by the hundred
+ * thousand under a hydra).
+ */
+Datum
+fingerprint_payment_keys(PG_FUNCTION_ARGS)
+{
+	Fingerprint *fp = ls_fp_arg(fcinfo, 0);
+	Datum		d[LS_K_PAY];
+
+	for (int i = 0; i < fp->n_pay; i++)
+		d[i] = Int64GetDatum((int64) fp->pay[i]);
+	PG_RETURN_ARRAYTYPE_P(construct_array(d, fp->n_pay, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 }
 
 /*

@@ -23,6 +23,13 @@ CREATE FUNCTION @extschema@.fingerprint_similarity_parts(@extschema@.fingerprint
 COMMENT ON FUNCTION @extschema@.fingerprint_similarity_parts(@extschema@.fingerprint, @extschema@.fingerprint) IS
 	'fingerprint_similarity_detail as a row, unrounded (NULL: undefined): the pair decoded once for all of them';
 
+-- the payment keys as an array, which the replayed cluster.sql and
+-- scoring.sql read a thin account's cards with
+CREATE FUNCTION @extschema@.fingerprint_payment_keys(@extschema@.fingerprint) RETURNS bigint[]
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.fingerprint_payment_keys(@extschema@.fingerprint) IS
+	'the payment keys of fingerprint_infrastructure_keys, ascending, as an array (the first is the smallest)';
+
 -- the aggregate that the replayed pipeline.sql's N_shared view calls
 CREATE TYPE @extschema@.lockstep_shared_key AS (kind text, rank integer, key bigint, accounts integer);
 COMMENT ON TYPE @extschema@.lockstep_shared_key IS

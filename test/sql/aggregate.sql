@@ -125,6 +125,21 @@ SELECT plan_has('SELECT fingerprint_union_agg(fp) FROM daily', 'Partial Aggregat
 SELECT fingerprint_summary(fingerprint_union_agg(fp))->'volume' FROM daily;
 RESET ALL;
 
+-- fingerprint_payment_keys: the payment keys of
+-- fingerprint_infrastructure_keys, in their order, ascending (the first is
+-- the smallest, a thin account's card in the scoring): over the accounts,
+-- groups of them merged (several cards each) and fingerprints without any
+SELECT count(*) AS fingerprints,
+       count(*) FILTER (WHERE fingerprint_payment_keys(fp) IS DISTINCT FROM coalesce(
+           (SELECT array_agg(i.key) FROM fingerprint_infrastructure_keys(fp) i WHERE i.kind = 'payment'), '{}')) AS differ,
+       count(*) FILTER (WHERE (fingerprint_payment_keys(fp))[1] IS DISTINCT FROM
+           (SELECT min(i.key) FROM fingerprint_infrastructure_keys(fp) i WHERE i.kind = 'payment')) AS first_not_smallest,
+       count(*) FILTER (WHERE cardinality(fingerprint_payment_keys(fp)) > 1) > 0 AS some_with_several,
+       count(*) FILTER (WHERE cardinality(fingerprint_payment_keys(fp)) = 0) > 0 AS some_with_none
+FROM (SELECT fp FROM whole
+      UNION ALL SELECT fingerprint_union_agg(fp) FROM whole GROUP BY account_id % 7
+      UNION ALL SELECT fingerprint_agg(ts, prompt) FROM log GROUP BY account_id % 3) f;
+
 -- fingerprint_shared_keys_agg (the desk's N_shared) against the slow
 -- way: per group, every key more than one fingerprint holds, ranked in
 -- its kind by how many hold it, then by key; the first top of each kind
