@@ -58,8 +58,9 @@ COMMENT ON FUNCTION @extschema@.lockstep_cluster_limits() IS
 --     group: a hydra's short-lived accounts, each replaced by the next on the
 --     same card, are too thin to resemble anything alone; merged, they are
 --     the worker behind them.  Thin accounts as like one another as
---     thin_threshold whose group agrees on the operator are merged the
---     same way (a hydra with a card per account).
+--     thin_threshold whose group worked in step (co-activity beyond chance
+--     at thin_sync) are merged the same way (a hydra with a card per
+--     account).
 --  2. A group of at least min_size accounts is a cluster by itself, but
 --     fingerprint_clusters counts nodes, not accounts: a campaign whose
 --     workers share a few cards is a few such groups, too few for a core.
@@ -132,37 +133,40 @@ BEGIN
 	-- requests agree less with another few days than a worker's window
 	-- does, so the likeness is lower: cores at thin_threshold, attached at
 	-- its share of the join threshold (thin_threshold x threshold /
-	-- core_threshold).  And a group of them is one worker's succession only
-	-- if it shares what a worker keeps, the operator: its pairs (up to 100,
-	-- each member with the next in a hash order) agree on the
-	-- infrastructure and the times on average at that attach level.  The
-	-- users of one app share its work and not their operator, and would
-	-- otherwise be merged (at 200k rows, three such groups, one flagged).
-	-- (The card groups stay out: a few pairs of different campaigns alike
-	-- at this level joined every campaign's card groups into one under
-	-- every evasion at once.)  A hydra's accounts are many and alike, so
-	-- every key of its work and its networks is a bucket of thousands: they
-	-- are dealt into parts of max_bucket / 10, which still holds dozens of
-	-- links for each account, to keep the candidates at n x max_bucket / 20
-	-- a key (at 16M rows, parts of max_bucket kept one refresh in the
-	-- candidates for over ten minutes).
+	-- core_threshold).  And a group of them is one operator's only if its
+	-- members worked in step: each member with the next to start (up to
+	-- about 100 such pairs, spread over the group), the pairs that were
+	-- active at the same time share 15-minute buckets beyond chance
+	-- (co-activity, which judges each account against its own rhythm) at
+	-- thin_sync on average.  An operator's scheduled jobs do; the users of
+	-- one app, who share its work, its agent and often its days, each send
+	-- on their own time, and would otherwise be merged (at 200k rows, three
+	-- such groups, one flagged).  Pairs that never overlap, as a worker's
+	-- successive accounts, say nothing of it; a group without one such pair
+	-- is not kept.  (The card groups stay out: a few pairs of different
+	-- campaigns alike at this level joined every campaign's card groups
+	-- into one under every evasion at once.)  A hydra's accounts are many
+	-- and alike, so every key of its work and its networks is a bucket of
+	-- thousands: they are dealt into parts of max_bucket / 10, which still
+	-- holds dozens of links for each account, to keep the candidates at n x
+	-- max_bucket / 20 a key (at 16M rows, parts of max_bucket kept one
+	-- refresh in the candidates for over ten minutes).
 	IF (s->>'thin_threshold')::float8 < 1 THEN
 		thin_attach := (s->>'thin_threshold')::float8 * (s->>'threshold')::float8 / (s->>'core_threshold')::float8;
 		EXECUTE format($q$
 			WITH t AS MATERIALIZED (
-				SELECT t.account_id, t.cluster, f.fp,
-					   row_number() OVER (PARTITION BY t.cluster ORDER BY hashint8(t.account_id), t.account_id) AS r
+				SELECT t.account_id, t.cluster, f.fp, st.first_seen, st.last_seen,
+					   row_number() OVER (PARTITION BY t.cluster ORDER BY st.first_seen, hashint8(t.account_id), t.account_id) AS r,
+					   count(*) OVER (PARTITION BY t.cluster) AS n
 				FROM @extschema@.fingerprint_clusters(%1$L, %2$s, %3$s, 2, %4$s) t
-				JOIN %5$s f ON f.account_id::bigint = t.account_id),
-			-- the operator's weights: fingerprint_similarity's, the work's
-			-- channels at 0
-			ow AS (
-				SELECT array_agg(CASE WHEN i IN (3, 4, 7) THEN dw ELSE 0 END ORDER BY i) AS w
-				FROM unnest(@extschema@.fingerprint_default_weights()) WITH ORDINALITY x(dw, i)),
+				JOIN %5$s f ON f.account_id::bigint = t.account_id,
+				LATERAL @extschema@.fingerprint_stats(f.fp) st),
 			ok AS (
 				SELECT x.cluster FROM t x JOIN t y ON y.cluster = x.cluster AND y.r = x.r + 1
-				WHERE x.r <= 100 GROUP BY 1
-				HAVING avg(@extschema@.fingerprint_similarity(x.fp, y.fp, (SELECT w FROM ow)) ORDER BY x.r) >= %2$s),
+				WHERE x.r %% greatest(1, x.n / 100) = 0
+				  AND x.first_seen <= y.last_seen AND y.first_seen <= x.last_seen
+				GROUP BY 1
+				HAVING avg(@extschema@.fingerprint_coactivity_similarity(x.fp, y.fp) ORDER BY x.r) >= %6$s),
 			g AS (
 				SELECT t.account_id, min(t.account_id) OVER (PARTITION BY t.cluster) AS grp
 				FROM t WHERE t.cluster IN (SELECT cluster FROM ok))
@@ -174,7 +178,7 @@ BEGIN
 				   fingerprints, (s->>'thin_days')::int, (s->>'min_requests')::int, group_ids),
 			thin_attach, (s->>'thin_threshold')::float8,
 			format('%s, %s, %s', (s->>'bands')::int, (s->>'rows')::int, greatest(1, (s->>'max_bucket')::int / 10)),
-			fingerprints)
+			fingerprints, (s->>'thin_sync')::float8)
 		INTO group_ids, group_of USING group_ids, group_of;
 	END IF;
 	grouped := format('SELECT unnest(%L::bigint[]) AS account_id, unnest(%L::bigint[]) AS grp', group_ids, group_of);

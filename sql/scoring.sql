@@ -22,13 +22,14 @@ CREATE FUNCTION @extschema@.lockstep_default_settings() RETURNS jsonb
 		"backfill_days": 90,
 		"late_days": 3,
 		"thin_days": 3,
-		"thin_threshold": 1,
+		"thin_threshold": 0.4,
+		"thin_sync": 0.08,
 		"min_requests": 3,
 		"volume_quantile": 0.95,
 		"recluster_hours": 0
 	}'::jsonb || @extschema@.lockstep_cluster_defaults() $$;
 COMMENT ON FUNCTION @extschema@.lockstep_default_settings() IS
-	'every setting of a pipeline: the weights and thresholds of the campaign and account scores (pivot_hours: the hours after a release in which adopting it counts exp(-1); traces: the signals that count only once fired and only if they raise the score; harvest: the signals of which one must fire for the score to stand, or it is scaled by the strongest over fire_at), the clustering defaults of lockstep_cluster_defaults(), the days a first refresh reads back (backfill_days), the stored days each refresh checks for late rows (late_days) and the active days at most of a thin account, which lockstep_cluster_accounts merges with the thin accounts on its payment instruments (thin_days, 0: none) and with those as like it as thin_threshold (1: none), the requests below which an account in no such group is left out of the clustering (min_requests), and campaign volume for the clusters lockstep_cluster_accounts links on the work alone: the quantile of the accounts that are neither thin nor clustered that a work cluster''s median account must reach in requests (volume_quantile; 1: no work pass), and how long a refresh may keep the last clustering of the same window and settings, scoring its clusters again over the window''s new fingerprints (recluster_hours; 0: every refresh clusters); pass a jsonb with the keys to change';
+	'every setting of a pipeline: the weights and thresholds of the campaign and account scores (pivot_hours: the hours after a release in which adopting it counts exp(-1); traces: the signals that count only once fired and only if they raise the score; harvest: the signals of which one must fire for the score to stand, or it is scaled by the strongest over fire_at), the clustering defaults of lockstep_cluster_defaults(), the days a first refresh reads back (backfill_days), the stored days each refresh checks for late rows (late_days) and the active days at most of a thin account, which lockstep_cluster_accounts merges with the thin accounts on its payment instruments (thin_days, 0: none) and with those as like it as thin_threshold (1: none) if their group worked in step (its members active at the same time share 15-minute buckets beyond chance at thin_sync on average), the requests below which an account in no such group is left out of the clustering (min_requests), and campaign volume for the clusters lockstep_cluster_accounts links on the work alone: the quantile of the accounts that are neither thin nor clustered that a work cluster''s median account must reach in requests (volume_quantile; 1: no work pass), and how long a refresh may keep the last clustering of the same window and settings, scoring its clusters again over the window''s new fingerprints (recluster_hours; 0: every refresh clusters); pass a jsonb with the keys to change';
 
 -- The settings in force: defaults overridden by the given keys (weights merged key by key).
 CREATE FUNCTION @extschema@.lockstep_settings(settings jsonb) RETURNS jsonb
@@ -73,6 +74,7 @@ BEGIN
 				 ('fire_at', 0, 1, false), ('flag_at', 0, 1, false),
 				 ('backfill_days', 1, 36600, true),
 				 ('late_days', 0, 366, true), ('thin_days', 0, 366, true), ('thin_threshold', 0, 1, false),
+				 ('thin_sync', 0, 1, false),
 				 ('min_requests', 1, 1e9, true), ('volume_quantile', 0, 1, false),
 				 ('recluster_hours', 0, 8760, false)
 		  -- the clustering's: the limits fingerprint_clusters enforces, from C

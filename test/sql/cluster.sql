@@ -223,19 +223,19 @@ LEFT JOIN cl_hydra_alone a USING (account_id) LEFT JOIN cl_hydra c USING (accoun
 GROUP BY 1 ORDER BY 1;
 -- a hydra whose every account pays with a card of its own: no card links
 -- two of a worker's accounts, and each, a few days of requests, is under
--- the join threshold with the next (with thin_threshold 1, the default,
--- no campaign account is clustered); with thin_threshold 0.4, thin
--- accounts as like one another as that (cores; attached at its share of the
--- join threshold) whose group agrees on the operator are merged as a
--- card's are: B and C are each one cluster of all their accounts.  A's
+-- the join threshold with the next (with thin_threshold 1, no campaign
+-- account is clustered); by default (thin_threshold 0.4), thin accounts as
+-- like one another as that (cores; attached at its share of the join
+-- threshold) whose group worked in step are merged as a card's are: B and
+-- C are each one cluster of all their accounts.  A's
 -- 93 accounts send too little each at this size to be linked (at 1M rows
 -- 276 of its 312 are: bench/RESULTS.md)
 CREATE TABLE cl_hc_labels AS SELECT * FROM lockstep_synth_accounts(200000, 11, 'hydra_cards');
 CREATE TABLE cl_hc_fp AS
 SELECT account_id, NULL::bigint AS org_id, fingerprint_agg(ts, prompt, client_ip, user_agent, payment, model, tokens_in, tokens_out) AS fp
 FROM lockstep_synth_log(200000, 11, 'hydra_cards') GROUP BY account_id;
-CREATE TABLE cl_hc AS SELECT * FROM lockstep_cluster_accounts('cl_hc_fp', '{"thin_threshold": 0.4}');
-CREATE TABLE cl_hc_cards AS SELECT * FROM lockstep_cluster_accounts('cl_hc_fp');
+CREATE TABLE cl_hc AS SELECT * FROM lockstep_cluster_accounts('cl_hc_fp');
+CREATE TABLE cl_hc_cards AS SELECT * FROM lockstep_cluster_accounts('cl_hc_fp', '{"thin_threshold": 1}');
 SELECT coalesce(l.campaign, l.kind) AS population, count(*) AS accounts,
        count(a.account_id) AS clustered_by_cards, count(c.account_id) AS clustered, count(DISTINCT c.cluster) AS clusters,
        count(c.account_id) >= 0.9 * count(*) AS most

@@ -22,7 +22,7 @@ my $rows = 400000;
 psql_ok('CREATE TABLE ev_releases AS SELECT * FROM lockstep_synth_releases()');
 
 for my $v (qw(base proxies paraphrase low_slow human_timing mixed combined
-			   one_org few_orgs small hydra heavy_tail all))
+			   one_org few_orgs small hydra hydra_cards heavy_tail all))
 {
 	psql_ok(qq{
 		SET work_mem = '256MB';
