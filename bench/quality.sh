@@ -25,7 +25,7 @@ LS_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$LS_ROOT/test/lib.sh"
 ROWS=${1:-1000000}
 shift
-VARIANTS=${*:-base proxies paraphrase low_slow human_timing mixed combined one_org few_orgs small hydra heavy_tail all}
+VARIANTS=${*:-base proxies paraphrase low_slow human_timing mixed combined one_org few_orgs small hydra hydra_cards heavy_tail all}
 SETTINGS=${SETTINGS:-'{}'}
 
 LS_PORT=${LS_PORT:-54331} ls_setup

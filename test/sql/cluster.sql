@@ -246,6 +246,39 @@ GROUP BY 1 ORDER BY 1;
 SELECT count(*) AS mixed_clusters FROM (
   SELECT c.cluster FROM cl_hc c JOIN cl_hc_labels l USING (account_id)
   GROUP BY 1 HAVING count(DISTINCT coalesce(l.campaign, l.kind)) > 1) m;
+-- what keeps a group of thin accounts found by likeness is that its members
+-- worked in step, not that they share networks: two groups of 14 accounts
+-- of two days each (a card and mostly addresses of their own), one work
+-- each.  g1's accounts send in the same half hours as whoever of g1 is
+-- active that day, on a schedule that moves from day to day, each on a
+-- network of its own; g2's share a /24 for a third of their requests but
+-- each sends at hours of its own.  By default g1 is one cluster and g2 none
+-- (its co-activity is under thin_sync); without the check (thin_sync 0)
+-- g2 is one too.  (Before, the check was the operator's channels over
+-- pairs in a hash order: g1, whose accounts agree on the operator at 0.22,
+-- was in no cluster.)
+CREATE TABLE cl_sy_fp AS
+SELECT g * 1000 + i AS account_id, NULL::bigint AS org_id,
+       fingerprint_agg(timestamptz '2026-01-05 00:00+00' + make_interval(days => i + d) +
+                       CASE WHEN g = 1 THEN make_interval(hours => ((i + d) * 7) % 20, mins => (k * 7) % 30)
+                            ELSE make_interval(hours => (i * 5 + k) % 24, mins => (k * 13) % 60) END,
+                       CASE WHEN g = 1 THEN format('Solve the following problem step by step, show your reasoning and give the final answer. Problem %s: a train leaves at %s', k, i + d)
+                            ELSE format('Rewrite this paragraph in a friendlier tone and fix the grammar, return only the text. Paragraph %s: our order %s is late', k, i + d) END,
+                       CASE WHEN g = 1 THEN format('10.1.%s.7', i) WHEN k % 3 = 0 THEN format('10.2.0.%s', i)
+                            ELSE format('10.3.%s.%s', i, k) END::inet,
+                       CASE WHEN g = 1 THEN 'runner/1.0' ELSE 'app/2.0' END, format('card_%s_%s', g, i),
+                       'frontier-1', 100, 900) AS fp
+FROM generate_series(1, 2) g, generate_series(1, 14) i, generate_series(0, 1) d, generate_series(1, 15) k
+GROUP BY g, i;
+SELECT a.account_id / 1000 AS grp, round(avg(s.operator)::numeric, 2) AS operator,
+       round(avg(s.coactivity)::numeric, 2) AS coactivity
+FROM cl_sy_fp a JOIN cl_sy_fp b ON b.account_id = a.account_id + 1,
+     LATERAL fingerprint_similarity_parts(a.fp, b.fp) s
+GROUP BY 1 ORDER BY 1;
+SELECT account_id / 1000 AS grp, count(*) AS clustered, count(DISTINCT cluster) AS clusters
+FROM lockstep_cluster_accounts('cl_sy_fp') GROUP BY 1 ORDER BY 1;
+SELECT account_id / 1000 AS grp, count(*) AS clustered, count(DISTINCT cluster) AS clusters
+FROM lockstep_cluster_accounts('cl_sy_fp', '{"thin_sync": 0}') GROUP BY 1 ORDER BY 1;
 -- the pivot is judged over the workers that were there before the release
 -- and after it: accounts born later or gone before say nothing of it (0.3.0
 -- averaged over every member, and a hydra's pivot fell to 0.07)
