@@ -138,12 +138,15 @@ BEGIN
 	-- about 100 such pairs, spread over the group), the pairs that were
 	-- active at the same time share 15-minute buckets beyond chance
 	-- (co-activity, which judges each account against its own rhythm) at
-	-- thin_sync on average.  An operator's scheduled jobs do; the users of
-	-- one app, who share its work, its agent and often its days, each send
-	-- on their own time, and would otherwise be merged (at 200k rows, three
-	-- such groups, one flagged).  Pairs that never overlap, as a worker's
-	-- successive accounts, say nothing of it; a group without one such pair
-	-- is not kept.  (The card groups stay out: a few pairs of different
+	-- thin_sync on average, and that mean is three standard errors above
+	-- 0, chance (a few pairs of heavy users' accounts can reach thin_sync
+	-- by chance: 15 app users at 22.7M rows, 11 pairs, 2.4 standard
+	-- errors).  An operator's scheduled jobs do; the users of one app, who
+	-- share its work, its agent and often its days, each send on their own
+	-- time, and would otherwise be merged (at 200k rows, three such groups,
+	-- one flagged).  Pairs that never overlap, as a worker's successive
+	-- accounts, say nothing of it; a group without two such pairs is not
+	-- kept.  (The card groups stay out: a few pairs of different
 	-- campaigns alike at this level joined every campaign's card groups
 	-- into one under every evasion at once.)  A hydra's accounts are many
 	-- and alike, so every key of its work and its networks is a bucket of
@@ -162,11 +165,14 @@ BEGIN
 				JOIN %5$s f ON f.account_id::bigint = t.account_id,
 				LATERAL @extschema@.fingerprint_stats(f.fp) st),
 			ok AS (
-				SELECT x.cluster FROM t x JOIN t y ON y.cluster = x.cluster AND y.r = x.r + 1
+				SELECT x.cluster
+				FROM t x JOIN t y ON y.cluster = x.cluster AND y.r = x.r + 1,
+					 LATERAL (SELECT @extschema@.fingerprint_coactivity_similarity(x.fp, y.fp) AS co) c
 				WHERE x.r %% greatest(1, x.n / 100) = 0
 				  AND x.first_seen <= y.last_seen AND y.first_seen <= x.last_seen
 				GROUP BY 1
-				HAVING avg(@extschema@.fingerprint_coactivity_similarity(x.fp, y.fp) ORDER BY x.r) >= %6$s),
+				HAVING avg(c.co ORDER BY x.r) >= %6$s
+				   AND avg(c.co ORDER BY x.r) >= 3 * stddev_samp(c.co ORDER BY x.r) / sqrt(count(*))),
 			g AS (
 				SELECT t.account_id, min(t.account_id) OVER (PARTITION BY t.cluster) AS grp
 				FROM t WHERE t.cluster IN (SELECT cluster FROM ok))
