@@ -101,6 +101,7 @@ DECLARE
 	min_size int := (s->>'min_size')::int;
 	lsh text;
 	thin_attach float8;
+	thin text;
 	group_ids bigint[];
 	group_of bigint[];
 	grouped text;
@@ -156,6 +157,10 @@ BEGIN
 	-- refresh in the candidates for over ten minutes).
 	IF (s->>'thin_threshold')::float8 < 1 THEN
 		thin_attach := (s->>'thin_threshold')::float8 * (s->>'threshold')::float8 / (s->>'core_threshold')::float8;
+		thin := format($t$SELECT f.account_id::bigint, f.fp FROM %1$s f, LATERAL @extschema@.fingerprint_stats(f.fp) st
+						  WHERE st.active_days <= %2$s AND st.requests >= %3$s
+							AND NOT EXISTS (SELECT 1 FROM unnest(%4$L::bigint[]) g(id) WHERE g.id = f.account_id::bigint)$t$,
+					   fingerprints, (s->>'thin_days')::int, (s->>'min_requests')::int, group_ids);
 		EXECUTE format($q$
 			WITH t AS MATERIALIZED (
 				SELECT t.account_id, t.cluster, f.fp, st.first_seen, st.last_seen,
@@ -173,18 +178,36 @@ BEGIN
 				GROUP BY 1
 				HAVING avg(c.co ORDER BY x.r) >= %6$s
 				   AND avg(c.co ORDER BY x.r) >= 3 * stddev_samp(c.co ORDER BY x.r) / sqrt(count(*))),
+			k AS MATERIALIZED (SELECT * FROM t WHERE t.cluster IN (SELECT cluster FROM ok)),
+			-- the thin accounts in no kept group, attached to the group of
+			-- their most similar member at the join threshold, if they
+			-- worked in step with the group: with the members active at the
+			-- same time that started nearest them, up to 10.  Only groups of
+			-- min_size take them: attaching grows what the pass found, it
+			-- does not make a cluster of a group too small to be one
+			a AS (
+				SELECT a.account_id, a.cluster
+				FROM @extschema@.fingerprint_attach(%1$L,
+						 (SELECT coalesce(array_agg(account_id ORDER BY account_id), '{}') FROM k WHERE n >= %8$s),
+						 (SELECT coalesce(array_agg(cluster ORDER BY account_id), '{}') FROM k WHERE n >= %8$s),
+						 %2$s, %7$s) a
+				JOIN %5$s f ON f.account_id::bigint = a.account_id,
+				LATERAL @extschema@.fingerprint_stats(f.fp) st,
+				LATERAL (SELECT avg(m.co) AS co, stddev_samp(m.co) / sqrt(count(*)) AS se, count(*) AS n
+						 FROM (SELECT @extschema@.fingerprint_coactivity_similarity(f.fp, k.fp) AS co
+							   FROM k
+							   WHERE k.cluster = a.cluster AND k.first_seen <= st.last_seen AND st.first_seen <= k.last_seen
+							   ORDER BY abs(extract(epoch FROM k.first_seen - st.first_seen)), k.account_id
+							   LIMIT 10) m) c
+				WHERE c.n >= 2 AND c.co >= %6$s AND c.co >= 3 * c.se),
 			g AS (
-				SELECT t.account_id, min(t.account_id) OVER (PARTITION BY t.cluster) AS grp
-				FROM t WHERE t.cluster IN (SELECT cluster FROM ok))
+				SELECT x.account_id, min(x.account_id) OVER (PARTITION BY x.cluster) AS grp
+				FROM (SELECT account_id, cluster FROM k UNION ALL SELECT account_id, cluster FROM a) x)
 			SELECT $1 || coalesce(array_agg(account_id ORDER BY account_id), '{}'),
 				   $2 || coalesce(array_agg(grp ORDER BY account_id), '{}') FROM g$q$,
-			format($t$SELECT f.account_id::bigint, f.fp FROM %1$s f, LATERAL @extschema@.fingerprint_stats(f.fp) st
-					  WHERE st.active_days <= %2$s AND st.requests >= %3$s
-						AND NOT EXISTS (SELECT 1 FROM unnest(%4$L::bigint[]) g(id) WHERE g.id = f.account_id::bigint)$t$,
-				   fingerprints, (s->>'thin_days')::int, (s->>'min_requests')::int, group_ids),
-			thin_attach, (s->>'thin_threshold')::float8,
+			thin, thin_attach, (s->>'thin_threshold')::float8,
 			format('%s, %s, %s', (s->>'bands')::int, (s->>'rows')::int, greatest(1, (s->>'max_bucket')::int / 10)),
-			fingerprints, (s->>'thin_sync')::float8)
+			fingerprints, (s->>'thin_sync')::float8, lsh, min_size)
 		INTO group_ids, group_of USING group_ids, group_of;
 	END IF;
 	grouped := format('SELECT unnest(%L::bigint[]) AS account_id, unnest(%L::bigint[]) AS grp', group_ids, group_of);

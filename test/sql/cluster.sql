@@ -279,6 +279,29 @@ SELECT account_id / 1000 AS grp, count(*) AS clustered, count(DISTINCT cluster) 
 FROM lockstep_cluster_accounts('cl_sy_fp') GROUP BY 1 ORDER BY 1;
 SELECT account_id / 1000 AS grp, count(*) AS clustered, count(DISTINCT cluster) AS clusters
 FROM lockstep_cluster_accounts('cl_sy_fp', '{"thin_sync": 0}') GROUP BY 1 ORDER BY 1;
+-- a thin account the likeness pass left out joins a kept group of
+-- min_size if it is as like a member as the pass links (thin_attach) and
+-- worked in step with the members active at the same time: g1's schedule
+-- again, 14 accounts of two days and 10 of one day and three or four
+-- requests, each on its own card and network.  With max_bucket 140 the
+-- pass deals the keys' buckets (24 accounts) into parts of 14 and keeps a
+-- group of 16; account 4 (days 4 and 5) is in none, resembles them and
+-- sent in step with accounts 5 and 18, so it joins (before 0.6.0's attach
+-- step it stayed out).  Accounts 1 to 3 were active before any member of
+-- the group: nothing says they worked in step with it, so they stay out.
+CREATE TABLE cl_at_fp AS
+SELECT i AS account_id, NULL::bigint AS org_id,
+       fingerprint_agg(timestamptz '2026-01-05 00:00+00' + make_interval(days => i % 14 + d) +
+                       make_interval(hours => ((i % 14 + d) * 7) % 20, mins => (k * 7) % 30),
+                       format('Solve the following problem step by step, show your reasoning and give the final answer. Problem %s: a train leaves at %s', k, i % 14 + d),
+                       format('10.1.%s.7', i)::inet, 'runner/1.0', format('card_%s', i),
+                       'frontier-1', 100, 900) AS fp
+FROM generate_series(1, 24) i, generate_series(0, 1) d, generate_series(1, 15) k
+WHERE i <= 14 OR (d = 0 AND k <= CASE WHEN i <= 19 THEN 4 ELSE 3 END)
+GROUP BY i;
+SELECT count(*) AS clustered, count(DISTINCT cluster) AS clusters,
+       bool_or(account_id = 4) AS attached_4, bool_or(account_id <= 3) AS before_the_group
+FROM lockstep_cluster_accounts('cl_at_fp', '{"max_bucket": 140}');
 -- the pivot is judged over the workers that were there before the release
 -- and after it: accounts born later or gone before say nothing of it (0.3.0
 -- averaged over every member, and a hydra's pivot fell to 0.07)
