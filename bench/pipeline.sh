@@ -8,6 +8,9 @@
 #   log in one cluster (the same library serves every version's SQL).
 #   WORKERS="0 2" runs the current version once per lockstep.refresh_workers
 #   value instead (0: the days one by one in the refreshing session).
+#   SETTINGS='{"recluster_hours": 48}' passes settings to the current
+#   version's pipeline (older versions get their defaults): with
+#   recluster_hours, the one more day keeps the full pipeline's clustering.
 set -u
 LS_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$LS_ROOT/test/lib.sh"
@@ -53,7 +56,9 @@ RUN_SET=$SET
 case $run_id in */*) RUN_SET="$SET SET lockstep.refresh_workers = ${run_id#*/};" ;; esac
 export PGDATABASE=bench_${run_id//[.\/]/_}
 psql -X -q -d postgres -c "CREATE DATABASE $PGDATABASE TEMPLATE bench_log"
-q -c "CREATE EXTENSION lockstep VERSION '$v'" -c "SELECT lockstep_create_pipeline('bench', 'log', 28, 'releases')" >/dev/null
+settings=
+[ "$v" = "$CURRENT" ] && settings=", '${SETTINGS:-{\}}'"
+q -c "CREATE EXTENSION lockstep VERSION '$v'" -c "SELECT lockstep_create_pipeline('bench', 'log', 28, 'releases'$settings)" >/dev/null
 echo
 echo "######## lockstep $run_id"
 echo "== full pipeline, every day but the last ($(q -c "SELECT min((ts AT TIME ZONE 'UTC')::date) FROM log") to $(q -c "SELECT '$last'::date - 1"))"

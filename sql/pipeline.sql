@@ -1014,9 +1014,11 @@ COMMENT ON FUNCTION @extschema@.lockstep_changed_accounts(regclass, daterange, t
 -- for dashboards, which read it; each stage's seconds and the clustering's
 -- memory go into the refresh's report.  The clustering is kept
 -- (recluster_hours) when the last refresh that clustered finished and
--- started less than recluster_hours before this one, over the same window
--- (range) with the same settings, and fewer than half the window's
--- accounts changed since it; the accounts whose rows changed since the
+-- started less than recluster_hours before this one, with the same
+-- settings, over the same window range or one that new days moved forward
+-- and that still overlaps it, and fewer than half the window's accounts
+-- changed since it; the accounts whose rows all left the window leave its
+-- clusters, the accounts whose rows changed since the
 -- last refresh and that are in no cluster are then joined to its clusters
 -- (lockstep_attach_accounts), and the scores computed again over the
 -- window's new fingerprints.  CONCURRENTLY needs a populated
@@ -1056,7 +1058,8 @@ BEGIN
 			-- update makes the clusters again, empty, and its refreshes
 			-- have no clustered_with)
 			EXECUTE format($q$SELECT r.started_at > $1 - make_interval(secs => $2 * 3600)
-								 AND r.window_range = $3 AND r.clustered_with = $4,
+								 AND lower(r.window_range) <= lower($3) AND upper(r.window_range) <= upper($3)
+								 AND r.window_range && $3 AND r.clustered_with = $4,
 								 r.finished_at, (SELECT max(l.finished_at) FROM %1$I.%2$I l)
 							  FROM %1$I.%2$I r WHERE r.clustered_with IS NOT NULL AND r.finished_at IS NOT NULL
 							  ORDER BY r.started_at DESC LIMIT 1$q$, nsp, base || '_refreshes')
@@ -1071,9 +1074,14 @@ BEGIN
 			END IF;
 			keep := coalesce(keep, false);
 		ELSIF view = 'clusters' AND keep THEN
-			-- the last clustering stands, joined by the accounts whose rows
-			-- changed since the last refresh (the window's days computed or
-			-- merged after it finished) and that are in no cluster
+			-- the last clustering stands, but for the accounts whose every
+			-- row left the window since (a new day moved it): they leave
+			-- their clusters.  The links between the members that stay
+			-- are kept as they were, even where only a departed account
+			-- made them (union-find cannot unlink): such a stale link lives
+			-- at most recluster_hours, until the next full clustering
+			EXECUTE format('DELETE FROM %1$I.%2$I c WHERE NOT EXISTS (SELECT 1 FROM %1$I.%3$I w WHERE w.account_id = c.account_id)',
+						   nsp, base || '_clusters', base || '_window');
 			EXECUTE format($q$INSERT INTO %1$I.%2$I
 				SELECT a.* FROM @extschema@.lockstep_attach_accounts(%3$L::pg_catalog.regclass, %4$L::pg_catalog.regclass, $1, $2) a$q$,
 				nsp, base || '_clusters', format('%I.%I', nsp, base || '_window'), format('%I.%I', nsp, base || '_clusters'))

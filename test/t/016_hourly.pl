@@ -19,7 +19,7 @@ psql_ok(q{
 	CREATE TABLE live_log AS SELECT * FROM full_log
 	WHERE ts < '2026-01-22' AND NOT (ts >= '2026-01-21' AND account_id % 100 = 0);
 	SELECT lockstep_create_pipeline('live', 'live_log', 28, 'releases', '{"min_size": 5}');
-	-- the same, keeping its clustering through a day (recluster_hours)
+	-- the same, keeping its clustering for a day (recluster_hours)
 	SELECT lockstep_create_pipeline('kept', 'live_log', 28, 'releases', '{"min_size": 5, "recluster_hours": 24}');
 });
 psql_ok(q{CALL lockstep_refresh('live', '2026-01-21')});
@@ -64,13 +64,19 @@ is(join(' ', map { /\+(\d+)/ && $1 > 0 ? 'merged' : 'none' } @merged),
 is(psql_ok(q{SELECT string_agg(days_added || '+' || days_recomputed, ' ' ORDER BY started_at) FROM live_refreshes}),
 	'17+0 1+0 0+1 0+1 0+1 0+1 0+1 1+1 0+1 0+1 0+1 0+1 0+1', 'days added + days computed again, refresh by refresh');
 
-# Keeping its clustering, a pipeline clusters at the first refresh of each
-# day (a new window) and keeps the clusters through the day's other
-# refreshes, scoring them again over the new fingerprints; here, where
-# every campaign account is older than the day, it flags the same accounts
-# at every step as the pipeline that clusters each time.  A change of
+# Keeping its clustering, a pipeline keeps the clusters of its last
+# clustering (here the first refresh's, through 2026-01-21) for
+# recluster_hours, across new days too (the window moves: accounts whose
+# rows all left it leave their clusters), scoring them again over the new
+# fingerprints, and clusters again once the accounts whose rows changed
+# since are half the window (here at the eleventh step: two days and the
+# late rows of a third, computed again, against a window of 18 days).
+# Here, where every campaign account is older than the day, it flags the
+# same accounts at every step as the pipeline that clusters each time:
+# the incremental clusters are the full clustering's campaigns.  (Before,
+# each new day clustered again: 1 0 0 0 0 0 1 0 0 0 0 0.)  A change of
 # settings clusters again.
-is(join(' ', @clustered), '1 0 0 0 0 0 1 0 0 0 0 0', 'recluster_hours: clustered at each new day, kept within it');
+is(join(' ', @clustered), '0 0 0 0 0 0 0 0 0 0 1 0', 'recluster_hours: kept across new days, clustered again when half the window changed');
 is(join(' ', @kept_differ), '0 0 0 0 0 0 0 0 0 0 0 0', 'the same accounts flagged at every step, clustered or kept');
 psql_ok(q{UPDATE kept_config SET settings = settings || '{"min_size": 6}'});
 psql_ok(q{CALL lockstep_refresh('kept', '2026-01-23')});
@@ -93,7 +99,7 @@ psql_ok(q{
 	SELECT lockstep_create_pipeline('hydra_short', 'hydra_log', 2, 'releases', '{"min_size": 5, "recluster_hours": 24}');
 });
 psql_ok(qq{CALL lockstep_refresh('$_', '2026-01-21')}) for qw(hydra_live hydra_kept hydra_short);
-my (@hydra_clustered, @hydra_new, @hydra_differ, @hydra_campaigns, @short_clustered, @short_changed);
+my (@hydra_clustered, @hydra_new, @hydra_differ, @hydra_campaigns, @short_clustered, @short_changed, @short_gone);
 for my $h (map { $_ * 4 } 0 .. 5)
 {
 	my $from = sprintf("timestamptz '2026-01-22 00:00+00' + interval '%d hours'", $h);
@@ -103,6 +109,10 @@ for my $h (map { $_ * 4 } 0 .. 5)
 	psql_ok(qq{CALL lockstep_refresh('hydra_kept', '2026-01-22')});
 	psql_ok(qq{CALL lockstep_refresh('hydra_short', '2026-01-22')});
 	push @short_clustered, psql_ok(q{SELECT (clustered_with IS NOT NULL)::int FROM hydra_short_refreshes ORDER BY started_at DESC LIMIT 1});
+	# members whose rows all left the window (2026-01-20's accounts, once
+	# the window is 2026-01-21 and 22), and members in the window
+	push @short_gone, psql_ok(q{SELECT count(*) FILTER (WHERE w.account_id IS NULL) || '/' || count(w.account_id)
+	                            FROM hydra_short_clusters c LEFT JOIN hydra_short_window w USING (account_id)});
 	# the accounts of the day so far against the window's: what the rule weighs
 	push @short_changed, psql_ok(q{SELECT round(count(DISTINCT account_id)::numeric / (SELECT count(*) FROM hydra_short_window), 2)
 	                               FROM hydra_short_daily WHERE day = '2026-01-22'});
@@ -122,17 +132,22 @@ for my $h (map { $_ * 4 } 0 .. 5)
 		       + (SELECT count(*) FROM (SELECT k.cluster FROM l JOIN k USING (account_id) GROUP BY 1
 		                                 HAVING count(DISTINCT l.cluster) > 1) y)});
 }
-is(join(' ', @hydra_clustered), '1 0 0 0 0 0', 'a hydra: clustered at the new day, kept through it');
+is(join(' ', @hydra_clustered), '0 0 0 0 0 0', 'a hydra: the clustering of the day before kept through the new day');
 ok(!grep({ $_ == 0 } @hydra_new[1 .. 5]), 'new campaign accounts flagged within the day (' . join(' ', @hydra_new) . ')');
 is(join(' ', @hydra_differ), '0 0 0 0 0 0', 'the kept clustering flags the new accounts as clustering again does');
 is(join(' ', map { (split /:/)[1] } @hydra_campaigns), '0 0 0 0 0 0',
 	'in the same campaigns (' . join(' ', map { (split /:/)[0] } @hydra_campaigns) . ' accounts flagged)');
 # Too much changed: once the accounts whose rows changed since the
 # clustering are half the window or more, the refresh clusters again
-# (here at the fourth step, the day's first sixteen hours; the count
+# (here at the third step, the day's first twelve hours; the count
 # starts again from the new clustering), and not with 28 days (above)
-is(join(' ', @short_clustered), '1 0 0 1 0 0', 'a two-day window clusters again within the day (the day so far against the window: '
+is(join(' ', @short_clustered), '0 0 1 0 0 0', 'a two-day window clusters again within the day (the day so far against the window: '
 	. join(' ', @short_changed) . ')');
+# kept across the new day, the clusters lost the accounts that left the
+# window with 2026-01-20 (a kept clustering that held them scored accounts
+# with no window fingerprint)
+is(join(' ', map { (split m{/})[0] } @short_gone), '0 0 0 0 0 0',
+	'no clustered account outside the window (' . join(' ', @short_gone) . ' outside/inside)');
 psql_ok(qq{SELECT lockstep_drop_pipeline('$_')}) for qw(hydra_live hydra_kept hydra_short);
 
 # the same rows at once
