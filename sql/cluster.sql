@@ -102,6 +102,8 @@ DECLARE
 	lsh text;
 	thin_attach float8;
 	thin text;
+	like_ids bigint[];
+	like_of bigint[];
 	group_ids bigint[];
 	group_of bigint[];
 	grouped text;
@@ -179,13 +181,19 @@ BEGIN
 				HAVING avg(c.co ORDER BY x.r) >= %6$s
 				   AND avg(c.co ORDER BY x.r) >= 3 * stddev_samp(c.co ORDER BY x.r) / sqrt(count(*))),
 			k AS MATERIALIZED (SELECT * FROM t WHERE t.cluster IN (SELECT cluster FROM ok)),
+			-- (the members each candidate is timed against: about 1,000 of
+			-- each group spread over its time, so that the candidates each
+			-- read a bounded number of rows)
+			ks AS MATERIALIZED (SELECT * FROM k WHERE n >= %8$s AND r %% greatest(1, n / 1000) = 0),
 			-- the thin accounts in no kept group, attached to the group of
 			-- their most similar member at the join threshold, if they
 			-- worked in step with the group: with the members active at the
-			-- same time that started nearest them, up to 10.  Only groups of
+			-- same time that started nearest them, up to 10 (of about 1,000
+			-- spread over the group's time).  Only groups of
 			-- min_size take them: attaching grows what the pass found, it
-			-- does not make a cluster of a group too small to be one
-			a AS (
+			-- does not make a cluster of a group too small to be one (whose
+			-- members are candidates too)
+			a AS MATERIALIZED (
 				SELECT a.account_id, a.cluster
 				FROM @extschema@.fingerprint_attach(%1$L,
 						 (SELECT coalesce(array_agg(account_id ORDER BY account_id), '{}') FROM k WHERE n >= %8$s),
@@ -194,21 +202,71 @@ BEGIN
 				JOIN %5$s f ON f.account_id::bigint = a.account_id,
 				LATERAL @extschema@.fingerprint_stats(f.fp) st,
 				LATERAL (SELECT avg(m.co) AS co, stddev_samp(m.co) / sqrt(count(*)) AS se, count(*) AS n
-						 FROM (SELECT @extschema@.fingerprint_coactivity_similarity(f.fp, k.fp) AS co
-							   FROM k
-							   WHERE k.cluster = a.cluster AND k.first_seen <= st.last_seen AND st.first_seen <= k.last_seen
-							   ORDER BY abs(extract(epoch FROM k.first_seen - st.first_seen)), k.account_id
+						 FROM (SELECT @extschema@.fingerprint_coactivity_similarity(f.fp, ks.fp) AS co
+							   FROM ks
+							   WHERE ks.cluster = a.cluster AND ks.first_seen <= st.last_seen AND st.first_seen <= ks.last_seen
+							   ORDER BY abs(extract(epoch FROM ks.first_seen - st.first_seen)), ks.account_id
 							   LIMIT 10) m) c
 				WHERE c.n >= 2 AND c.co >= %6$s AND c.co >= 3 * c.se),
 			g AS (
 				SELECT x.account_id, min(x.account_id) OVER (PARTITION BY x.cluster) AS grp
-				FROM (SELECT account_id, cluster FROM k UNION ALL SELECT account_id, cluster FROM a) x)
-			SELECT $1 || coalesce(array_agg(account_id ORDER BY account_id), '{}'),
-				   $2 || coalesce(array_agg(grp ORDER BY account_id), '{}') FROM g$q$,
+				-- (a member of a smaller group is a candidate too: attached,
+				-- it leaves that group)
+				FROM (SELECT account_id, cluster FROM k WHERE NOT EXISTS (SELECT 1 FROM a WHERE a.account_id = k.account_id)
+					  UNION ALL SELECT account_id, cluster FROM a) x)
+			SELECT coalesce(array_agg(account_id ORDER BY account_id), '{}'),
+				   coalesce(array_agg(grp ORDER BY account_id), '{}') FROM g$q$,
 			thin, thin_attach, (s->>'thin_threshold')::float8,
 			format('%s, %s, %s', (s->>'bands')::int, (s->>'rows')::int, greatest(1, (s->>'max_bucket')::int / 10)),
 			fingerprints, (s->>'thin_sync')::float8, lsh, min_size)
-		INTO group_ids, group_of USING group_ids, group_of;
+		INTO like_ids, like_of;
+		-- Groups of one operator that the pass kept apart (a few of a
+		-- hydra's accounts spread over the month, a group of their own)
+		-- are one group if they are alike at the pass's thresholds, merged
+		-- fingerprint against merged fingerprint, and worked in step: each
+		-- group with the largest of its kind, up to 10 of its members in a
+		-- hash order, each against the members of the largest active at
+		-- the same time that started nearest it (up to 10, among a sample
+		-- of 1,000 of them), their co-activity thin_sync on average and
+		-- three standard errors above 0 over the members
+		EXECUTE format($q$
+			WITH g AS MATERIALIZED (SELECT unnest($1::bigint[]) AS account_id, unnest($2::bigint[]) AS grp),
+			gc AS MATERIALIZED (
+				SELECT c.account_id AS grp, c.cluster
+				FROM @extschema@.fingerprint_clusters(%1$L, %2$s, %3$s, 2, %4$s) c),
+			m AS MATERIALIZED (
+				SELECT g.account_id, g.grp, gc.cluster, f.fp, st.first_seen, st.last_seen,
+					   count(*) OVER (PARTITION BY g.grp) AS n,
+					   row_number() OVER (PARTITION BY g.grp ORDER BY hashint8(g.account_id), g.account_id) AS r
+				FROM g JOIN gc USING (grp) JOIN %5$s f ON f.account_id::bigint = g.account_id,
+					 LATERAL @extschema@.fingerprint_stats(f.fp) st),
+			top AS (
+				SELECT DISTINCT ON (cluster) cluster, grp AS top
+				FROM m ORDER BY cluster, n DESC, grp),
+			y AS MATERIALIZED (SELECT m.* FROM m JOIN top ON top.top = m.grp WHERE m.r <= 1000),
+			ok AS (
+				SELECT x.grp, top.top
+				FROM m x JOIN top USING (cluster),
+					 LATERAL (SELECT avg(z.co) AS co
+							  FROM (SELECT @extschema@.fingerprint_coactivity_similarity(x.fp, y.fp) AS co
+									FROM y
+									WHERE y.grp = top.top AND y.first_seen <= x.last_seen AND x.first_seen <= y.last_seen
+									ORDER BY abs(extract(epoch FROM y.first_seen - x.first_seen)), y.account_id
+									LIMIT 10) z) c
+				WHERE x.grp <> top.top AND x.r <= 10 AND c.co IS NOT NULL
+				GROUP BY x.grp, top.top
+				HAVING count(*) >= 2 AND avg(c.co) >= %6$s AND avg(c.co) >= 3 * stddev_samp(c.co) / sqrt(count(*)))
+			SELECT coalesce(array_agg(g.account_id ORDER BY g.account_id), '{}'),
+				   coalesce(array_agg(coalesce(ok.top, g.grp) ORDER BY g.account_id), '{}')
+			FROM g LEFT JOIN ok USING (grp)$q$,
+			format($g$SELECT g.grp, @extschema@.fingerprint_union_agg(f.fp)
+					  FROM (SELECT unnest(%L::bigint[]) AS account_id, unnest(%L::bigint[]) AS grp) g
+					  JOIN %s f ON f.account_id::bigint = g.account_id GROUP BY g.grp$g$,
+				   like_ids, like_of, fingerprints),
+			thin_attach, (s->>'thin_threshold')::float8, lsh, fingerprints, (s->>'thin_sync')::float8)
+		INTO like_ids, like_of USING like_ids, like_of;
+		group_ids := group_ids || like_ids;
+		group_of := group_of || like_of;
 	END IF;
 	grouped := format('SELECT unnest(%L::bigint[]) AS account_id, unnest(%L::bigint[]) AS grp', group_ids, group_of);
 	-- the groups' fingerprints: each account alone, each group merged.  An
