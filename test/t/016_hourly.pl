@@ -70,7 +70,7 @@ is(psql_ok(q{SELECT string_agg(days_added || '+' || days_recomputed, ' ' ORDER B
 # rows all left it leave their clusters), scoring them again over the new
 # fingerprints, and clusters again once the accounts whose rows changed
 # since are half the window (here at the eleventh step: two days and the
-# late rows of a third, computed again, against a window of 18 days).
+# late rows of a third, computed again, against a window of 19 days).
 # Here, where every campaign account is older than the day, it flags the
 # same accounts at every step as the pipeline that clusters each time:
 # the incremental clusters are the full clustering's campaigns.  (Before,
