@@ -285,7 +285,7 @@ FROM lockstep_cluster_accounts('cl_sy_fp', '{"thin_sync": 0}') GROUP BY 1 ORDER 
 -- again, 14 accounts of two days and 10 of one day and three or four
 -- requests, each on its own card and network.  With max_bucket 140 the
 -- pass deals the keys' buckets (24 accounts) into parts of 14 and keeps a
--- group of 16; account 4 (days 4 and 5) is in none, resembles them and
+-- group of 16 without account 4 (days 4 and 5), which resembles them and
 -- sent in step with accounts 5 and 18, so it joins (before 0.6.0's attach
 -- step it stayed out).  Accounts 1 to 3 were active before any member of
 -- the group: nothing says they worked in step with it, so they stay out.
