@@ -11,7 +11,9 @@
  *    those after i.
  * 3. For each account i, the candidates are the accounts j > i that share
  *    at least LS_MIN_SHARED_KEYS of its keys; each is rechecked once with
- *    the exact similarity, on fingerprints prepared once (ls_prepare).  A pair at or above 0.5 shares keys in several
+ *    the exact similarity, on fingerprints prepared once (ls_prepare).
+ *    (Clustering's cores step over runs of entries already linked to i:
+ *    ls_pairs_track_runs.)  A pair at or above 0.5 shares keys in several
  *    bands of several channels: on a 1M-row generated log, 20 of 731,976
  *    such pairs shared fewer than 4 keys, against 432,380 of the 1,281,734
  *    pairs that shared any, so the filter saves a third of the rechecks
@@ -132,11 +134,11 @@ typedef struct LsRank
 #include "lib/sort_template.h"
 
 /*
- * Renumber the accounts in the fixed order (in place, so that the
- * prepared fingerprints are not copied) and their entries with them.
+ * Renumber the accounts in the fixed order and their entries with them:
+ * the ids and the fingerprints as read (pointers) move, in place.
  */
 static void
-renumber_accounts(LsPairIndex *ix, int n, LsEntry *entries, int64 nentries)
+renumber_accounts(LsPairIndex *ix, const Fingerprint **raw, int n, LsEntry *entries, int64 nentries)
 {
 	LsRank	   *ranks = palloc_extended(Max(n, 1) * sizeof(LsRank), MCXT_ALLOC_HUGE);
 	int32	   *dest = palloc_extended(Max(n, 1) * sizeof(int32), MCXT_ALLOC_HUGE);
@@ -160,17 +162,55 @@ renumber_accounts(LsPairIndex *ix, int n, LsEntry *entries, int64 nentries)
 		{
 			int32		j = dest[i];
 			int64		id = ix->ids[i];
-			LsPrepared	fp = ix->fps[i];
+			const Fingerprint *fp = raw[i];
 
 			ix->ids[i] = ix->ids[j];
 			ix->ids[j] = id;
-			ix->fps[i] = ix->fps[j];
-			ix->fps[j] = fp;
+			raw[i] = raw[j];
+			raw[j] = fp;
 			dest[i] = dest[j];
 			dest[j] = j;
 		}
 	}
 	pfree(dest);
+}
+
+/*
+ * Copies of the fingerprints read, packed into large blocks: a
+ * fingerprint is about 1.4 kB, which palloc would round up to 2 kB, and
+ * hundreds of thousands of them are held at once.
+ */
+typedef struct LsArena
+{
+	char	   *next;
+	Size		left;
+} LsArena;
+
+#define LS_ARENA_BLOCK	(4 * 1024 * 1024)
+
+static Fingerprint *
+arena_copy(LsArena *arena, Datum d, Size *used, const char *caller)
+{
+	struct varlena *v = PG_DETOAST_DATUM(d);
+	Size		size = VARSIZE(v);
+	Size		aligned = MAXALIGN(size);
+	Fingerprint *copy;
+
+	if (aligned > arena->left)
+	{
+		Size		block = Max(LS_ARENA_BLOCK, aligned);
+
+		ls_memory_charge(used, block, caller);
+		arena->next = palloc_extended(block, MCXT_ALLOC_HUGE);
+		arena->left = block;
+	}
+	copy = (Fingerprint *) arena->next;
+	memcpy(copy, v, size);
+	arena->next += aligned;
+	arena->left -= aligned;
+	if ((Pointer) v != DatumGetPointer(d))
+		pfree(v);
+	return copy;
 }
 
 /*
@@ -228,6 +268,8 @@ ls_pairs_build(LsPairIndex *ix, FunctionCallInfo fcinfo, const char *query,
 	int64		nentries = 0,
 				entries_cap = 64 * LS_LSH_CHANNELS;
 	LsEntry    *entries;
+	const Fingerprint **raw;	/* as read, then in the fixed order */
+	LsArena		arena = {0};
 	Portal		portal;
 
 	ls_lsh_check(bands, rows);
@@ -237,10 +279,10 @@ ls_pairs_build(LsPairIndex *ix, FunctionCallInfo fcinfo, const char *query,
 				 errmsg("max_bucket must be positive"),
 				 errdetail("The value was %d.", max_bucket)));
 	/* arrays are charged by capacity, as they grow */
-	ls_memory_charge(&ix->used, cap * (sizeof(int64) + sizeof(LsPrepared)) +
+	ls_memory_charge(&ix->used, cap * (sizeof(int64) + sizeof(Fingerprint *)) +
 					 entries_cap * sizeof(LsEntry), ix->caller);
 	ix->ids = palloc(cap * sizeof(int64));
-	ix->fps = palloc(cap * sizeof(LsPrepared));
+	raw = palloc(cap * sizeof(Fingerprint *));
 	entries = palloc(entries_cap * sizeof(LsEntry));
 
 	portal = ls_query_open(query);
@@ -280,20 +322,17 @@ ls_pairs_build(LsPairIndex *ix, FunctionCallInfo fcinfo, const char *query,
 			MemoryContextSwitchTo(work);
 			if (n == cap)
 			{
-				ls_memory_charge(&ix->used, cap * (sizeof(int64) + sizeof(LsPrepared)),
+				ls_memory_charge(&ix->used, cap * (sizeof(int64) + sizeof(Fingerprint *)),
 								 ix->caller);
 				cap *= 2;
 				ix->ids = repalloc_huge(ix->ids, cap * sizeof(int64));
-				ix->fps = repalloc_huge(ix->fps, cap * sizeof(LsPrepared));
+				raw = repalloc_huge(raw, cap * sizeof(Fingerprint *));
 			}
-			fp = (Fingerprint *) PG_DETOAST_DATUM_COPY(fpd);
+			fp = arena_copy(&arena, fpd, &ix->used, ix->caller);
 			ls_check_version(fp);
-			ls_memory_charge(&ix->used, GetMemoryChunkSpace(fp), ix->caller);
 			ix->ids[n] = TupleDescAttr(desc, 0)->atttypid == INT8OID ?
 				DatumGetInt64(id) : (int64) DatumGetInt32(id);
-			ls_prepare_all(fp, &ix->fps[n]);
-			/* never 0, which means "not computed" */
-			ix->fps[n].digest = ls_hash_bytes(fp, VARSIZE(fp), 0) | 1;
+			raw[n] = fp;
 			nk = ls_lsh_keys_of(fp, bands, rows, ix->key_channels ? ix->key_channels : LS_LSH_KEY_ALL, keys);
 			if (nentries + nk > entries_cap)
 			{
@@ -319,7 +358,24 @@ ls_pairs_build(LsPairIndex *ix, FunctionCallInfo fcinfo, const char *query,
 	/* buckets: equal keys, members in the fixed order of the accounts */
 	ls_memory_charge(&ix->used, nentries * sizeof(LsEntry) +
 					 n * (sizeof(LsRank) + sizeof(int32)), ix->caller);
-	renumber_accounts(ix, n, entries, nentries);
+	renumber_accounts(ix, raw, n, entries, nentries);
+
+	/*
+	 * the fingerprints prepared for their rechecks, in that order: prepared
+	 * as they were read, the array grew by copying and was then permuted,
+	 * which moved each 1.8 kB value about four times
+	 */
+	ls_memory_charge(&ix->used, Max(n, 1) * sizeof(LsPrepared), ix->caller);
+	ix->fps = palloc_extended(Max(n, 1) * sizeof(LsPrepared), MCXT_ALLOC_HUGE);
+	for (int i = 0; i < n; i++)
+	{
+		if ((i & 0xFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		ls_prepare_all(raw[i], &ix->fps[i]);
+		/* never 0, which means "not computed" */
+		ix->fps[i].digest = ls_hash_bytes(raw[i], VARSIZE(raw[i]), 0) | 1;
+	}
+	pfree(raw);
 	{
 		LsEntry    *sorted = palloc_extended(Max(nentries, 1) * sizeof(LsEntry), MCXT_ALLOC_HUGE);
 
@@ -408,6 +464,42 @@ ls_pairs_build(LsPairIndex *ix, FunctionCallInfo fcinfo, const char *query,
 	}
 }
 
+/* The first entry of q's run, halving the path on the way. */
+static inline int64
+run_start(int32 *runs, int64 q)
+{
+	while (runs[q] > 0)
+	{
+		int64		p = q - runs[q];
+
+		if (runs[p] > 0)
+			runs[q] += runs[p];
+		q = p;
+	}
+	return q;
+}
+
+/* Entry q's account as a candidate of account i. */
+static inline void
+visit_entry(LsPairIndex *ix, int64 q, int64 hi, int i, uint16 stamp, int *ncand)
+{
+	int			j = ix->member[q];
+	LsSeen	   *s = &ix->seen[j];
+
+	if (q + 16 < hi && !ix->skip)
+		__builtin_prefetch(&ix->seen[ix->member[q + 16]]);
+	if (j == i)
+		return;
+	if (s->mark != stamp)
+	{
+		s->mark = stamp;
+		s->hits = 1;
+		ix->cand[(*ncand)++] = j;
+	}
+	else
+		s->hits++;
+}
+
 /*
  * Step 3: the candidates of account i, in ix->cand, in no particular
  * order; their number is returned.  With later_only, only accounts j > i, so that each pair is
@@ -419,6 +511,7 @@ ls_pairs_candidates(LsPairIndex *ix, int i, bool later_only)
 {
 	int			ncand = 0;
 	uint16		stamp;
+	int32		own = ix->runs ? ix->component(ix->component_arg, i) : -1;
 
 	/* a new stamp for this scan; when they run out, every mark is cleared */
 	if (++ix->stamp == 0)
@@ -434,31 +527,35 @@ ls_pairs_candidates(LsPairIndex *ix, int i, bool later_only)
 		int64		lo = later_only ? p + 1 : ix->bstart[p];
 		int64		hi = ix->bend[p];
 
+		if (ix->runs)
+		{
+			/*
+			 * a run of accounts already in i's component adds no
+			 * candidate worth a recheck, and no key to another's count
+			 */
+			for (int64 q = lo; q < hi;)
+			{
+				int64		r = run_start(ix->runs, q);
+				int64		end = Min(r - ix->runs[r], hi);
+
+				if (end - q >= 4 && ix->component(ix->component_arg, ix->member[q]) == own)
+				{
+					q = end;
+					continue;
+				}
+				for (; q < end; q++)
+					visit_entry(ix, q, hi, i, stamp, &ncand);
+			}
+			continue;
+		}
 		for (int64 q = lo; q < hi; q++)
 		{
-			int			j;
-			LsSeen	   *s;
-
 			if (ix->skip && ix->skip[q] > 0)
 			{
 				q += ix->skip[q] - 1;	/* the loop's q++ lands on it */
 				continue;
 			}
-			j = ix->member[q];
-			s = &ix->seen[j];
-			if (q + 16 < hi && !ix->skip)
-				__builtin_prefetch(&ix->seen[ix->member[q + 16]]);
-
-			if (j == i)
-				continue;
-			if (s->mark != stamp)
-			{
-				s->mark = stamp;
-				s->hits = 1;
-				ix->cand[ncand++] = j;
-			}
-			else
-				s->hits++;
+			visit_entry(ix, q, hi, i, stamp, &ncand);
 		}
 	}
 	ix->candidates += ncand;
@@ -498,6 +595,72 @@ ls_pairs_restrict(LsPairIndex *ix, const int32 *label)
 		/* a jump past INT32_MAX lands short and jumps again */
 		ix->skip[q] = (int32) Min(next - q, (int64) PG_INT32_MAX);
 	}
+}
+
+/*
+ * Runs of entries in one component, for a pass that links accounts
+ * (clustering's cores): a scan with later_only steps over a run of
+ * accounts already in the current account's component in one jump.  Such
+ * a pass asks nothing of them (their link is made), and their keys count
+ * toward no other candidate, so the candidates it rechecks are the same.
+ * A campaign's accounts fill large buckets whose windows every member
+ * scans again; once its component has formed, those windows are a few
+ * runs.  component labels the accounts (a union-find's roots): entries
+ * whose labels were once equal stay in one component, as unions only
+ * merge.  Each entry starts as a run of its own; ls_pairs_merge_runs
+ * joins neighbouring runs.
+ */
+void
+ls_pairs_track_runs(LsPairIndex *ix, LsComponentFn component, void *arg)
+{
+	ls_memory_charge(&ix->used, Max(ix->nentries, 1) * sizeof(int32), ix->caller);
+	ix->runs = palloc_extended(Max(ix->nentries, 1) * sizeof(int32), MCXT_ALLOC_HUGE);
+	for (int64 q = 0; q < ix->nentries; q++)
+		ix->runs[q] = -1;
+	ix->component = component;
+	ix->component_arg = arg;
+}
+
+/*
+ * Join the neighbouring runs of one component within the windows account
+ * i scans (after its links are made): a step per run, so a window of one
+ * component costs one step the next time.
+ */
+void
+ls_pairs_merge_runs(LsPairIndex *ix, int i)
+{
+	int32	   *runs = ix->runs;
+
+	for (int64 k = ix->first[i]; k < ix->first[i + 1]; k++)
+	{
+		int64		p = ix->pos[k];
+		int64		hi = ix->bend[p];
+		int64		r = run_start(runs, p);
+
+		while (r - runs[r] < hi)
+		{
+			int64		next = r - runs[r];	/* the first entry of the next run */
+
+			if (ix->component(ix->component_arg, ix->member[r]) !=
+				ix->component(ix->component_arg, ix->member[next]) ||
+				(int64) runs[r] + runs[next] < -PG_INT32_MAX)
+			{
+				r = next;
+				continue;
+			}
+			runs[r] += runs[next];
+			runs[next] = (int32) (next - r);
+		}
+	}
+}
+
+/* Stop tracking runs. */
+void
+ls_pairs_untrack_runs(LsPairIndex *ix)
+{
+	if (ix->runs)
+		pfree(ix->runs);
+	ix->runs = NULL;
 }
 
 /* Forget which candidates were seen: a new pass over the accounts. */

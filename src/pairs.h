@@ -46,6 +46,9 @@ typedef struct LsSeen
 								 * repeat only within a channel */
 } LsSeen;
 
+/* The component of an account, for ls_pairs_track_runs: any stable label. */
+typedef int32 (*LsComponentFn) (void *arg, int32 account);
+
 typedef struct LsPairIndex
 {
 	const char *caller;			/* names the SQL function in errors */
@@ -67,6 +70,12 @@ typedef struct LsPairIndex
 	int32	   *cand;			/* the candidates of the current account */
 	int32	   *skip;			/* NULL, or per entry the distance to the next
 								 * entry of an account ls_pairs_restrict kept */
+	int32	   *runs;			/* NULL, or runs of entries whose accounts are
+								 * known to be in one component: at a run's
+								 * first entry minus its length, elsewhere
+								 * the distance to an entry of it to the left */
+	LsComponentFn component;	/* labels the runs are known by */
+	void	   *component_arg;
 	int64		candidates;		/* statistics for DEBUG1 */
 	int64		split;			/* buckets split into parts */
 	int64		largest;
@@ -77,5 +86,8 @@ extern void ls_pairs_build(LsPairIndex *ix, FunctionCallInfo fcinfo, const char 
 extern int	ls_pairs_candidates(LsPairIndex *ix, int i, bool later_only);
 extern void ls_pairs_restart(LsPairIndex *ix);
 extern void ls_pairs_restrict(LsPairIndex *ix, const int32 *label);
+extern void ls_pairs_track_runs(LsPairIndex *ix, LsComponentFn component, void *arg);
+extern void ls_pairs_merge_runs(LsPairIndex *ix, int i);
+extern void ls_pairs_untrack_runs(LsPairIndex *ix);
 
 #endif							/* LS_PAIRS_H */
