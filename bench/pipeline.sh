@@ -11,6 +11,11 @@
 #   SETTINGS='{"recluster_hours": 48}' passes settings to the current
 #   version's pipeline (older versions get their defaults): with
 #   recluster_hours, the one more day keeps the full pipeline's clustering.
+#   LIBS="0.3.0=/path/to/lockstep.so" runs that version on its own
+#   library (a release's build, for the release's own figures) instead of
+#   this tree's: the file is swapped into the server's library directory
+#   for that version's run (each psql call is a new backend, which loads
+#   it) and this tree's put back after.
 set -u
 LS_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$LS_ROOT/test/lib.sh"
@@ -50,8 +55,16 @@ run() {
 	e=$(date +%s.%N)
 	printf '%s: %.1f s end to end\n\n' "$label" "$(awk "BEGIN{print $e - $s}")"
 }
+LIBDIR=$("$PG_CONFIG" --pkglibdir)
+cp "$LIBDIR/lockstep.so" "$LS_TMP/lockstep.so.tree"
+# (a rename, so that a backend still running the other file keeps it)
+use_lib() { cp "$1" "$LIBDIR/.lockstep.so.new" && mv -f "$LIBDIR/.lockstep.so.new" "$LIBDIR/lockstep.so"; }
+trap 'use_lib "$LS_TMP/lockstep.so.tree"; ls_stop_cluster' EXIT
 for run_id in $VERSIONS; do
 v=${run_id%%/*}
+lib="$LS_TMP/lockstep.so.tree"
+for l in ${LIBS:-}; do [ "${l%%=*}" = "$v" ] && lib=${l#*=}; done
+use_lib "$lib"
 RUN_SET=$SET
 case $run_id in */*) RUN_SET="$SET SET lockstep.refresh_workers = ${run_id#*/};" ;; esac
 export PGDATABASE=bench_${run_id//[.\/]/_}
@@ -60,7 +73,7 @@ settings=
 [ "$v" = "$CURRENT" ] && settings=", '${SETTINGS:-{\}}'"
 q -c "CREATE EXTENSION lockstep VERSION '$v'" -c "SELECT lockstep_create_pipeline('bench', 'log', 28, 'releases'$settings)" >/dev/null
 echo
-echo "######## lockstep $run_id"
+echo "######## lockstep $run_id ($([ "$lib" = "$LS_TMP/lockstep.so.tree" ] && echo "this tree's library" || echo "library $lib"))"
 echo "== full pipeline, every day but the last ($(q -c "SELECT min((ts AT TIME ZONE 'UTC')::date) FROM log") to $(q -c "SELECT '$last'::date - 1"))"
 run "full pipeline" "$(q -c "SELECT '$last'::date - 1")"
 echo "== one more day ($last), views refreshed concurrently"
