@@ -355,11 +355,19 @@ fingerprint_models(PG_FUNCTION_ARGS)
 static Datum
 result_record(FunctionCallInfo fcinfo, Datum *v, bool *nulls)
 {
-	TupleDesc	desc;
+	TupleDesc	desc = fcinfo->flinfo->fn_extra;
 
-	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "function returning a record called in a context that cannot accept one");
-	return HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), v, nulls));
+	if (desc == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+
+		if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+			elog(ERROR, "function returning a record called in a context that cannot accept one");
+		desc = BlessTupleDesc(desc);
+		fcinfo->flinfo->fn_extra = desc;
+		MemoryContextSwitchTo(old);
+	}
+	return HeapTupleGetDatum(heap_form_tuple(desc, v, nulls));
 }
 
 /*
