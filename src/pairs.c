@@ -60,6 +60,8 @@
 #include "utils/memutils.h"
 #include "utils/syscache.h"
 
+#include <sys/mman.h>
+
 PG_FUNCTION_INFO_V1(fingerprint_similar_pairs);
 
 #define LS_PREFETCH_AHEAD	4	/* candidates whose data is requested early */
@@ -114,6 +116,31 @@ sort_entries(LsEntry *entries, int64 n, LsEntry *tmp)
 	/* four passes: the sorted entries are back in entries */
 	Assert(from == entries);
 	pfree(count);
+}
+
+/*
+ * A large array of the index.  Tens to hundreds of megabytes are
+ * allocated afresh by each call and first touched a page at a time: on a
+ * 16M-row window, 363,000 page faults in one clustering of 17.6 s.  Where
+ * the kernel offers transparent huge pages on request, the array's
+ * aligned middle asks for them: a fault per 2 MB instead of per 4 kB.
+ */
+static void *
+huge_array(Size size)
+{
+	void	   *p = palloc_extended(size, MCXT_ALLOC_HUGE);
+
+#ifdef MADV_HUGEPAGE
+	{
+		const uintptr_t huge = 2 * 1024 * 1024;
+		uintptr_t	lo = TYPEALIGN(huge, (uintptr_t) p);
+		uintptr_t	hi = TYPEALIGN_DOWN(huge, (uintptr_t) p + size);
+
+		if (hi > lo)
+			(void) madvise((void *) lo, hi - lo, MADV_HUGEPAGE);	/* only advice */
+	}
+#endif
+	return p;
 }
 
 /* An account's place in the fixed order: a hash of its id, then the id. */
@@ -201,7 +228,7 @@ arena_copy(LsArena *arena, Datum d, Size *used, const char *caller)
 		Size		block = Max(LS_ARENA_BLOCK, aligned);
 
 		ls_memory_charge(used, block, caller);
-		arena->next = palloc_extended(block, MCXT_ALLOC_HUGE);
+		arena->next = huge_array(block);
 		arena->left = block;
 	}
 	copy = (Fingerprint *) arena->next;
@@ -366,7 +393,7 @@ ls_pairs_build(LsPairIndex *ix, FunctionCallInfo fcinfo, const char *query,
 	 * which moved each 1.8 kB value about four times
 	 */
 	ls_memory_charge(&ix->used, Max(n, 1) * sizeof(LsPrepared), ix->caller);
-	ix->fps = palloc_extended(Max(n, 1) * sizeof(LsPrepared), MCXT_ALLOC_HUGE);
+	ix->fps = huge_array(Max(n, 1) * sizeof(LsPrepared));
 	for (int i = 0; i < n; i++)
 	{
 		if ((i & 0xFFF) == 0)
@@ -377,7 +404,7 @@ ls_pairs_build(LsPairIndex *ix, FunctionCallInfo fcinfo, const char *query,
 	}
 	pfree(raw);
 	{
-		LsEntry    *sorted = palloc_extended(Max(nentries, 1) * sizeof(LsEntry), MCXT_ALLOC_HUGE);
+		LsEntry    *sorted = huge_array(Max(nentries, 1) * sizeof(LsEntry));
 
 		order_by_account(entries, nentries, sorted, n);
 		sort_entries(sorted, nentries, entries);
@@ -389,11 +416,11 @@ ls_pairs_build(LsPairIndex *ix, FunctionCallInfo fcinfo, const char *query,
 					 ix->caller);
 	ix->n = n;
 	ix->nentries = nentries;
-	ix->member = palloc_extended(Max(nentries, 1) * sizeof(int32), MCXT_ALLOC_HUGE);
+	ix->member = huge_array(Max(nentries, 1) * sizeof(int32));
 	ix->first = palloc0_array(int64, n + 1);
-	ix->pos = palloc_extended(Max(nentries, 1) * sizeof(int64), MCXT_ALLOC_HUGE);
-	ix->bstart = palloc_extended(Max(nentries, 1) * sizeof(int64), MCXT_ALLOC_HUGE);
-	ix->bend = palloc_extended(Max(nentries, 1) * sizeof(int64), MCXT_ALLOC_HUGE);
+	ix->pos = huge_array(Max(nentries, 1) * sizeof(int64));
+	ix->bstart = huge_array(Max(nentries, 1) * sizeof(int64));
+	ix->bend = huge_array(Max(nentries, 1) * sizeof(int64));
 	ix->seen = palloc_array(LsSeen, Max(n, 1));
 	ix->cand = palloc_array(int32, Max(n, 1));
 	/* each entry's range of partners: its bucket, or a cut of a large one */
@@ -587,7 +614,7 @@ ls_pairs_restrict(LsPairIndex *ix, const int32 *label)
 	int64		next = ix->nentries;
 
 	ls_memory_charge(&ix->used, Max(ix->nentries, 1) * sizeof(int32), ix->caller);
-	ix->skip = palloc_extended(Max(ix->nentries, 1) * sizeof(int32), MCXT_ALLOC_HUGE);
+	ix->skip = huge_array(Max(ix->nentries, 1) * sizeof(int32));
 	for (int64 q = ix->nentries - 1; q >= 0; q--)
 	{
 		if (label[ix->member[q]] >= 0)
@@ -614,7 +641,7 @@ void
 ls_pairs_track_runs(LsPairIndex *ix, LsComponentFn component, void *arg)
 {
 	ls_memory_charge(&ix->used, Max(ix->nentries, 1) * sizeof(int32), ix->caller);
-	ix->runs = palloc_extended(Max(ix->nentries, 1) * sizeof(int32), MCXT_ALLOC_HUGE);
+	ix->runs = huge_array(Max(ix->nentries, 1) * sizeof(int32));
 	for (int64 q = 0; q < ix->nentries; q++)
 		ix->runs[q] = -1;
 	ix->component = component;
