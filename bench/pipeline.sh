@@ -15,7 +15,8 @@
 #   library (a release's build, for the release's own figures) instead of
 #   this tree's: the file is swapped into the server's library directory
 #   for that version's run (each psql call is a new backend, which loads
-#   it) and this tree's put back after.
+#   it) and this tree's put back after.  0.3.0's build:
+#     git worktree add /tmp/ls030 35dcd45^ && make -C /tmp/ls030 lockstep.so
 set -u
 LS_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$LS_ROOT/test/lib.sh"
