@@ -556,6 +556,7 @@ ls_pairs_candidates(LsPairIndex *ix, int i, bool later_only)
 
 		if (ix->runs)
 		{
+			Assert(!ix->skip);	/* untracked before ls_pairs_restrict */
 			/*
 			 * a run of accounts already in i's component adds no
 			 * candidate worth a recheck, and no key to another's count
