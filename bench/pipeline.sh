@@ -17,6 +17,8 @@
 #   for that version's run (each psql call is a new backend, which loads
 #   it) and this tree's put back after.  0.3.0's build:
 #     git worktree add /tmp/ls030 35dcd45^ && make -C /tmp/ls030 lockstep.so
+#   JIT=on runs every refresh with PostgreSQL's default jit = on (the
+#   default here is off, as every figure before 2026-12-07 was measured).
 set -u
 LS_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$LS_ROOT/test/lib.sh"
@@ -24,7 +26,7 @@ ROWS=${1:-16000000}
 
 ls_setup
 
-SET="SET work_mem = '1GB'; SET max_parallel_workers_per_gather = 2; SET jit = off; SET client_min_messages = debug1;"
+SET="SET work_mem = '1GB'; SET max_parallel_workers_per_gather = 2; SET jit = ${JIT:-off}; SET client_min_messages = debug1;"
 
 CURRENT=$(sed -n "s/^default_version *= *'\(.*\)'/\1/p" "$LS_ROOT/lockstep.control")
 VERSIONS=${VERSIONS:-$CURRENT}

@@ -633,6 +633,7 @@ CREATE FUNCTION @extschema@.lockstep_store_day(cfg_table regclass, day date, fol
 	OUT rows bigint, OUT skipped bigint, OUT synced bigint[])
 	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 	SET search_path = pg_catalog, pg_temp
+	SET jit = off
 	AS $$
 DECLARE
 	log regclass := (@extschema@.lockstep_pipeline_part(cfg_table, 'pipeline_log'))[1];
@@ -816,6 +817,7 @@ CREATE FUNCTION @extschema@.lockstep_refresh_plan(cfg_table regclass, through da
 	OUT first_day date, OUT last_day date, OUT first_new date, OUT recompute date[], OUT rows_before_range bigint)
 	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 	SET search_path = pg_catalog, pg_temp
+	SET jit = off
 	AS $$
 DECLARE
 	nsp text;
@@ -1026,10 +1028,17 @@ COMMENT ON FUNCTION @extschema@.lockstep_changed_accounts(regclass, daterange, t
 -- lock timeout), the views stay as they were, the report has no
 -- finished_at and a WARNING says why; the next refresh finds the days
 -- stored and tries the views again.  A cancel is not caught.
+-- JIT is off here, in the plan and in each day's storing: their work is
+-- in lockstep's C functions, which JIT cannot compile, and their plans'
+-- costs (wide rows, sorts turned off) pass jit_optimize_above_cost, so
+-- with PostgreSQL's defaults each statement was compiled and optimized
+-- first: one more day at 16M rows took 26.7 s with jit on and 15.2 s
+-- with it off (docs/design.md, "JIT").
 CREATE FUNCTION @extschema@.lockstep_refresh_views(cfg_table regclass, name text,
 	report @extschema@.lockstep_pipeline_refresh, synced bigint[]) RETURNS @extschema@.lockstep_pipeline_refresh
 	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 	SET search_path = pg_catalog, pg_temp
+	SET jit = off
 	AS $$
 DECLARE
 	nsp text;

@@ -28,6 +28,14 @@ FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::re
 WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'lockstep') AND d.deptype = 'e'
 ORDER BY 1;
 
+-- the refresh's stages run without JIT: their work is in C functions,
+-- and their plans' costs would have every statement compiled first
+SELECT p.oid::regprocedure::text AS without_jit
+FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass
+WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'lockstep') AND d.deptype = 'e'
+  AND 'jit=off' = ANY (p.proconfig)
+ORDER BY 1;
+
 -- the fingerprint aggregates are parallel-capable (not fingerprint_shared_keys_agg,
 -- whose group is a campaign); fingerprint_union_agg keeps fingerprint_agg's state
 SELECT aggfnoid::regprocedure::text AS aggregate, aggtranstype::regtype, aggcombinefn <> 0 AS has_combine,
