@@ -15,7 +15,8 @@
 #   (default 1000000 base '2026-01-22 18:00+00' 30: the replay starts 6 hours
 #   before the release and runs 30 one-hour steps; the rows before FROM are
 #   refreshed at once first); SETTINGS='{"recluster_hours": 24}' in the
-#   environment passes settings to the pipeline
+#   environment passes settings to the pipeline; JIT=on refreshes with
+#   PostgreSQL's default jit = on (off otherwise)
 set -eu
 LS_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$LS_ROOT/test/lib.sh"
@@ -38,7 +39,7 @@ q -c "CREATE EXTENSION lockstep; CREATE EXTENSION lockstep_synth" \
         flagged bigint, pivot_fired boolean)" \
   -c "CREATE TABLE negatives (hour timestamptz, kind text, flagged bigint)" >/dev/null
 
-SET="SET work_mem = '1GB'; SET jit = off;"
+SET="SET work_mem = '1GB'; SET jit = ${JIT:-off};"
 record() {
 	local hour=$1 secs=$2
 	q -c "
