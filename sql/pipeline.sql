@@ -827,9 +827,7 @@ DECLARE
 	log_max date;
 	d date;
 	day_rows bigint;
-	day_skipped bigint;
 	stored_rows bigint;
-	stored_skipped bigint;
 BEGIN
 	SELECT p.nsp, p.name INTO nsp, base FROM @extschema@.lockstep_pipeline_name(cfg_table) p;
 	last_day := coalesce(through, (now() AT TIME ZONE 'UTC')::date - 1);
@@ -852,18 +850,21 @@ BEGIN
 	END IF;
 	first_day := stored_max - (settings->>'late_days')::int + 1;
 	first_new := stored_max + 1;
-	-- day by day, a plain count per leaf: a foreign leaf counts its own
+	-- day by day, a plain count of all its rows per leaf (a foreign leaf
+	-- counts its own), against the rows and skipped rows stored.  Only ts
+	-- is read, so an index on ts answers from the index where the pages
+	-- are all visible: counting the rows without account_id too read
+	-- every row of the day, 0.9 s a day at 16M rows
 	FOR d IN SELECT g::date FROM generate_series(first_day, least(stored_max, last_day), interval '1 day') g
 	LOOP
-		EXECUTE format('SELECT coalesce(sum(n), 0), coalesce(sum(k), 0) FROM (%s) c',
+		EXECUTE format('SELECT coalesce(sum(n), 0) FROM (%s) c',
 					   @extschema@.lockstep_per_leaf(leaves,
-						'SELECT count(*) AS n, count(*) FILTER (WHERE account_id IS NULL) AS k FROM %s
+						'SELECT count(*) AS n FROM %s
 						 WHERE ts >= $1::timestamp AT TIME ZONE ''UTC'' AND ts < ($1 + 1)::timestamp AT TIME ZONE ''UTC'''))
-			INTO day_rows, day_skipped USING d;
-		EXECUTE format('SELECT rows, skipped FROM %I.%I WHERE day = $1', nsp, base || '_days')
-			INTO stored_rows, stored_skipped USING d;
-		IF (stored_rows IS NULL AND day_rows > 0) OR
-		   (stored_rows IS NOT NULL AND (stored_rows, stored_skipped) IS DISTINCT FROM (day_rows, day_skipped)) THEN
+			INTO day_rows USING d;
+		EXECUTE format('SELECT rows + skipped FROM %I.%I WHERE day = $1', nsp, base || '_days')
+			INTO stored_rows USING d;
+		IF coalesce(stored_rows, 0) <> day_rows THEN
 			recompute := recompute || d;
 		END IF;
 	END LOOP;
@@ -951,12 +952,16 @@ BEGIN
 		-- merged into since, and those whose row is gone; on the others:
 		-- the accounts with a row there, and those whose window holds it
 		-- (a scan of the window, made only when there are such days: the
-		-- planner sees the arrays)
+		-- planner sees the arrays).  d.day = ANY ($1) repeats what d.day =
+		-- x.day implies, for the planner: without it, an anti join hashed
+		-- the whole daily table's keys, 1.2 s of an hourly refresh at 16M
+		-- rows; with it, only the stored days' keys
 		EXECUTE format($q$SELECT pg_catalog.array_agg(account_id) FROM (
 			SELECT account_id FROM %1$I.%2$I WHERE day = ANY ($1) AND computed_at > $4
 			UNION SELECT w.account_id FROM %1$I.%3$I w, pg_catalog.unnest(w.days) x(day)
 				  WHERE w.days && $1 AND x.day = ANY ($1) AND pg_catalog.cardinality($1) > 0
-					AND NOT EXISTS (SELECT 1 FROM %1$I.%2$I d WHERE d.day = x.day AND d.account_id = w.account_id)
+					AND NOT EXISTS (SELECT 1 FROM %1$I.%2$I d
+									WHERE d.day = x.day AND d.day = ANY ($1) AND d.account_id = w.account_id)
 			UNION SELECT account_id FROM %1$I.%2$I WHERE day = ANY ($3) AND day > $2
 			UNION SELECT account_id FROM %1$I.%3$I WHERE days && $3 AND pg_catalog.cardinality($3) > 0) a$q$,
 			nsp, base || '_daily', base || '_window')
