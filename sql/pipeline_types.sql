@@ -98,3 +98,13 @@ CREATE TYPE @extschema@.lockstep_campaign_member AS (
 );
 COMMENT ON TYPE @extschema@.lockstep_campaign_member IS
 	'row type of a pipeline''s N_members table: the accounts of each flagged campaign at the last refresh';
+
+CREATE TYPE @extschema@.lockstep_timeline_part AS (
+	campaign bigint,
+	day date,
+	computed_at timestamptz,
+	accounts integer,
+	fp @extschema@.fingerprint
+);
+COMMENT ON TYPE @extschema@.lockstep_timeline_part IS
+	'row type of a pipeline''s N_timeline_parts table: per flagged campaign and stored day of the window, its members'' daily fingerprints of the day merged (NULL: none was active), how many, and the day''s computed_at they were read at';

@@ -30,7 +30,8 @@ END $$;
 -- over the window's days, a third of the window's time at 16M rows).  So
 -- the window and the views made from it (clusters,
 -- campaigns, accounts, and the desk's timeline and shared, which now read
--- the window too) are made again, each with its owner and
+-- the window too; the timeline is made from parts each refresh keeps, in
+-- two new tables) are made again, each with its owner and
 -- privileges and the indexes the user put on them, empty until the
 -- pipeline's next refresh.  A view of the user's on one of them stops
 -- the update, with PostgreSQL's error.  The window reads the daily rows
@@ -88,6 +89,12 @@ BEGIN
 							   CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE g.grantee::regrole::text END,
 							   CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
 			END LOOP;
+		END LOOP;
+		-- the timeline's parts and their members are new tables: the
+		-- timeline's owner's, read by no one else
+		FOREACH part IN ARRAY ARRAY['timeline_parts', 'timeline_members'] LOOP
+			EXECUTE format('ALTER EXTENSION lockstep DROP TABLE %I.%I', p.nsp, p.name || '_' || part);
+			EXECUTE format('ALTER TABLE %I.%I OWNER TO %s', p.nsp, p.name || '_' || part, kept->'timeline'->>'owner');
 		END LOOP;
 		-- the indexes the views were made with exist again under their
 		-- names; the user's are made again

@@ -120,3 +120,15 @@ CREATE OR REPLACE AGGREGATE @extschema@.fingerprint_union_agg(@extschema@.finger
 	SERIALFUNC = @extschema@.fingerprint_agg_serialize,
 	DESERIALFUNC = @extschema@.fingerprint_agg_deserialize,
 	PARALLEL = SAFE);
+
+-- the desk's timeline is made from per campaign and day parts that each
+-- refresh keeps (the post steps make the timeline again)
+CREATE TYPE @extschema@.lockstep_timeline_part AS (
+	campaign bigint,
+	day date,
+	computed_at timestamptz,
+	accounts integer,
+	fp @extschema@.fingerprint
+);
+COMMENT ON TYPE @extschema@.lockstep_timeline_part IS
+	'row type of a pipeline''s N_timeline_parts table: per flagged campaign and stored day of the window, its members'' daily fingerprints of the day merged (NULL: none was active), how many, and the day''s computed_at they were read at';

@@ -22,11 +22,48 @@ psql_ok(q{
 	-- the same, keeping its clustering for a day (recluster_hours)
 	SELECT lockstep_create_pipeline('kept', 'live_log', 28, 'releases', '{"min_size": 5, "recluster_hours": 24}');
 });
+# The desk's timeline is made from parts each refresh keeps
+# (lockstep_refresh_timeline): per campaign and day, the members' daily
+# fingerprints merged.  Kept, they are what merging every member's daily
+# rows of the window makes, byte for byte, and so is the view made from
+# them: "differing/rows" against that.
+sub timeline_differs
+{
+	my ($p) = @_;
+	return psql_ok(qq{
+		WITH g AS (
+			SELECT m.campaign, d.day, fingerprint_union_agg(d.fp) AS fp, count(*)::integer AS accounts
+			FROM ${p}_members m JOIN ${p}_daily d USING (account_id)
+			WHERE d.day > (SELECT max(day) FROM ${p}_daily) - (SELECT window_days FROM ${p}_config)
+			GROUP BY 1, 2)
+		SELECT count(*) FILTER (WHERE g.campaign IS NULL OR t.campaign IS NULL OR v.campaign IS NULL
+		                           OR fingerprint_send(g.fp) IS DISTINCT FROM fingerprint_send(t.fp)
+		                           OR g.accounts IS DISTINCT FROM t.accounts
+		                           OR (v.requests, v.accounts) IS DISTINCT FROM ((fingerprint_stats(g.fp)).requests, g.accounts))
+		       || '/' || count(*)
+		FROM g FULL JOIN (SELECT * FROM ${p}_timeline_parts WHERE accounts > 0) t USING (campaign, day)
+		FULL JOIN ${p}_timeline v USING (campaign, day)});
+}
+# what a refresh's timeline read (its DEBUG1 messages): "days/campaigns
+# read whole/new members"
+sub timeline_read
+{
+	my ($said) = @_;
+	return $said =~ /timeline: (\d+) days read, (\d+) campaigns read whole, (\d+) accounts new/ ? "$1/$2/$3" : '-';
+}
+sub refresh_timeline_read
+{
+	my ($p, $through) = @_;
+	my ($rc, undef, $said) = psql(qq{SET client_min_messages = debug1; CALL lockstep_refresh('$p', $through)});
+	die "refresh failed: $said" if $rc;
+	return timeline_read($said);
+}
+
 psql_ok(q{CALL lockstep_refresh('live', '2026-01-21')});
 psql_ok(q{CALL lockstep_refresh('kept', '2026-01-21')});
 
 # two days, four hours at a time, each refresh through the day so far
-my (@flagged, @within, @clustered, @kept_differ, @merged);
+my (@flagged, @within, @clustered, @kept_differ, @merged, @timeline, @timeline_read, @live_read);
 for my $h (map { $_ * 4 } 0 .. 11)
 {
 	my $from = sprintf("timestamptz '2026-01-22 00:00+00' + interval '%d hours'", $h);
@@ -38,9 +75,11 @@ for my $h (map { $_ * 4 } 0 .. 11)
 	my ($rc, undef, $said) = psql(qq{SET client_min_messages = debug1;
 		CALL lockstep_refresh('live', (($to - interval '1 microsecond') AT TIME ZONE 'UTC')::date)});
 	die "refresh failed: $said" if $rc;
+	push @live_read, timeline_read($said);
 	push @merged, $said =~ /(\d+) accounts computed again, (\d+) merged into/ ? "$1+$2" : '-';
 	push @flagged, psql_ok(q{SELECT count(*) FROM live_campaigns WHERE flagged});
-	psql_ok(qq{CALL lockstep_refresh('kept', (($to - interval '1 microsecond') AT TIME ZONE 'UTC')::date)});
+	push @timeline_read, refresh_timeline_read('kept', "(($to - interval '1 microsecond') AT TIME ZONE 'UTC')::date");
+	push @timeline, map { timeline_differs($_) } qw(live kept);
 	push @clustered, psql_ok(q{SELECT (clustered_with IS NOT NULL)::int FROM kept_refreshes ORDER BY started_at DESC LIMIT 1});
 	push @kept_differ, psql_ok(q{SELECT count(*) FROM live_accounts l FULL JOIN kept_accounts k USING (account_id)
 	                             WHERE coalesce(l.flagged, false) <> coalesce(k.flagged, false)});
@@ -78,6 +117,12 @@ is(psql_ok(q{SELECT string_agg(days_added || '+' || days_recomputed, ' ' ORDER B
 # settings clusters again.
 is(join(' ', @clustered), '0 0 0 0 0 0 0 0 0 0 1 0', 'recluster_hours: kept across new days, clustered again when half the window changed');
 is(join(' ', @kept_differ), '0 0 0 0 0 0 0 0 0 0 0 0', 'the same accounts flagged at every step, clustered or kept');
+is(join(' ', grep { !m{^0/} } @timeline), '', 'the timeline kept, at every step of both: what the members\' days make ('
+	. join(' ', @timeline) . ')');
+# the day so far read each time, the day added too at the first refresh of
+# a day, and the late day with it; whole, only a new campaign's days
+is(join(' ', map { (split m{/})[0] } @timeline_read), '1 1 1 1 1 1 2 1 1 1 1 1',
+	'the timeline read the days stored since, no other (' . join(' ', @timeline_read) . ')');
 psql_ok(q{UPDATE kept_config SET settings = settings || '{"min_size": 6}'});
 psql_ok(q{CALL lockstep_refresh('kept', '2026-01-23')});
 is(psql_ok(q{SELECT clustered_with->>'min_size' FROM kept_refreshes ORDER BY started_at DESC LIMIT 1}), 6,
@@ -99,15 +144,18 @@ psql_ok(q{
 	SELECT lockstep_create_pipeline('hydra_short', 'hydra_log', 2, 'releases', '{"min_size": 5, "recluster_hours": 24}');
 });
 psql_ok(qq{CALL lockstep_refresh('$_', '2026-01-21')}) for qw(hydra_live hydra_kept hydra_short);
-my (@hydra_clustered, @hydra_new, @hydra_differ, @hydra_campaigns, @short_clustered, @short_changed, @short_gone);
+my (@hydra_clustered, @hydra_new, @hydra_differ, @hydra_campaigns, @short_clustered, @short_changed, @short_gone,
+	@hydra_timeline, @hydra_timeline_read, @short_timeline_read);
 for my $h (map { $_ * 4 } 0 .. 5)
 {
 	my $from = sprintf("timestamptz '2026-01-22 00:00+00' + interval '%d hours'", $h);
 	my $to = sprintf("timestamptz '2026-01-22 00:00+00' + interval '%d hours'", $h + 4);
 	psql_ok(qq{INSERT INTO hydra_log SELECT * FROM hydra_full WHERE ts >= $from AND ts < $to});
 	psql_ok(qq{CALL lockstep_refresh('hydra_live', '2026-01-22')});
-	psql_ok(qq{CALL lockstep_refresh('hydra_kept', '2026-01-22')});
-	psql_ok(qq{CALL lockstep_refresh('hydra_short', '2026-01-22')});
+	push @hydra_timeline_read, refresh_timeline_read('hydra_kept', "'2026-01-22'");
+	push @hydra_timeline, timeline_differs('hydra_kept');
+	push @short_timeline_read, refresh_timeline_read('hydra_short', "'2026-01-22'");
+	push @hydra_timeline, timeline_differs('hydra_short');
 	push @short_clustered, psql_ok(q{SELECT (clustered_with IS NOT NULL)::int FROM hydra_short_refreshes ORDER BY started_at DESC LIMIT 1});
 	# members whose rows all left the window (2026-01-20's accounts, once
 	# the window is 2026-01-21 and 22), and members in the window
@@ -135,6 +183,16 @@ for my $h (map { $_ * 4 } 0 .. 5)
 is(join(' ', @hydra_clustered), '0 0 0 0 0 0', 'a hydra: the clustering of the day before kept through the new day');
 ok(!grep({ $_ == 0 } @hydra_new[1 .. 5]), 'new campaign accounts flagged within the day (' . join(' ', @hydra_new) . ')');
 is(join(' ', @hydra_differ), '0 0 0 0 0 0', 'the kept clustering flags the new accounts as clustering again does');
+# its new accounts join its campaigns: their rows merged into the parts
+# kept, and the timeline the same as merging every member's
+ok((grep { (split m{/})[2] > 0 } @hydra_timeline_read) >= 3,
+	'a hydra\'s new members merged into the timeline kept (' . join(' ', @hydra_timeline_read) . ')');
+# and a campaign that lost members (the accounts of a day that left a
+# two-day window) is read whole
+ok((grep { (split m{/})[1] > 0 } @short_timeline_read[0 .. 5]) >= 1,
+	'a campaign that lost members read again whole (' . join(' ', @short_timeline_read) . ')');
+is(join(' ', grep { !m{^0/} } @hydra_timeline), '', 'and the timeline is what its members\' days make ('
+	. join(' ', @hydra_timeline) . ')');
 is(join(' ', map { (split /:/)[1] } @hydra_campaigns), '0 0 0 0 0 0',
 	'in the same campaigns (' . join(' ', map { (split /:/)[0] } @hydra_campaigns) . ' accounts flagged)');
 # Too much changed: once the accounts whose rows changed since the
@@ -227,6 +285,30 @@ for my $days (18, 28)
 	is($range, $days == 18 ? '[2026-01-06,2026-01-24)' : '[2025-12-27,2026-01-24)', "the window of $days days");
 	cmp_ok($computed, '<', $held / 2, "$computed accounts computed again");
 	window_as_daily("a window of $days days");
+	like(timeline_differs('live'), qr{^0/}, "a window of $days days: the timeline's days with it");
+}
+
+# The timeline's parts follow any change of members, whatever made it: an
+# account with earlier days joins a campaign (its rows of the days kept
+# are merged in), a member moves to another campaign, one leaves (a
+# campaign that lost one is read again whole)
+for (['an account with earlier days joins a campaign', '0/0/3', q{
+		INSERT INTO live_members
+		SELECT (SELECT min(campaign) FROM live_members), w.account_id FROM live_window w
+		WHERE NOT EXISTS (SELECT 1 FROM live_members m WHERE m.account_id = w.account_id)
+		ORDER BY cardinality(w.days) DESC, w.account_id LIMIT 3}],
+	['a member moves to another campaign', '0/1/1', q{
+		UPDATE live_members SET campaign = (SELECT max(campaign) FROM live_members)
+		WHERE account_id = (SELECT min(account_id) FROM live_members WHERE campaign = (SELECT min(campaign) FROM live_members))}],
+	['a member leaves', '0/1/0', q{
+		DELETE FROM live_members WHERE account_id = (SELECT max(account_id) FROM live_members)}])
+{
+	my ($what, $expect, $sql) = @$_;
+	my ($rc, undef, $said) = psql(qq{$sql; SET client_min_messages = debug1;
+		SELECT lockstep_refresh_timeline('live_config'); REFRESH MATERIALIZED VIEW live_timeline});
+	die "failed: $said" if $rc;
+	is(timeline_read($said), $expect, "$what: read days/campaigns whole/new members");
+	like(timeline_differs('live'), qr{^0/}, "$what: the timeline is what its members' days make");
 }
 
 # A day stored before is folded: the rows after the newest one stored are
