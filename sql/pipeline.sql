@@ -130,6 +130,10 @@ BEGIN
 	EXECUTE format('CREATE TABLE %I.%I OF @extschema@.lockstep_account_score (
 					account_id WITH OPTIONS NOT NULL, cluster WITH OPTIONS NOT NULL)', nsp, name || '_accounts');
 	EXECUTE format('CREATE UNIQUE INDEX ON %I.%I (account_id)', nsp, name || '_window');
+	-- the scores' background is the first accounts in no cluster in this
+	-- order (lockstep_score_clusters): read through it, not by sorting the
+	-- whole window (0.23 s of each hourly refresh at 16M rows, 15 ms)
+	EXECUTE format('CREATE INDEX ON %I.%I (pg_catalog.hashint8(account_id), account_id)', nsp, name || '_window');
 	EXECUTE format('CREATE UNIQUE INDEX ON %I.%I (account_id)', nsp, name || '_clusters');
 	EXECUTE format('CREATE UNIQUE INDEX ON %I.%I (cluster)', nsp, name || '_campaigns');
 	EXECUTE format('CREATE UNIQUE INDEX ON %I.%I (account_id)', nsp, name || '_accounts');
@@ -760,6 +764,7 @@ DECLARE
 	latest timestamptz;
 	redo bigint[];
 	accounts bigint;
+	unchanged boolean;
 BEGIN
 	IF cfg_table IS NULL OR day IS NULL OR log IS NULL THEN
 		RAISE EXCEPTION 'lockstep_store_day needs a pipeline''s config table and a day'
@@ -802,28 +807,67 @@ BEGIN
 
 	EXECUTE format('SELECT latest FROM %I.%I WHERE day = $1', nsp, base || '_days') INTO mark USING day;
 	IF mark IS NOT NULL THEN
-		-- each account's rows up to the mark against its stored fingerprint,
-		-- and the organizations of its rows after it, in one scan of the day
+		-- first the day as a whole, in one scan of its rows: those up to
+		-- the mark against the stored fingerprints, by their count and a
+		-- checksum of their accounts (each row's account hashed to 64 bits
+		-- and summed, against each stored account's requests times its
+		-- hash: a row deleted and another added to another account change
+		-- it), and per account the rows after it.  When those match, the
+		-- accounts to compute again whole are those whose new rows name an
+		-- organization the merge cannot tell; when not, the per-account
+		-- check below finds the accounts whose rows changed.  (Grouping the
+		-- whole day by account was 0.24 s of an hourly refresh at 16M rows
+		-- at 04:00, and grew with the day.)
+		day_sql := @extschema@.lockstep_per_leaf(leaves, format($q$
+			SELECT ts > $2 AS after, CASE WHEN ts > $2 THEN account_id END AS account_id, count(*) AS n,
+				   count(account_id) AS keyed, sum(pg_catalog.hashint8extended(account_id, 0)) AS h,
+				   count(org_id) AS orgs, min(org_id) AS org_lo, max(org_id) AS org_hi, max(ts) AS latest
+			FROM %s GROUP BY 1, 2$q$, format(rows_sql, '%1$s', 'true')));
 		EXECUTE format($q$
-			WITH c AS (SELECT account_id, sum(n_old) AS n_old, sum(n_new) AS n_new, sum(org_new) AS org_new,
-							  min(org_lo) AS org_lo, max(org_hi) AS org_hi, max(latest) AS latest
-					   FROM (%s) pl GROUP BY account_id),
-			s AS (SELECT d.account_id, d.org_id, st.requests FROM %I.%I d, LATERAL @extschema@.fingerprint_stats(d.fp) st
-				  WHERE d.day = $1)
-			SELECT coalesce(sum(c.n_old + c.n_new), 0), coalesce(sum(c.n_old + c.n_new) FILTER (WHERE account_id IS NULL), 0),
-				   max(c.latest), count(account_id),
-				   coalesce(array_agg(account_id) FILTER (WHERE account_id IS NOT NULL AND (
-					   coalesce(c.n_old, 0) <> coalesce(s.requests, 0)
-					   OR (s.account_id IS NOT NULL AND c.n_new > 0 AND NOT coalesce(
-						   (s.org_id IS NULL AND c.org_new = 0)
-						   OR (c.org_new = c.n_new AND c.org_lo = s.org_id AND c.org_hi = s.org_id), false)))), '{}')
-			FROM c FULL JOIN s USING (account_id)$q$,
-			@extschema@.lockstep_per_leaf(leaves, format($q$
-				SELECT account_id, count(*) FILTER (WHERE ts <= $2) AS n_old, count(*) FILTER (WHERE ts > $2) AS n_new,
-					   count(org_id) FILTER (WHERE ts > $2) AS org_new, min(org_id) FILTER (WHERE ts > $2) AS org_lo,
-					   max(org_id) FILTER (WHERE ts > $2) AS org_hi, max(ts) AS latest
-				FROM %s GROUP BY account_id$q$, format(rows_sql, '%1$s', 'true'))), nsp, base || '_daily')
-			INTO rows, skipped, latest, accounts, redo USING day, mark;
+			WITH c AS MATERIALIZED (
+				SELECT after, account_id, sum(n) AS n, sum(keyed) AS keyed, sum(h) AS h, sum(orgs) AS orgs,
+					   min(org_lo) AS org_lo, max(org_hi) AS org_hi, max(latest) AS latest
+				FROM (%1$s) pl GROUP BY 1, 2),
+			s AS (SELECT count(*) AS accounts, coalesce(sum(st.requests), 0) AS n,
+						 coalesce(sum(st.requests::numeric * pg_catalog.hashint8extended(d.account_id, 0)), 0) AS h
+				  FROM %2$I.%3$I d, LATERAL @extschema@.fingerprint_stats(d.fp) st WHERE d.day = $1),
+			o AS (SELECT coalesce(sum(keyed), 0) AS n, coalesce(sum(h), 0) AS h FROM c WHERE NOT after),
+			a AS (SELECT c.account_id, d.account_id IS NOT NULL AS stored,
+						 d.account_id IS NOT NULL AND NOT coalesce((d.org_id IS NULL AND c.orgs = 0)
+							 OR (c.orgs = c.n AND c.org_lo = d.org_id AND c.org_hi = d.org_id), false) AS redo
+				  FROM c LEFT JOIN %2$I.%3$I d ON d.day = $1 AND d.account_id = c.account_id
+				  WHERE c.after AND c.account_id IS NOT NULL)
+			SELECT (SELECT coalesce(sum(n), 0) FROM c), (SELECT coalesce(sum(n - keyed), 0) FROM c),
+				   (SELECT max(latest) FROM c),
+				   s.accounts + (SELECT count(*) FROM a WHERE NOT a.stored),
+				   (SELECT coalesce(array_agg(a.account_id), '{}') FROM a WHERE a.redo),
+				   (o.n, o.h) = (s.n, s.h)
+			FROM s, o$q$, day_sql, nsp, base || '_daily')
+			INTO rows, skipped, latest, accounts, redo, unchanged USING day, mark;
+		IF NOT unchanged THEN
+			-- each account's rows up to the mark against its stored fingerprint,
+			-- and the organizations of its rows after it, in one scan of the day
+			EXECUTE format($q$
+				WITH c AS (SELECT account_id, sum(n_old) AS n_old, sum(n_new) AS n_new, sum(org_new) AS org_new,
+								  min(org_lo) AS org_lo, max(org_hi) AS org_hi, max(latest) AS latest
+						   FROM (%s) pl GROUP BY account_id),
+				s AS (SELECT d.account_id, d.org_id, st.requests FROM %I.%I d, LATERAL @extschema@.fingerprint_stats(d.fp) st
+					  WHERE d.day = $1)
+				SELECT coalesce(sum(c.n_old + c.n_new), 0), coalesce(sum(c.n_old + c.n_new) FILTER (WHERE account_id IS NULL), 0),
+					   max(c.latest), count(account_id),
+					   coalesce(array_agg(account_id) FILTER (WHERE account_id IS NOT NULL AND (
+						   coalesce(c.n_old, 0) <> coalesce(s.requests, 0)
+						   OR (s.account_id IS NOT NULL AND c.n_new > 0 AND NOT coalesce(
+							   (s.org_id IS NULL AND c.org_new = 0)
+							   OR (c.org_new = c.n_new AND c.org_lo = s.org_id AND c.org_hi = s.org_id), false)))), '{}')
+				FROM c FULL JOIN s USING (account_id)$q$,
+				@extschema@.lockstep_per_leaf(leaves, format($q$
+					SELECT account_id, count(*) FILTER (WHERE ts <= $2) AS n_old, count(*) FILTER (WHERE ts > $2) AS n_new,
+						   count(org_id) FILTER (WHERE ts > $2) AS org_new, min(org_id) FILTER (WHERE ts > $2) AS org_lo,
+						   max(org_id) FILTER (WHERE ts > $2) AS org_hi, max(ts) AS latest
+					FROM %s GROUP BY account_id$q$, format(rows_sql, '%1$s', 'true'))), nsp, base || '_daily')
+				INTO rows, skipped, latest, accounts, redo USING day, mark;
+		END IF;
 		IF rows = 0 OR cardinality(redo) * 2 >= accounts THEN
 			mark := NULL;	-- computed whole, below
 		ELSE

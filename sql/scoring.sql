@@ -195,7 +195,9 @@ BEGIN
 	-- the background: the accounts in no cluster, in a hash order, each
 	-- with the next, background_pairs pairs: what pairs of this log share
 	-- that are not candidates.  (Random pairs of all accounts would be the
-	-- campaign's own where its accounts outnumber the rest, as a hydra's do.)
+	-- campaign's own where its accounts outnumber the rest, as a hydra's do.
+	-- An index on (hashint8(account_id), account_id), as a pipeline's
+	-- window has, reads them in that order instead of sorting them all.)
 	b AS (
 		SELECT s.*, row_number() OVER (ORDER BY s.h, s.account_id) AS r
 		FROM (SELECT account_id::bigint AS account_id, org_id::bigint AS org_id, fp,

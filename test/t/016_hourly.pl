@@ -369,4 +369,43 @@ is(psql_ok(q{SELECT count(*) FROM fold_daily l FULL JOIN fold_part_daily o USING
              WHERE fingerprint_send(l.fp) IS DISTINCT FROM fingerprint_send(o.fp)}),
 	0, 'partitioned or not, the same fingerprints');
 
+# The day as a whole is checked first: its rows up to the mark by their
+# count and a checksum of their accounts.  A morning row moved from one
+# account to another leaves the count as it was, and both accounts are
+# still computed again whole (with the one whose afternoon named an
+# organization: three); with the morning as it was, that one alone.
+my $target = psql_ok(qq{SELECT min(account_id) FROM full_log WHERE ts >= '2026-01-22' AND ts < '2026-01-22 12:00'
+                        AND account_id NOT IN ($deleted, $renamed)});
+for my $case (['moved', 3], ['kept', 1])
+{
+	my ($p, $redo) = ("fold_$case->[0]", $case->[1]);
+	psql_ok(qq{
+		CREATE TABLE ${p}_log AS SELECT * FROM full_log WHERE ts >= '2026-01-21' AND ts < '2026-01-22 12:00';
+		SELECT lockstep_create_pipeline('$p', '${p}_log', 28);
+	});
+	psql_ok(qq{CALL lockstep_refresh('$p', '2026-01-22')});
+	psql_ok(qq{
+		INSERT INTO ${p}_log SELECT * FROM full_log WHERE ts >= '2026-01-22 12:00' AND ts < '2026-01-23';
+		UPDATE ${p}_log SET org_id = 4242 WHERE account_id = $renamed AND ts >= '2026-01-22 12:00';
+	});
+	psql_ok(qq{UPDATE ${p}_log SET account_id = $target
+	           WHERE request_id = (SELECT min(request_id) FROM ${p}_log
+	                               WHERE account_id = $deleted AND ts >= '2026-01-22' AND ts < '2026-01-22 12:00')})
+		if $case->[0] eq 'moved';
+	my (undef, undef, $said) = psql(qq{SET client_min_messages = debug1; SELECT lockstep_store_day('${p}_config', '2026-01-22')});
+	like($said, qr/2026-01-22 folded \(rows after [^)]+\), $redo of its \d+ accounts computed again whole/,
+		"$p: $redo accounts computed again whole");
+	psql_ok(qq{
+		CREATE TABLE ${p}_once_log AS SELECT * FROM ${p}_log;
+		SELECT lockstep_create_pipeline('${p}_once', '${p}_once_log', 28);
+	});
+	psql_ok(qq{CALL lockstep_refresh('${p}_once', '2026-01-22')});
+	is(psql_ok(qq{SELECT count(*) FROM ${p}_daily l FULL JOIN ${p}_once_daily o USING (day, account_id)
+	              WHERE fingerprint_send(l.fp) IS DISTINCT FROM fingerprint_send(o.fp) OR l.org_id IS DISTINCT FROM o.org_id}),
+		0, "$p: folded, the day is what it is computed whole, byte for byte");
+	is(psql_ok(qq{SELECT count(*) FROM ${p}_days l FULL JOIN ${p}_once_days o USING (day)
+	              WHERE (l.rows, l.skipped, l.latest) IS DISTINCT FROM (o.rows, o.skipped, o.latest)}), 0,
+		"$p: the same day counts and newest rows");
+}
+
 done_testing();
