@@ -149,9 +149,10 @@ END $$;
 COMMENT ON FUNCTION @extschema@.lockstep_create_pipeline_views(regclass, regclass) IS
 	'internal: the detection views of a pipeline whose tables exist (window, clusters, campaigns, accounts)';
 
--- N_timeline and N_shared, the desk's views over N_members, N_daily and
--- N_window: made by the desk, and again by an update that makes the
--- window again.
+-- N_timeline and N_shared, the desk's views over N_members and N_window
+-- (and N_timeline over the parts lockstep_refresh_timeline keeps, whose
+-- tables are made here too): made by the desk, and again by an update
+-- that makes the window again.
 CREATE FUNCTION @extschema@.lockstep_create_pipeline_desk_views(config regclass) RETURNS void
 	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 	SET search_path = pg_catalog, pg_temp
@@ -209,7 +210,7 @@ BEGIN
 		'per flagged campaign: the ten network, user_agent, payment and scaffold keys most of its members share, with how many share each');
 END $$;
 COMMENT ON FUNCTION @extschema@.lockstep_create_pipeline_desk_views(regclass) IS
-	'internal: the N_timeline and N_shared views of a pipeline whose members table, daily table and window exist';
+	'internal: the N_timeline and N_shared views (and N_timeline_parts and N_timeline_members) of a pipeline whose members table, daily table and window exist';
 
 -- The analyst's desk of a pipeline whose detection views exist: the
 -- campaign history and its members (tables, appended and replaced by each
