@@ -142,10 +142,12 @@ psql_ok(q{
 	SELECT lockstep_create_pipeline('hydra_kept', 'hydra_log', 28, 'releases', '{"min_size": 5, "recluster_hours": 24}');
 	-- a window of two days, which the day's new rows soon change by half
 	SELECT lockstep_create_pipeline('hydra_short', 'hydra_log', 2, 'releases', '{"min_size": 5, "recluster_hours": 24}');
+	-- and one of ten days, which a new day changes by less
+	SELECT lockstep_create_pipeline('hydra_ten', 'hydra_log', 10, 'releases', '{"min_size": 5, "recluster_hours": 24}');
 });
-psql_ok(qq{CALL lockstep_refresh('$_', '2026-01-21')}) for qw(hydra_live hydra_kept hydra_short);
+psql_ok(qq{CALL lockstep_refresh('$_', '2026-01-21')}) for qw(hydra_live hydra_kept hydra_short hydra_ten);
 my (@hydra_clustered, @hydra_new, @hydra_differ, @hydra_campaigns, @short_clustered, @short_changed, @short_gone,
-	@hydra_timeline, @hydra_timeline_read, @short_timeline_read);
+	@hydra_timeline, @hydra_timeline_read, @short_timeline_read, @ten_left);
 for my $h (map { $_ * 4 } 0 .. 5)
 {
 	my $from = sprintf("timestamptz '2026-01-22 00:00+00' + interval '%d hours'", $h);
@@ -153,6 +155,11 @@ for my $h (map { $_ * 4 } 0 .. 5)
 	psql_ok(qq{INSERT INTO hydra_log SELECT * FROM hydra_full WHERE ts >= $from AND ts < $to});
 	psql_ok(qq{CALL lockstep_refresh('hydra_live', '2026-01-22')});
 	push @hydra_timeline_read, refresh_timeline_read('hydra_kept', "'2026-01-22'");
+	my ($rc, undef, $said) = psql(q{SET client_min_messages = debug1; CALL lockstep_refresh('hydra_ten', '2026-01-22')});
+	die "refresh failed: $said" if $rc;
+	push @ten_left, ($said =~ /(\d+) left the window/ ? $1 : '-') . '/'
+		. psql_ok(q{SELECT (clustered_with IS NULL)::int FROM hydra_ten_refreshes ORDER BY started_at DESC LIMIT 1}) . '/'
+		. psql_ok(q{SELECT count(*) FROM hydra_ten_clusters c LEFT JOIN hydra_ten_window w USING (account_id) WHERE w.account_id IS NULL});
 	push @hydra_timeline, timeline_differs('hydra_kept');
 	push @short_timeline_read, refresh_timeline_read('hydra_short', "'2026-01-22'");
 	push @hydra_timeline, timeline_differs('hydra_short');
@@ -206,7 +213,15 @@ is(join(' ', @short_clustered), '0 0 1 0 0 0', 'a two-day window clusters again 
 # with no window fingerprint)
 is(join(' ', map { (split m{/})[0] } @short_gone), '0 0 0 0 0 0',
 	'no clustered account outside the window (' . join(' ', @short_gone) . ' outside/inside)');
-psql_ok(qq{SELECT lockstep_drop_pipeline('$_')}) for qw(hydra_live hydra_kept hydra_short);
+# and a window of ten days, which the new day moves without computing it
+# whole: the accounts whose days all left it are computed again to
+# nothing, and those clustered leave their clusters (the window stage
+# names them; the clustering is kept): "left/kept/clustered outside"
+my ($left, $kept) = split m{/}, $ten_left[0];
+ok($left > 0 && $kept == 1, "ten days: the new day moved the window, $left accounts left it, the clustering kept ($ten_left[0])");
+is(join(' ', map { (split m{/})[2] } @ten_left), '0 0 0 0 0 0',
+	'ten days: no clustered account outside the window (' . join(' ', @ten_left) . ')');
+psql_ok(qq{SELECT lockstep_drop_pipeline('$_')}) for qw(hydra_live hydra_kept hydra_short hydra_ten);
 
 # the same rows at once
 psql_ok(q{
