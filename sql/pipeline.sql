@@ -766,6 +766,7 @@ DECLARE
 	redo bigint[];
 	accounts bigint;
 	unchanged boolean;
+	changed bigint[];
 BEGIN
 	IF cfg_table IS NULL OR day IS NULL OR log IS NULL THEN
 		RAISE EXCEPTION 'lockstep_store_day needs a pipeline''s config table and a day'
@@ -813,12 +814,12 @@ BEGIN
 		-- checksum of their accounts (each row's account hashed to 64 bits
 		-- and summed, against each stored account's requests times its
 		-- hash: a row deleted and another added to another account change
-		-- it), and per account the rows after it.  When those match, the
-		-- accounts to compute again whole are those whose new rows name an
-		-- organization the merge cannot tell; when not, the per-account
-		-- check below finds the accounts whose rows changed.  (Grouping the
-		-- whole day by account was 0.24 s of an hourly refresh at 16M rows
-		-- at 04:00, and grew with the day.)
+		-- it), and per account the rows after it.  The accounts whose new
+		-- rows name an organization the merge cannot tell are computed
+		-- again whole; when the day differs, the per-account check below
+		-- adds those whose rows up to the mark changed.  (Grouping the
+		-- whole day by account every time was 0.24 s of an hourly refresh
+		-- at 16M rows at 04:00, and grew with the day.)
 		day_sql := @extschema@.lockstep_per_leaf(leaves, format($q$
 			SELECT ts > $2 AS after, CASE WHEN ts > $2 THEN account_id END AS account_id, count(*) AS n,
 				   count(account_id) AS keyed, sum(pg_catalog.hashint8extended(account_id, 0)) AS h,
@@ -846,28 +847,22 @@ BEGIN
 			FROM s, o$q$, day_sql, nsp, base || '_daily')
 			INTO rows, skipped, latest, accounts, redo, unchanged USING day, mark;
 		IF NOT unchanged THEN
-			-- each account's rows up to the mark against its stored fingerprint,
-			-- and the organizations of its rows after it, in one scan of the day
+			-- the day differs: each account's rows up to the mark against its
+			-- stored fingerprint (an account whose rows all went too), in a
+			-- second scan of the day, grouped by account
 			EXECUTE format($q$
-				WITH c AS (SELECT account_id, sum(n_old) AS n_old, sum(n_new) AS n_new, sum(org_new) AS org_new,
-								  min(org_lo) AS org_lo, max(org_hi) AS org_hi, max(latest) AS latest
-						   FROM (%s) pl GROUP BY account_id),
-				s AS (SELECT d.account_id, d.org_id, st.requests FROM %I.%I d, LATERAL @extschema@.fingerprint_stats(d.fp) st
+				WITH c AS (SELECT account_id, sum(n) AS n FROM (%s) pl GROUP BY account_id),
+				s AS (SELECT d.account_id, st.requests FROM %I.%I d, LATERAL @extschema@.fingerprint_stats(d.fp) st
 					  WHERE d.day = $1)
-				SELECT coalesce(sum(c.n_old + c.n_new), 0), coalesce(sum(c.n_old + c.n_new) FILTER (WHERE account_id IS NULL), 0),
-					   max(c.latest), count(account_id),
-					   coalesce(array_agg(account_id) FILTER (WHERE account_id IS NOT NULL AND (
-						   coalesce(c.n_old, 0) <> coalesce(s.requests, 0)
-						   OR (s.account_id IS NOT NULL AND c.n_new > 0 AND NOT coalesce(
-							   (s.org_id IS NULL AND c.org_new = 0)
-							   OR (c.org_new = c.n_new AND c.org_lo = s.org_id AND c.org_hi = s.org_id), false)))), '{}')
+				SELECT count(account_id),
+					   coalesce(array_agg(account_id) FILTER (WHERE account_id IS NOT NULL
+								AND coalesce(c.n, 0) <> coalesce(s.requests, 0)), '{}')
 				FROM c FULL JOIN s USING (account_id)$q$,
 				@extschema@.lockstep_per_leaf(leaves, format($q$
-					SELECT account_id, count(*) FILTER (WHERE ts <= $2) AS n_old, count(*) FILTER (WHERE ts > $2) AS n_new,
-						   count(org_id) FILTER (WHERE ts > $2) AS org_new, min(org_id) FILTER (WHERE ts > $2) AS org_lo,
-						   max(org_id) FILTER (WHERE ts > $2) AS org_hi, max(ts) AS latest
-					FROM %s GROUP BY account_id$q$, format(rows_sql, '%1$s', 'true'))), nsp, base || '_daily')
-				INTO rows, skipped, latest, accounts, redo USING day, mark;
+					SELECT account_id, count(*) FILTER (WHERE ts <= $2) AS n FROM %s GROUP BY account_id$q$,
+					format(rows_sql, '%1$s', 'true'))), nsp, base || '_daily')
+				INTO accounts, changed USING day, mark;
+			redo := ARRAY(SELECT pg_catalog.unnest(redo) UNION SELECT pg_catalog.unnest(changed));
 		END IF;
 		IF rows = 0 OR cardinality(redo) * 2 >= accounts THEN
 			mark := NULL;	-- computed whole, below
