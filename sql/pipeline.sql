@@ -743,7 +743,10 @@ COMMENT ON PROCEDURE @extschema@.lockstep_refresh_lock(regclass, text) IS
 -- into its stored one is merged into its window row too (its organization
 -- and days are those it had: the merge keeps them), and synced returns
 -- those accounts, which the window then leaves as they are
--- (docs/design.md, "The window, kept").
+-- (docs/design.md, "The window, kept").  N_days.removed_at is when the
+-- day last lost stored fingerprints (computed whole, or accounts computed
+-- again, one of which may have no row left): the window looks for
+-- accounts whose daily row is gone only on such a day.
 CREATE FUNCTION @extschema@.lockstep_store_day(cfg_table regclass, day date, fold_window boolean DEFAULT false,
 	OUT rows bigint, OUT skipped bigint, OUT synced bigint[])
 	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
@@ -763,6 +766,7 @@ DECLARE
 	redo_sql text;
 	mark timestamptz;
 	latest timestamptz;
+	removed timestamptz;
 	redo bigint[];
 	accounts bigint;
 	unchanged boolean;
@@ -807,7 +811,8 @@ BEGIN
 		IF all_sql IS NULL THEN all_sql := day_sql; ELSE redo_sql := day_sql; END IF;
 	END LOOP;
 
-	EXECUTE format('SELECT latest FROM %I.%I WHERE day = $1', nsp, base || '_days') INTO mark USING day;
+	EXECUTE format('SELECT latest, removed_at FROM %I.%I WHERE day = $1', nsp, base || '_days')
+		INTO mark, removed USING day;
 	IF mark IS NOT NULL THEN
 		-- first the day as a whole, in one scan of its rows: those up to
 		-- the mark against the stored fingerprints, by their count and a
@@ -889,8 +894,10 @@ BEGIN
 				INTO synced USING day, mark, redo, fold_window;
 			RAISE DEBUG 'lockstep_store_day: % folded (rows after %), % of its % accounts computed again whole',
 				day, mark, cardinality(redo), accounts;
-			-- the accounts whose rows up to the mark changed, whole
+			-- the accounts whose rows up to the mark changed, whole (an
+			-- account whose rows all went gets none: the day lost it)
 			IF cardinality(redo) > 0 THEN
+				removed := clock_timestamp();
 				EXECUTE format('DELETE FROM %I.%I WHERE day = $1 AND account_id = ANY ($3)', nsp, base || '_daily')
 					USING day, mark, redo;
 				EXECUTE format('INSERT INTO %I.%I SELECT $1, account_id, org_id, fp, clock_timestamp() FROM (%s) a',
@@ -900,6 +907,7 @@ BEGIN
 		END IF;
 	END IF;
 	IF mark IS NULL THEN
+		removed := clock_timestamp();
 		EXECUTE format('DELETE FROM %I.%I WHERE day = $1', nsp, base || '_daily') USING day;
 		-- the fingerprints stored and the row counts in one scan
 		EXECUTE format($q$
@@ -911,8 +919,8 @@ BEGIN
 	END IF;
 	EXECUTE format('DELETE FROM %I.%I WHERE day = $1', nsp, base || '_days') USING day;
 	IF rows > 0 THEN
-		EXECUTE format('INSERT INTO %I.%I VALUES ($1, $2, $3, clock_timestamp(), $4)', nsp, base || '_days')
-			USING day, rows, skipped, latest;
+		EXECUTE format('INSERT INTO %I.%I VALUES ($1, $2, $3, clock_timestamp(), $4, $5)', nsp, base || '_days')
+			USING day, rows, skipped, latest, removed;
 	END IF;
 END $$;
 COMMENT ON FUNCTION @extschema@.lockstep_store_day(regclass, date, boolean) IS
@@ -1086,6 +1094,7 @@ DECLARE
 	since date;
 	last record;
 	stored date[];
+	removed date[];
 	changed date[];
 	accounts bigint[];
 	merged text;
@@ -1108,9 +1117,11 @@ BEGIN
 					  FROM %I.%I r WHERE r.finished_at IS NOT NULL ORDER BY r.started_at DESC LIMIT 1$q$,
 				   nsp, base || '_refreshes') INTO last;
 	IF last.window_range IS NOT NULL AND newest IS NOT NULL THEN
-		EXECUTE format($q$SELECT pg_catalog.array_agg(day) FROM %I.%I WHERE computed_at > $1 AND day > $2$q$,
+		EXECUTE format($q$SELECT pg_catalog.array_agg(day),
+								 pg_catalog.array_agg(day) FILTER (WHERE removed_at IS NULL OR removed_at > $1)
+						  FROM %I.%I WHERE computed_at > $1 AND day > $2$q$,
 			nsp, base || '_days')
-			INTO stored USING last.finished_at, since;
+			INTO stored, removed USING last.finished_at, since;
 		EXECUTE format($q$SELECT pg_catalog.array_agg(day) FROM (
 			SELECT g::date AS day FROM pg_catalog.generate_series($1 + 1, $2, interval '1 day') g
 				  WHERE NOT g::date <@ $3
@@ -1119,25 +1130,30 @@ BEGIN
 			nsp, base || '_days')
 			INTO changed USING since, newest, last.window_range;
 		stored := coalesce(stored, '{}');
+		removed := coalesce(removed, '{}');
 		changed := coalesce(changed, '{}');
 		-- on a day stored since: the accounts whose row was computed or
-		-- merged into since, and those whose row is gone; on the others:
+		-- merged into since, and, on a day that lost stored rows since
+		-- (N_days.removed_at), those whose row is gone; on the others:
 		-- the accounts with a row there, and those whose window holds it
 		-- (a scan of the window, made only when there are such days: the
-		-- planner sees the arrays).  d.day = ANY ($1) repeats what d.day =
-		-- x.day implies, for the planner: without it, an anti join hashed
-		-- the whole daily table's keys, 1.2 s of an hourly refresh at 16M
-		-- rows; with it, only the stored days' keys
+		-- planner sees the arrays).  A day folded without a removal, the
+		-- day so far hour by hour, lost no row: its check for rows gone
+		-- was 0.16 s of an hourly refresh at 16M rows (a scan of the
+		-- window and a probe for each of the day's accounts).  d.day = ANY
+		-- ($5) repeats what d.day = x.day implies, for the planner: without
+		-- it, an anti join hashed the whole daily table's keys, 1.2 s of an
+		-- hourly refresh at 16M rows; with it, only those days' keys
 		EXECUTE format($q$SELECT pg_catalog.array_agg(account_id) FROM (
 			SELECT account_id FROM %1$I.%2$I WHERE day = ANY ($1) AND computed_at > $4
 			UNION SELECT w.account_id FROM %1$I.%3$I w, pg_catalog.unnest(w.days) x(day)
-				  WHERE w.days && $1 AND x.day = ANY ($1) AND pg_catalog.cardinality($1) > 0
+				  WHERE w.days && $5 AND x.day = ANY ($5) AND pg_catalog.cardinality($5) > 0
 					AND NOT EXISTS (SELECT 1 FROM %1$I.%2$I d
-									WHERE d.day = x.day AND d.day = ANY ($1) AND d.account_id = w.account_id)
+									WHERE d.day = x.day AND d.day = ANY ($5) AND d.account_id = w.account_id)
 			UNION SELECT account_id FROM %1$I.%2$I WHERE day = ANY ($3) AND day > $2
 			UNION SELECT account_id FROM %1$I.%3$I WHERE days && $3 AND pg_catalog.cardinality($3) > 0) a$q$,
 			nsp, base || '_daily', base || '_window')
-			INTO accounts USING stored, since, changed, last.finished_at;
+			INTO accounts USING stored, since, changed, last.finished_at, removed;
 		-- but not those whose new rows the days stage merged into their
 		-- window rows too (lockstep_store_day's fold_window)
 		accounts := ARRAY(SELECT pg_catalog.unnest(accounts) EXCEPT SELECT pg_catalog.unnest(synced));
@@ -1161,8 +1177,8 @@ BEGIN
 				INTO gone USING since, accounts;
 			report.window_accounts := cardinality(accounts) - cardinality(gone);
 		END IF;
-		RAISE DEBUG 'lockstep_refresh_window: % accounts computed again, % merged into with the day''s new rows, % left the window',
-			report.window_accounts, cardinality(synced), cardinality(gone);
+		RAISE DEBUG 'lockstep_refresh_window: % accounts computed again, % merged into with the day''s new rows, % left the window, % days checked for rows gone',
+			report.window_accounts, cardinality(synced), cardinality(gone), cardinality(removed);
 		report.window_accounts := report.window_accounts + cardinality(synced);
 	END IF;
 END $$;

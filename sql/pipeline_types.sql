@@ -14,10 +14,11 @@ CREATE TYPE @extschema@.lockstep_pipeline_day AS (
 	rows bigint,
 	skipped bigint,
 	computed_at timestamptz,
-	latest timestamptz
+	latest timestamptz,
+	removed_at timestamptz
 );
 COMMENT ON TYPE @extschema@.lockstep_pipeline_day IS
-	'row type of a pipeline''s N_days table: per stored UTC day, the log rows counted and those skipped (no account_id) when its fingerprints were computed (NULL: not counted, a day stored by 0.1.0), and the newest row they hold (the rows after it are merged into the day''s fingerprints by the next refresh; NULL: the day is computed again whole)';
+	'row type of a pipeline''s N_days table: per stored UTC day, the log rows counted and those skipped (no account_id) when its fingerprints were computed (NULL: not counted, a day stored by 0.1.0), the newest row they hold (the rows after it are merged into the day''s fingerprints by the next refresh; NULL: the day is computed again whole), and when it last lost stored fingerprints, computed whole or some of its accounts computed again (NULL: not known; the window then checks its accounts for a daily row gone)';
 
 CREATE TYPE @extschema@.lockstep_daily_fingerprint AS (
 	day date,

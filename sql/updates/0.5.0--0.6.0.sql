@@ -100,11 +100,14 @@ COMMENT ON TYPE @extschema@.lockstep_pipeline_refresh IS
 -- N_daily when each row was computed (NULL before: the window, made again
 -- by the post steps, is computed whole on the next refresh)
 ALTER TYPE @extschema@.lockstep_pipeline_day ADD ATTRIBUTE latest timestamptz CASCADE;
+-- and when a day last lost stored fingerprints (NULL before: the window
+-- checks such a day's accounts for a daily row gone, as it always did)
+ALTER TYPE @extschema@.lockstep_pipeline_day ADD ATTRIBUTE removed_at timestamptz CASCADE;
 ALTER TYPE @extschema@.lockstep_daily_fingerprint ADD ATTRIBUTE computed_at timestamptz CASCADE;
 COMMENT ON TYPE @extschema@.lockstep_daily_fingerprint IS
 	'row type of a pipeline''s N_daily table: one fingerprint per account and UTC day, and when it was computed or rows were merged into it (the window computes again the accounts whose rows changed)';
 COMMENT ON TYPE @extschema@.lockstep_pipeline_day IS
-	'row type of a pipeline''s N_days table: per stored UTC day, the log rows counted and those skipped (no account_id) when its fingerprints were computed (NULL: not counted, a day stored by 0.1.0), and the newest row they hold (the rows after it are merged into the day''s fingerprints by the next refresh; NULL: the day is computed again whole)';
+	'row type of a pipeline''s N_days table: per stored UTC day, the log rows counted and those skipped (no account_id) when its fingerprints were computed (NULL: not counted, a day stored by 0.1.0), the newest row they hold (the rows after it are merged into the day''s fingerprints by the next refresh; NULL: the day is computed again whole), and when it last lost stored fingerprints, computed whole or some of its accounts computed again (NULL: not known; the window then checks its accounts for a daily row gone)';
 
 -- fingerprint_union_agg keeps an expanded state (fingerprint_merge as its
 -- transition expanded and packed the state for every row); its input and

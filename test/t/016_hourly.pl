@@ -63,7 +63,7 @@ psql_ok(q{CALL lockstep_refresh('live', '2026-01-21')});
 psql_ok(q{CALL lockstep_refresh('kept', '2026-01-21')});
 
 # two days, four hours at a time, each refresh through the day so far
-my (@flagged, @within, @clustered, @kept_differ, @merged, @timeline, @timeline_read, @live_read);
+my (@flagged, @within, @clustered, @kept_differ, @merged, @checked, @timeline, @timeline_read, @live_read);
 for my $h (map { $_ * 4 } 0 .. 11)
 {
 	my $from = sprintf("timestamptz '2026-01-22 00:00+00' + interval '%d hours'", $h);
@@ -77,6 +77,7 @@ for my $h (map { $_ * 4 } 0 .. 11)
 	die "refresh failed: $said" if $rc;
 	push @live_read, timeline_read($said);
 	push @merged, $said =~ /(\d+) accounts computed again, (\d+) merged into/ ? "$1+$2" : '-';
+	push @checked, $said =~ /(\d+) days checked for rows gone/ ? $1 : '-';
 	push @flagged, psql_ok(q{SELECT count(*) FROM live_campaigns WHERE flagged});
 	push @timeline_read, refresh_timeline_read('kept', "(($to - interval '1 microsecond') AT TIME ZONE 'UTC')::date");
 	push @timeline, map { timeline_differs($_) } qw(live kept);
@@ -98,6 +99,12 @@ is(join(' ', grep { my ($c, $n) = split m{/}; $c != $n } @within), '',
 is(join(' ', map { /\+(\d+)/ && $1 > 0 ? 'merged' : 'none' } @merged),
 	join(' ', 'none', ('merged') x 5, 'none', ('merged') x 5),
 	'within a day, the accounts already active that day merged, not computed again (' . join(' ', @merged) . ')');
+# and the window looked for accounts whose daily row is gone only on the
+# days that lost stored rows (N_days.removed_at): the new day, computed
+# whole, and the late rows' day, whose accounts with late rows were
+# computed again; not on a day folded hour by hour
+is(join(' ', @checked), join(' ', 1, (0) x 5, 2, (0) x 5),
+	'days checked for rows gone, refresh by refresh');
 # the first refresh of a day adds it; the next ones of that day compute it
 # again; the one after the late rows computes their day again and adds the new day
 is(psql_ok(q{SELECT string_agg(days_added || '+' || days_recomputed, ' ' ORDER BY started_at) FROM live_refreshes}),
