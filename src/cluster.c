@@ -656,7 +656,7 @@ fingerprint_attach(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	LsPairIndex ix = {.caller = "fingerprint_attach", .min_shared = LS_MIN_SHARED_KEYS,
-	.split_mode = LS_SPLIT_NEIGHBOURS};
+	.split_mode = LS_SPLIT_NEIGHBOURS, .lazy = true};
 	MemoryContext work;
 	MemoryContext old;
 	double		threshold;
@@ -667,6 +667,7 @@ fingerprint_attach(PG_FUNCTION_ARGS)
 	int64	   *cluster_of;
 	int64		rechecks = 0,
 				attached = 0;
+	int32		prepared = 0;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -720,7 +721,7 @@ fingerprint_attach(PG_FUNCTION_ARGS)
 			if (kept[j] < 0)
 				continue;
 			rechecks++;
-			if (ls_prepared_at_least(&ix.fps[i], &ix.fps[j], weights, threshold, &s))
+			if (ls_prepared_at_least(ls_pairs_fp(&ix, i), ls_pairs_fp(&ix, j), weights, threshold, &s))
 				offer_attachment(&best, j, s, cluster_of);
 		}
 		if (best.core < 0)
@@ -732,11 +733,13 @@ fingerprint_attach(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nulls);
 	}
 
+	for (int32 x = 0; x < ix.n; x++)
+		prepared += ix.ready[x];
 	ereport(DEBUG1,
-			(errmsg("fingerprint_attach: %d fingerprints, %d members, " INT64_FORMAT " candidate pairs, "
+			(errmsg("fingerprint_attach: %d fingerprints (%d prepared), %d members, " INT64_FORMAT " candidate pairs, "
 					INT64_FORMAT " rechecked, " INT64_FORMAT " accounts attached at or above %g, "
 					"%zu MB of lockstep.pairs_memory_limit",
-					ix.n, nmembers, ix.candidates, rechecks, attached, threshold, ix.used >> 20)));
+					ix.n, prepared, nmembers, ix.candidates, rechecks, attached, threshold, ix.used >> 20)));
 	MemoryContextDelete(work);
 	return (Datum) 0;
 }

@@ -202,6 +202,17 @@ renumber_accounts(LsPairIndex *ix, const Fingerprint **raw, int n, LsEntry *entr
 	pfree(dest);
 }
 
+/* Prepare fingerprint i for its rechecks. */
+void
+ls_pairs_prepare(LsPairIndex *ix, int32 i)
+{
+	ls_prepare_all(ix->raw[i], &ix->fps[i]);
+	/* never 0, which means "not computed" */
+	ix->fps[i].digest = ls_hash_bytes(ix->raw[i], VARSIZE(ix->raw[i]), 0) | 1;
+	if (ix->lazy)
+		ix->ready[i] = true;
+}
+
 /*
  * Copies of the fingerprints read, packed into large blocks: a
  * fingerprint is about 1.4 kB, which palloc would round up to 2 kB, and
@@ -390,19 +401,30 @@ ls_pairs_build(LsPairIndex *ix, FunctionCallInfo fcinfo, const char *query,
 	/*
 	 * the fingerprints prepared for their rechecks, in that order: prepared
 	 * as they were read, the array grew by copying and was then permuted,
-	 * which moved each 1.8 kB value about four times
+	 * which moved each 1.8 kB value about four times.  A lazy index
+	 * prepares each when it is first compared (fingerprint_attach compares
+	 * a few of the members it reads): the pages of those never compared
+	 * are never touched.
 	 */
 	ls_memory_charge(&ix->used, Max(n, 1) * sizeof(LsPrepared), ix->caller);
 	ix->fps = huge_array(Max(n, 1) * sizeof(LsPrepared));
-	for (int i = 0; i < n; i++)
+	ix->raw = raw;
+	if (ix->lazy)
 	{
-		if ((i & 0xFFF) == 0)
-			CHECK_FOR_INTERRUPTS();
-		ls_prepare_all(raw[i], &ix->fps[i]);
-		/* never 0, which means "not computed" */
-		ix->fps[i].digest = ls_hash_bytes(raw[i], VARSIZE(raw[i]), 0) | 1;
+		ls_memory_charge(&ix->used, Max(n, 1) * sizeof(bool), ix->caller);
+		ix->ready = palloc0_array(bool, Max(n, 1));
 	}
-	pfree(raw);
+	else
+	{
+		for (int i = 0; i < n; i++)
+		{
+			if ((i & 0xFFF) == 0)
+				CHECK_FOR_INTERRUPTS();
+			ls_pairs_prepare(ix, i);
+		}
+		pfree(raw);
+		ix->raw = NULL;
+	}
 	{
 		LsEntry    *sorted = huge_array(Max(nentries, 1) * sizeof(LsEntry));
 

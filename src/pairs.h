@@ -55,7 +55,11 @@ typedef struct LsPairIndex
 	Size		used;			/* bytes charged to lockstep.pairs_memory_limit */
 	int			n;				/* fingerprints */
 	int64	   *ids;
-	LsPrepared *fps;			/* the fingerprints, prepared */
+	LsPrepared *fps;			/* the fingerprints, prepared (see lazy) */
+	bool		lazy;			/* set before ls_pairs_build: prepare each
+								 * fingerprint when ls_pairs_fp first asks */
+	const Fingerprint **raw;	/* lazy: the fingerprints as read */
+	bool	   *ready;			/* lazy: fps[i] is prepared */
 	int32	   *member;			/* account of each key entry, in bucket order */
 	int64		nentries;
 	int64	   *first;			/* CSR: positions of account i's entries */
@@ -83,6 +87,16 @@ typedef struct LsPairIndex
 
 extern void ls_pairs_build(LsPairIndex *ix, FunctionCallInfo fcinfo, const char *query,
 						   int bands, int rows, int max_bucket);
+extern void ls_pairs_prepare(LsPairIndex *ix, int32 i);
+
+/* Fingerprint i, prepared (a lazy index prepares it now if not yet). */
+static inline LsPrepared *
+ls_pairs_fp(LsPairIndex *ix, int32 i)
+{
+	if (ix->lazy && !ix->ready[i])
+		ls_pairs_prepare(ix, i);
+	return &ix->fps[i];
+}
 extern int	ls_pairs_candidates(LsPairIndex *ix, int i, bool later_only);
 extern void ls_pairs_restart(LsPairIndex *ix);
 extern void ls_pairs_restrict(LsPairIndex *ix, const int32 *label);
