@@ -967,9 +967,10 @@ COMMENT ON FUNCTION @extschema@.lockstep_pipeline_leaves(regclass) IS
 -- back from the newest complete day the log has (not from today: a log
 -- that ended months ago is read whole; never below the oldest row: a row of
 -- 4713 BC has no day before it), and counts the rows it leaves before
--- them.  A later one rechecks the last late_days stored days: a day whose
--- row count changed since it was stored (or that had no rows then), by
--- late rows or the rest of a day stored half, is computed again.
+-- them.  A later one rechecks the last late_days stored days: a day with
+-- a row after the newest it stored (the rest of a day stored half), or
+-- whose row count changed since it was stored (late or deleted rows), is
+-- computed again.
 CREATE FUNCTION @extschema@.lockstep_refresh_plan(cfg_table regclass, through date, settings jsonb,
 	leaves regclass[],
 	OUT first_day date, OUT last_day date, OUT first_new date, OUT recompute date[], OUT rows_before_range bigint)
@@ -986,6 +987,7 @@ DECLARE
 	d date;
 	day_rows bigint;
 	stored_rows bigint;
+	latest timestamptz;
 BEGIN
 	SELECT p.nsp, p.name INTO nsp, base FROM @extschema@.lockstep_pipeline_name(cfg_table) p;
 	last_day := coalesce(through, (now() AT TIME ZONE 'UTC')::date - 1);
@@ -1008,20 +1010,39 @@ BEGIN
 	END IF;
 	first_day := stored_max - (settings->>'late_days')::int + 1;
 	first_new := stored_max + 1;
-	-- day by day, a plain count of all its rows per leaf (a foreign leaf
-	-- counts its own), against the rows and skipped rows stored.  Only ts
-	-- is read, so an index on ts answers from the index where the pages
-	-- are all visible: counting the rows without account_id too read
-	-- every row of the day, 0.9 s a day at 16M rows
+	-- day by day: a day with a row after the newest it stored (latest) is
+	-- stored again, which folds the rows after it and checks the rows up
+	-- to it, count and accounts (lockstep_store_day); the day so far, hour
+	-- by hour, is such a day.  Another is stored again when a plain count
+	-- of all its rows per leaf (a foreign leaf counts its own) is not the
+	-- rows and skipped rows stored: late rows before the mark, deletions.
+	-- Only ts is read, so an index on ts answers both from the index
+	-- (the count where the pages are all visible): counting the rows
+	-- without account_id too read every row of the day, 0.9 s a day at
+	-- 16M rows, and the count of the day so far, whose new pages are not
+	-- all visible, took 0.06 s of an hour at 04:00 and 0.24 s at 21:00.
+	-- (A count alone missed a day that gained a row after the mark and
+	-- lost one before it.)
 	FOR d IN SELECT g::date FROM generate_series(first_day, least(stored_max, last_day), interval '1 day') g
 	LOOP
+		EXECUTE format('SELECT rows + skipped, latest FROM %I.%I WHERE day = $1', nsp, base || '_days')
+			INTO stored_rows, latest USING d;
+		IF latest IS NOT NULL THEN
+			EXECUTE format('SELECT coalesce(sum(n), 0) FROM (%s) c',
+						   @extschema@.lockstep_per_leaf(leaves,
+							'SELECT count(*) AS n FROM (SELECT FROM %s
+							 WHERE ts > $2 AND ts < ($1 + 1)::timestamp AT TIME ZONE ''UTC'' LIMIT 1) x'))
+				INTO day_rows USING d, latest;
+			IF day_rows > 0 THEN
+				recompute := recompute || d;
+				CONTINUE;
+			END IF;
+		END IF;
 		EXECUTE format('SELECT coalesce(sum(n), 0) FROM (%s) c',
 					   @extschema@.lockstep_per_leaf(leaves,
 						'SELECT count(*) AS n FROM %s
 						 WHERE ts >= $1::timestamp AT TIME ZONE ''UTC'' AND ts < ($1 + 1)::timestamp AT TIME ZONE ''UTC'''))
 			INTO day_rows USING d;
-		EXECUTE format('SELECT rows + skipped FROM %I.%I WHERE day = $1', nsp, base || '_days')
-			INTO stored_rows USING d;
 		IF coalesce(stored_rows, 0) <> day_rows THEN
 			recompute := recompute || d;
 		END IF;
